@@ -1,0 +1,198 @@
+"""Typed run configuration: the one source of truth for a run.
+
+A run is loaded from a YAML file (``bizsum run CONFIG``) and/or from papermill parameters: every
+top-level field of :class:`RunConfig` is a notebook parameter of the same name, ``config_path``
+names a YAML file to start from, and any other name is an error (papermill itself only warns).
+API keys are never part of a config: a model names the *environment variable* that holds its key.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from bizsum.errors import ConfigError
+
+FOCUS_AREAS: tuple[str, ...] = (
+    "sources_of_revenue",
+    "customer_base",
+    "products",
+    "distribution_channels",
+    "financing",
+)
+
+_SECRET_WORDS = ("api_key", "apikey", "secret", "password")
+
+
+def _reject_secrets(mapping: Mapping[str, Any], where: str) -> None:
+    for key in mapping:
+        lowered = str(key).lower()
+        if any(word in lowered for word in _SECRET_WORDS) and lowered != "api_key_env":
+            raise ConfigError(
+                f"{where}: '{key}' looks like a secret. Keys are never stored in a config or notebook "
+                "parameter: put the key in an environment variable and name that variable in "
+                "'api_key_env' (default OPENAI_API_KEY)."
+            )
+
+
+class ModelSpec(BaseModel):
+    """One model in the matrix: which provider serves it and with what settings."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(description="Label used in results and reports, unique within a run.")
+    provider: str = Field(description="Provider registry name: openai, local, extractive, fake.")
+    model: str | None = Field(None, description="The provider's model name; defaults to `id`.")
+    base_url: str | None = Field(None, description="OpenAI-compatible endpoint (vLLM, Ollama, llama.cpp).")
+    api_key_env: str | None = Field(None, description="Name of the environment variable holding the key.")
+    params: dict[str, Any] = Field(default_factory=dict, description="Generation parameters sent with each request.")
+    options: dict[str, Any] = Field(default_factory=dict, description="Provider settings that are not sent (paths, k, ...).")
+    count_encoding: str | None = Field(
+        None, description="Tokenizer used to count summary tokens: o200k_base, cl100k_base or gguf."
+    )
+    context_window: int | None = Field(None, description="Prompt + completion tokens the model accepts.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_secrets(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            _reject_secrets(data, f"model {data.get('id', '?')!r}")
+            for sub in ("params", "options"):
+                if isinstance(data.get(sub), Mapping):
+                    _reject_secrets(data[sub], f"model {data.get('id', '?')!r} {sub}")
+        return data
+
+    @property
+    def model_name(self) -> str:
+        return self.model or self.id
+
+
+class RunConfig(BaseModel):
+    """Everything that defines a run: documents × prompts × models × samples, and how to score."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field("run", description="Run name; results go to <output_dir>/<name>/.")
+    documents: list[str] = Field(description="Document ids from data/documents/manifest.csv.")
+    prompts: list[str] = Field(description="Prompt template ids from data/prompts/ (file stem).")
+    models: list[ModelSpec] = Field(description="Models to compare.")
+    samples: int = Field(1, ge=1, description="Samples per document × prompt × model.")
+    seed: int = Field(0, description="Base seed; sample i uses seed + i.")
+    token_limit: int = Field(512, ge=1, description="Maximum summary length in tokens.")
+    focus_areas: list[str] = Field(default_factory=lambda: list(FOCUS_AREAS))
+    metrics: list[str] | None = Field(None, description="Metric names to compute; None = all.")
+    data_dir: str = Field("data", description="Folder with documents/, prompts/, references/.")
+    output_dir: str = Field("reports", description="Folder that receives <name>/ with results and report.")
+    cache_dir: str = Field(".cache/bizsum", description="Response cache; identical requests are served from it.")
+
+    @field_validator("documents", "prompts", "models")
+    @classmethod
+    def _not_empty(cls, value: list[Any], info: Any) -> list[Any]:
+        if not value:
+            raise ValueError(f"'{info.field_name}' must list at least one entry")
+        return value
+
+    @field_validator("focus_areas")
+    @classmethod
+    def _known_areas(cls, value: list[str]) -> list[str]:
+        unknown = [a for a in value if a not in FOCUS_AREAS]
+        if unknown:
+            raise ValueError(f"unknown focus area(s) {unknown}; known: {list(FOCUS_AREAS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _unique_model_ids(self) -> "RunConfig":
+        ids = [m.id for m in self.models]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"model ids must be unique; repeated: {dupes}")
+        return self
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.output_dir) / self.name
+
+    def model(self, model_id: str) -> ModelSpec:
+        for spec in self.models:
+            if spec.id == model_id:
+                return spec
+        raise ConfigError(f"no model with id {model_id!r} in run {self.name!r}")
+
+
+# Notebook parameters that are not RunConfig fields.
+EXTRA_PARAMETERS = ("config_path",)
+
+
+def parameter_names() -> list[str]:
+    """Names a notebook's `parameters` cell may set: every RunConfig field plus ``config_path``."""
+    return [*EXTRA_PARAMETERS, *RunConfig.model_fields]
+
+
+def _format_validation_error(error: ValidationError, source: str) -> str:
+    lines = [f"invalid run configuration in {source}:"]
+    for item in error.errors():
+        location = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        message = item["msg"]
+        if item["type"] == "extra_forbidden":
+            message = "unknown field (not a RunConfig/ModelSpec field)"
+        lines.append(f"  - {location}: {message}")
+    return "\n".join(lines)
+
+
+def build_config(data: Mapping[str, Any], source: str) -> RunConfig:
+    """Validate a mapping into a RunConfig; errors name the field and the source."""
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{source}: expected a mapping of config fields, got {type(data).__name__}")
+    _reject_secrets(data, source)
+    try:
+        return RunConfig.model_validate(dict(data))
+    except ValidationError as error:
+        raise ConfigError(_format_validation_error(error, source)) from None
+
+
+def read_yaml(path: str | os.PathLike[str]) -> dict[str, Any]:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: not valid YAML ({error})") from None
+    if data is None:
+        raise ConfigError(f"{path}: the file is empty")
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def load_config(path: str | os.PathLike[str], overrides: Mapping[str, Any] | None = None) -> RunConfig:
+    """Load a YAML config, apply overrides (None values mean 'keep'), validate."""
+    data = read_yaml(path)
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            data[key] = value
+    return build_config(data, str(path))
+
+
+def config_from_parameters(parameters: Mapping[str, Any]) -> RunConfig:
+    """Map papermill parameters 1:1 onto a RunConfig.
+
+    ``parameters`` holds every name the parameters cell (and papermill's injected cell) defined.
+    Unknown names are an error naming them; ``None`` means "not set, keep the YAML value".
+    """
+    allowed = set(parameter_names())
+    unknown = sorted(name for name in parameters if name not in allowed)
+    if unknown:
+        raise ConfigError(
+            f"unknown notebook parameter(s) {unknown}; allowed: {sorted(allowed)}"
+        )
+    _reject_secrets(parameters, "notebook parameters")
+    config_path = parameters.get("config_path")
+    overrides = {k: v for k, v in parameters.items() if k != "config_path" and v is not None}
+    if config_path:
+        return load_config(config_path, overrides)
+    return build_config(overrides, "notebook parameters")
