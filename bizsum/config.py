@@ -88,6 +88,10 @@ class RunConfig(BaseModel):
     data_dir: str = Field("data", description="Folder with documents/, prompts/, references/.")
     output_dir: str = Field("reports", description="Folder that receives <name>/ with results and report.")
     cache_dir: str = Field(".cache/bizsum", description="Response cache; identical requests are served from it.")
+    baseline: str | None = Field(None, description="Scores file of an earlier run to gate regressions against.")
+    thresholds: dict[str, float] = Field(
+        default_factory=dict, description="Largest tolerated drop per metric before the gate fails, e.g. {source_only: 0.05}."
+    )
 
     @field_validator("documents", "prompts", "models")
     @classmethod
@@ -184,13 +188,13 @@ def config_from_parameters(parameters: Mapping[str, Any]) -> RunConfig:
     ``parameters`` holds every name the parameters cell (and papermill's injected cell) defined.
     Unknown names are an error naming them; ``None`` means "not set, keep the YAML value".
     """
+    _reject_secrets(parameters, "notebook parameters")
     allowed = set(parameter_names())
     unknown = sorted(name for name in parameters if name not in allowed)
     if unknown:
         raise ConfigError(
             f"unknown notebook parameter(s) {unknown}; allowed: {sorted(allowed)}"
         )
-    _reject_secrets(parameters, "notebook parameters")
     config_path = parameters.get("config_path")
     overrides = {k: v for k, v in parameters.items() if k != "config_path" and v is not None}
     if config_path:

@@ -1,0 +1,38 @@
+# Two commands do everything (see README):  make demo   ·   make test
+# Both create .venv and install the project from the package registries on first use.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+CONFIG ?= configs/demo.yaml
+
+.PHONY: install setup-local demo test test-fast bench clean-run strip
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e '.[lab,test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# llama.cpp (built once per machine with CPU flags that do not crash here) + the 0.5B GGUF model.
+setup-local: $(STAMP)
+	PATH=$(abspath $(BIN)):$$PATH bash scripts/setup_local_llm.sh
+
+# Main job, offline: generate → score → HTML report in reports/<name>/report.html
+demo: setup-local
+	$(BIN)/bizsum run $(CONFIG)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
+
+bench: $(STAMP)
+	$(BIN)/python bench/scoring_speed.py
+
+strip:
+	$(BIN)/nbstripout notebooks/*.ipynb

@@ -1,0 +1,47 @@
+"""Response cache: one JSON file per request key, written atomically.
+
+The key (see :meth:`bizsum.providers.base.Provider.cache_key`) hashes everything that changes
+the output: provider, base_url, model, full prompt text, generation parameters, sample and seed.
+Secrets are never part of a request, so they never reach the cache. Errors are not cached.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+from bizsum.providers.base import Generation
+
+log = logging.getLogger(__name__)
+
+
+class ResponseCache:
+    def __init__(self, directory: str | Path):
+        self.directory = Path(directory)
+
+    def _path(self, key: str) -> Path:
+        return self.directory / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> Generation | None:
+        path = self._path(key)
+        if not path.is_file():
+            return None
+        try:
+            return Generation.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        except (json.JSONDecodeError, TypeError, UnicodeDecodeError):
+            log.warning("ignoring unreadable cache entry %s", path)
+            return None
+
+    def put(self, key: str, generation: Generation) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(generation.to_dict(), handle, ensure_ascii=False)
+        os.replace(tmp, path)
+
+    def __contains__(self, key: str) -> bool:
+        return self._path(key).is_file()

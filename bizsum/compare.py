@@ -1,0 +1,113 @@
+"""Comparison tables over a run: one row per prompt × model, plus flagged summaries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from bizsum.config import FOCUS_AREAS
+from bizsum.results import KEY_FIELDS, JsonlStore, read_jsonl
+from bizsum.runner import GENERATIONS_FILE
+from bizsum.scoring import SCORES_FILE
+
+CONFIG_FIELDS = ["prompt_id", "model_id"]
+
+
+@dataclass(frozen=True)
+class ScoreColumn:
+    column: str
+    label: str
+    meaning: str
+    higher_is_better: bool = True
+
+
+HEADLINE_SCORES: tuple[ScoreColumn, ...] = (
+    ScoreColumn("rouge1_f_ref", "ROUGE-1 F (ref)", "Unigram overlap F1 with the best reference summary (rouge-score, stemmed)."),
+    ScoreColumn("rougeL_f_ref", "ROUGE-Lsum F (ref)", "Longest-common-subsequence F1 per sentence with the best reference."),
+    ScoreColumn("rouge1_p_src", "ROUGE-1 P (src)", "Share of summary unigrams that occur in the source (extractiveness)."),
+    ScoreColumn("bertscore_f_ref", "BERTScore F (ref)", "Token-embedding match F1 with the best reference (MiniLM, raw, not rescaled)."),
+    ScoreColumn("bertscore_p_src", "BERTScore P (src)", "How well each summary token is matched somewhere in the source (MiniLM, chunked source)."),
+    ScoreColumn("coverage", "Focus coverage", "Mean over focus areas the source covers of how much of the area's key content the summary carries (0–1)."),
+    ScoreColumn("source_only", "Source-only", "Share of summary claims supported by the source: numbers, names and meaning checked (0–1)."),
+    ScoreColumn("token_compliant", "Token-limit ok", "Share of summaries within the token limit and not cut off."),
+    ScoreColumn("format_compliant", "Continuous text", "Share of summaries without bullet lists, headings or tables."),
+    ScoreColumn("tokens", "Tokens", "Summary length with the model's tokenizer (see token_counter).", higher_is_better=False),
+    ScoreColumn("latency_s", "Latency s", "Seconds per generation (0 for cached responses).", higher_is_better=False),
+)
+
+
+def load_run(run_dir: str | Path) -> pd.DataFrame:
+    """Generations joined with scores: one row per document × prompt × model × sample."""
+    run_dir = Path(run_dir)
+    generations = pd.DataFrame(JsonlStore(run_dir / GENERATIONS_FILE).rows())
+    if generations.empty:
+        return generations
+    scores = pd.DataFrame(read_jsonl(run_dir / SCORES_FILE))
+    if scores.empty:
+        return generations
+    scores = scores.drop(columns=[c for c in ("error",) if c in scores.columns])
+    return generations.merge(scores, on=list(KEY_FIELDS), how="left", suffixes=("", "_score"))
+
+
+def _numeric(frame: pd.DataFrame, column: str) -> pd.Series:
+    return pd.to_numeric(frame[column].astype("float64") if frame[column].dtype == bool else frame[column], errors="coerce")
+
+
+def headline_table(frame: pd.DataFrame, columns: tuple[ScoreColumn, ...] = HEADLINE_SCORES) -> pd.DataFrame:
+    """Mean and standard deviation of every score per prompt × model (rates for yes/no scores)."""
+    ok = frame[frame["error"].isna()] if "error" in frame else frame
+    rows = []
+    for (prompt_id, model_id), group in ok.groupby(CONFIG_FIELDS, sort=True):
+        row = {"prompt": prompt_id, "model": model_id, "n": len(group)}
+        for spec in columns:
+            if spec.column not in group:
+                continue
+            values = _numeric(group, spec.column)
+            row[f"{spec.column}_mean"] = values.mean()
+            row[f"{spec.column}_sd"] = values.std(ddof=1) if values.count() > 1 else float("nan")
+        if "error" in frame:
+            errors = frame[(frame.prompt_id == prompt_id) & (frame.model_id == model_id) & frame["error"].notna()]
+            row["errors"] = len(errors)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def area_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Mean coverage per focus area (columns) per prompt × model (rows)."""
+    columns = [f"coverage_{area}" for area in FOCUS_AREAS if f"coverage_{area}" in frame]
+    if not columns:
+        return pd.DataFrame()
+    table = frame.groupby(CONFIG_FIELDS)[columns].mean(numeric_only=True)
+    table.columns = [c.removeprefix("coverage_") for c in columns]
+    return table
+
+
+def problems_of(row: pd.Series) -> list[str]:
+    """The worst problems of one summary, most serious first, as short sentences."""
+    problems: list[str] = []
+    if isinstance(row.get("error"), str):
+        return [f"generation failed: {row['error']}"]
+    if row.get("prompt_truncated") is True:
+        problems.append("prompt truncated by the server")
+    if row.get("cut_off") is True:
+        problems.append("cut off (finish_reason 'length')")
+    if row.get("over_limit") is True:
+        problems.append(f"over the token limit: {row.get('tokens')} tokens ({row.get('token_counter')})")
+    for kind in ("bullets", "headings", "tables"):
+        if row.get(f"has_{kind}") is True:
+            problems.append(f"not continuous text: {kind}")
+    unsupported = row.get("unsupported_claims")
+    if isinstance(unsupported, (int, float)) and unsupported and unsupported > 0:
+        problems.append(f"{int(unsupported)} claim(s) not supported by the source")
+    if isinstance(row.get("text"), str) and not row["text"].strip():
+        problems.append("empty summary")
+    return problems
+
+
+def flagged(frame: pd.DataFrame) -> pd.DataFrame:
+    """Summaries with at least one problem, with the problems listed."""
+    frame = frame.copy()
+    frame["problems"] = frame.apply(problems_of, axis=1)
+    return frame[frame["problems"].map(bool)]

@@ -1,0 +1,267 @@
+"""HTML (plain or inline XBRL) → visible text, one line per block.
+
+The document is parsed with lxml's HTML parser and walked once. Each block element (``p``, ``div``,
+headings, list items, table rows, ``br``) starts a new line; inline elements (``span``, ``b``,
+``font``, ``a``, ``ix:nonNumeric``...) are joined, so a heading split over several bold spans stays on
+one line. Hidden parts are dropped: ``ix:header`` (the inline-XBRL facts block), anything styled
+``display:none``, scripts, styles and the ``<head>``.
+
+Tables become one line per row with the non-empty cells joined by ``" | "``; a lone ``$`` cell is
+glued to the next cell and a lone ``)`` or ``%`` cell to the previous one, and a bullet cell
+("•") to its text. A row with a single non-empty cell, or with a cell holding several paragraphs
+(a page-layout row: main text beside a sidebar box), is emitted as ordinary paragraphs, cell after
+cell, so layout tables that wrap whole sections keep their line structure.
+
+Page breaks (``<hr>``, CSS ``page-break-before/after``) become a :data:`PAGE_BREAK` line, which the
+item locator uses to spot page numbers and running headers.
+"""
+
+from __future__ import annotations
+
+import re
+
+import lxml.etree
+import lxml.html
+
+PAGE_BREAK = "\f"
+CELL_SEP = " | "
+PROSE_CELL_CHARS = 200
+
+# Elements whose start and end break the line.
+BLOCK_TAGS = frozenset(
+    """address article aside blockquote body caption center dd details dir div dl dt fieldset figcaption
+    figure footer form h1 h2 h3 h4 h5 h6 header hgroup html li main menu nav ol p pre section summary
+    table tbody tfoot thead title tr ul""".split()
+)
+# Elements whose content is never shown.
+HIDDEN_TAGS = frozenset(
+    "head script style noscript template ix:header ix:hidden ix:references ix:resources xbrli:context".split()
+)
+_DISPLAY_NONE = re.compile(r"(?:^|;)\s*display\s*:\s*none\b", re.I)
+_PAGE_BREAK_STYLE = re.compile(r"(?:page-)?break-(before|after)\s*:\s*(?:always|page)\b", re.I)
+_WS = re.compile(r"\s+")
+_CURRENCY_CELL = re.compile(r"^[$€£¥]$")
+_CLOSING_CELL = re.compile(r"^(?:\)|%|\)%|%\)|\*+)$")
+_BULLET_LINE = re.compile(r"^[•●◦▪■□❖➢►▸·∙]")
+_BULLET_CELL = re.compile(r"^[•●◦▪■□❖➢►▸·∙–—-]$|^\(?[a-z0-9]\)$|^\d{1,2}\.$")
+# C1 control characters that old filings use for Windows-1252 punctuation (&#147; &#148; &#150; ...).
+_C1_TO_CP1252 = {
+    code: bytes([code]).decode("cp1252", errors="ignore") or " " for code in range(0x80, 0xA0)
+}
+
+
+def fix_c1_controls(text: str) -> str:
+    """Map U+0080..U+009F (cp1252 bytes written as numeric entities) to the characters meant."""
+    return text.translate(_C1_TO_CP1252)
+
+
+def _style(el) -> str:
+    return el.get("style") or ""
+
+
+def _is_hidden(el) -> bool:
+    tag = el.tag
+    if tag in HIDDEN_TAGS:
+        return True
+    if el.get("hidden") is not None:
+        return True
+    style = el.get("style")
+    return bool(style and _DISPLAY_NONE.search(style))
+
+
+class _Lines:
+    """Accumulates inline text into the current line and flushes it at block boundaries."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.parts: list[str] = []
+        self.pre = 0
+
+    def add(self, text: str | None) -> None:
+        if not text:
+            return
+        if self.pre:
+            pieces = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+            for i, piece in enumerate(pieces):
+                if i:
+                    self.newline(keep_blank=True)
+                if "\f" in piece:
+                    for j, sub in enumerate(piece.split("\f")):
+                        if j:
+                            self.page_break()
+                        self.parts.append(sub)
+                else:
+                    self.parts.append(piece)
+        else:
+            self.parts.append(_WS.sub(" ", text))
+
+    def newline(self, keep_blank: bool = False) -> None:
+        line = "".join(self.parts)
+        self.parts = []
+        if line.strip():
+            self.lines.append(line.strip() if not self.pre else line.rstrip())
+        elif keep_blank and self.pre:
+            self.lines.append("")
+
+    def page_break(self) -> None:
+        self.newline()
+        if self.lines and self.lines[-1] == PAGE_BREAK:
+            return
+        self.lines.append(PAGE_BREAK)
+
+    def finish(self) -> list[str]:
+        self.newline()
+        return self.lines
+
+
+def _walk(root, out: _Lines) -> None:
+    """Depth-first walk without recursion (old filings nest unclosed tags very deeply)."""
+    stack: list[tuple[str, object]] = [("el", root)]
+    while stack:
+        kind, item = stack.pop()
+        if kind == "text":
+            out.add(item)  # type: ignore[arg-type]
+            continue
+        if kind == "close":
+            el = item
+            tag = el.tag  # type: ignore[attr-defined]
+            if tag == "pre":
+                out.newline()
+                out.pre -= 1
+            elif tag in BLOCK_TAGS:
+                out.newline()
+            match = _PAGE_BREAK_STYLE.findall(_style(el))
+            if "after" in [m.lower() for m in match]:
+                out.page_break()
+            continue
+        el = item
+        tag = el.tag  # type: ignore[attr-defined]
+        if not isinstance(tag, str):  # comment, processing instruction, entity
+            if tag is lxml.etree.Comment and "PAGEBREAK" in (el.text or "").upper():  # type: ignore[attr-defined]
+                out.page_break()
+            stack.append(("text", el.tail))  # type: ignore[attr-defined]
+            continue
+        stack.append(("text", el.tail))  # type: ignore[attr-defined]
+        if _is_hidden(el):
+            continue
+        tag = tag.lower()
+        if tag == "br":
+            out.newline(keep_blank=True)
+            continue
+        if tag == "hr":
+            out.page_break()
+            continue
+        style = _style(el)
+        if style and "before" in [m.lower() for m in _PAGE_BREAK_STYLE.findall(style)]:
+            out.page_break()
+        if tag == "table":
+            out.newline()
+            for line in table_lines(el):
+                if line == PAGE_BREAK:
+                    out.page_break()
+                else:
+                    out.lines.append(line)
+            if "after" in [m.lower() for m in _PAGE_BREAK_STYLE.findall(style)]:
+                out.page_break()
+            continue
+        if tag == "pre":
+            out.newline()
+            out.pre += 1
+        elif tag in BLOCK_TAGS:
+            out.newline()
+        stack.append(("close", el))
+        for child in reversed(el):
+            stack.append(("el", child))
+        stack.append(("text", el.text))
+
+
+def element_lines(el) -> list[str]:
+    """Visible lines of one element (used for table cells and whole documents)."""
+    out = _Lines()
+    stack_el = el
+    # Walk the element's content, not its tail (the tail belongs to the parent's flow).
+    tail, stack_el.tail = stack_el.tail, None
+    try:
+        _walk(stack_el, out)
+    finally:
+        stack_el.tail = tail
+    return [line for line in out.finish()]
+
+
+def _rows(table) -> list:
+    rows = []
+    for child in table:
+        tag = child.tag.lower() if isinstance(child.tag, str) else ""
+        if tag == "tr":
+            rows.append(child)
+        elif tag in ("thead", "tbody", "tfoot"):
+            rows.extend(r for r in child if isinstance(r.tag, str) and r.tag.lower() == "tr")
+    return rows
+
+
+def _merge_cells(cells: list[str]) -> list[str]:
+    merged: list[str] = []
+    pending = ""
+    for cell in cells:
+        if _CURRENCY_CELL.match(cell):
+            pending += cell
+            continue
+        if pending:
+            cell = pending + cell
+            pending = ""
+        if merged and _CLOSING_CELL.match(cell):
+            merged[-1] += cell
+            continue
+        merged.append(cell)
+    if pending:
+        merged.append(pending)
+    if len(merged) >= 2 and _BULLET_CELL.match(merged[0]):
+        merged[:2] = [f"{merged[0]} {merged[1]}"]
+    return merged
+
+
+def _is_prose_cell(content: list[str]) -> bool:
+    """A cell holding several paragraphs of text (page layout), not a data value."""
+    if len(content) < 2:
+        return False
+    bullets = sum(1 for line in content if _BULLET_LINE.match(line))
+    return bullets >= 2 or sum(len(line) for line in content) >= PROSE_CELL_CHARS
+
+
+def table_lines(table) -> list[str]:
+    """One line per row: non-empty cells joined by " | "; single-cell rows keep their own lines."""
+    lines: list[str] = []
+    for row in _rows(table):
+        if _is_hidden(row):
+            continue
+        cell_lines: list[list[str]] = []
+        for cell in row:
+            if not isinstance(cell.tag, str) or cell.tag.lower() not in ("td", "th") or _is_hidden(cell):
+                continue
+            content = [line for line in element_lines(cell) if line.strip() and line != PAGE_BREAK]
+            if content:
+                cell_lines.append(content)
+        if not cell_lines:
+            continue
+        if len(cell_lines) == 1 or any(_is_prose_cell(content) for content in cell_lines):
+            # A single cell, or a layout row (main text beside a sidebar box): keep the paragraphs.
+            for content in cell_lines:
+                lines.extend(content)
+            continue
+        cells = _merge_cells([" ".join(part.strip() for part in content) for content in cell_lines])
+        lines.append(CELL_SEP.join(cells))
+    return lines
+
+
+def parse_html(text: str):
+    """Parse HTML text (any declared encoding is ignored: the text is already decoded)."""
+    parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=False, huge_tree=True)
+    return lxml.html.document_fromstring(text.encode("utf-8"), parser=parser)
+
+
+def html_to_lines(html: str | None = None, *, root=None) -> list[str]:
+    """Visible text of an HTML document as block lines (with :data:`PAGE_BREAK` markers)."""
+    if root is None:
+        root = parse_html(html or "")
+    lines = element_lines(root)
+    return [fix_c1_controls(line) for line in lines]

@@ -1,0 +1,69 @@
+"""Format compliance with "answer with a continuous text": no bullet lists, headings or tables.
+
+Line-based rules (each violation is reported with the offending line):
+
+* bullet: a line starting with ``-``, ``*``, ``+``, ``•``, ``▪``, ``–`` or ``1.``/``1)``/``a)``;
+* heading: a Markdown heading (``#``), a line that is only bold text (``**Revenue**``), or a short
+  line (≤ 8 words) with no end punctuation followed by more text, or ending in ``:``;
+* table: a line with two or more ``|`` characters, or a Markdown table rule (``---|---``).
+
+A single block of text (no line breaks) is continuous text whatever its first characters; so are
+several prose paragraphs.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+from bizsum.metrics.base import Metric, MetricResult, ScoringItem
+
+_BULLET = re.compile(r"^\s*(?:[-*+•▪◦–]\s+|\(?\d{1,2}[.)]\s+|\(?[a-zA-Z][)]\s+)")
+_MD_HEADING = re.compile(r"^\s*#{1,6}\s+\S")
+_BOLD_LINE = re.compile(r"^\s*(\*\*|__)[^*_]+(\*\*|__)\s*:?\s*$")
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)+\|?\s*$")
+_END_PUNCT = re.compile(r"[.!?\"”')]\s*$")
+
+
+def format_problems(text: str) -> list[dict[str, str]]:
+    problems: list[dict[str, str]] = []
+    lines = [line for line in text.splitlines()]
+    nonempty = [i for i, line in enumerate(lines) if line.strip()]
+    if len(nonempty) < 2:
+        # One block of text is continuous, even if it starts like "(a) ..." (old filings do).
+        return [{"kind": "table", "line": lines[nonempty[0]].strip()}] if nonempty and lines[nonempty[0]].count("|") >= 2 else []
+    for position, index in enumerate(nonempty):
+        line = lines[index].strip()
+        is_last = position == len(nonempty) - 1
+        if line.count("|") >= 2 or _TABLE_RULE.match(line):
+            problems.append({"kind": "table", "line": line})
+        elif _BULLET.match(line):
+            problems.append({"kind": "bullet", "line": line})
+        elif _MD_HEADING.match(line) or _BOLD_LINE.match(line):
+            problems.append({"kind": "heading", "line": line})
+        elif not is_last and len(line.split()) <= 8 and (line.endswith(":") or not _END_PUNCT.search(line)):
+            problems.append({"kind": "heading", "line": line})
+    return problems
+
+
+class FormatMetric(Metric):
+    name = "format"
+    description = "Continuous text: compliant when the summary has no bullet lists, headings or tables."
+
+    def score_batch(self, items: Sequence[ScoringItem]) -> list[MetricResult]:
+        results = []
+        for item in items:
+            problems = format_problems(item.summary)
+            kinds = {p["kind"] for p in problems}
+            results.append(
+                MetricResult(
+                    values={
+                        "format_compliant": not problems and bool(item.summary.strip()),
+                        "has_bullets": "bullet" in kinds,
+                        "has_headings": "heading" in kinds,
+                        "has_tables": "table" in kinds,
+                    },
+                    details={"problems": problems[:20]},
+                )
+            )
+        return results

@@ -1,0 +1,709 @@
+"""Source-only rule: does every claim of the summary come from the source text?
+
+The reference prompt says "use only information from the following text". This metric splits a
+summary into claims (sentences, and clauses where a sentence joins several facts with ";" or
+", and"/", while"/", but") and checks each claim against the source with four kinds of evidence:
+
+1. **Numbers** (:func:`extract_numbers`): amounts, percentages, money, years are normalized
+   ("$1.2 billion" = "1,200 million" = 1.2e9; "37 percent" = "37%") and must occur in the source
+   *in context*: the source occurrence must share content words with the claim around the number,
+   and when the claim ties the number to a year ("37% ... in 2017") the source occurrence must be
+   tied to the same year. A claim may round ("2.6 billion" for 2,634 million).
+2. **Names** (:func:`extract_names`): capitalized spans (companies, products, places, exchanges,
+   partners, months) must occur in the source as a phrase (case and punctuation ignored).
+3. **Semantic support**: the claim is aligned to its most similar source sentence (and pairs of
+   adjacent sentences) with the offline MiniLM encoder; lexical support is the share of the claim's
+   content words (stemmed) found in the aligned passages and in the whole source.
+4. **Polarity**: negation ("no customer" vs "a customer") and direction ("increased" vs
+   "decreased") must agree with the aligned source passage.
+
+A claim that says the source does not cover a focus area ("the text gives no details on
+financing") is compliant when the source indeed says little about that area (its numbers and names
+are still checked). The checks are combined into a probability of support by a logistic model
+(:data:`COEFFICIENTS`, fitted once on development data, see ``bench/validate_metrics.py``);
+a hard failure (unsupported number or name, flipped polarity) makes a claim unsupported.
+
+Values: ``source_only`` = share of checkable claims that are supported (0 for an empty summary),
+``support_mean`` = mean support probability, ``support_min`` = lowest claim probability,
+``claims``, ``unsupported_claims``, ``unsupported_numbers``, ``unsupported_names``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Sequence
+
+import numpy as np
+
+from bizsum.focus_areas import STRONG_THRESHOLD, absence_areas, area_scores
+from bizsum.metrics.base import Metric, MetricResult, ScoringItem
+from bizsum.text import split_sentences
+
+log = logging.getLogger(__name__)
+
+# ---------------------------------------------------------------------------------------------
+# words
+
+STOPWORDS = frozenset(
+    """a an the and or but if then else of to in on at by for with from into onto over under about
+    above below as is are was were be been being has have had having do does did doing this that
+    these those it its it's they them their theirs we our ours us you your he she his her him i me my
+    which who whom whose what when where why how than too very can could may might must shall should
+    will would also such other others each any all both either neither some most more less much many
+    own same so just only not no nor up down out off again further once here there s t via per
+    including include includes included through while whereas although though because since until
+    within without across among between during after before against along around upon well
+    company company's companies business businesses inc corp corporation ltd llc co firm
+    """.split()
+)
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]*[A-Za-z]|[A-Za-z]")
+
+
+@lru_cache(maxsize=100_000)
+def stem(word: str) -> str:
+    from nltk.stem.porter import PorterStemmer
+
+    return _porter().stem(word.lower().strip("'’"))
+
+
+@lru_cache(maxsize=1)
+def _porter():
+    from nltk.stem.porter import PorterStemmer
+
+    return PorterStemmer()
+
+
+def content_stems(text: str) -> list[str]:
+    out = []
+    for w in _WORD.findall(text):
+        lw = w.lower().replace("’", "'")
+        if lw.endswith("'s"):
+            lw = lw[:-2]
+        if lw in STOPWORDS or len(lw) < 2:
+            continue
+        out.append(stem(lw))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# numbers
+
+_SCALES = {
+    "thousand": 1e3, "k": 1e3, "million": 1e6, "millions": 1e6, "mn": 1e6, "mm": 1e6, "m": 1e6,
+    "billion": 1e9, "billions": 1e9, "bn": 1e9, "b": 1e9, "trillion": 1e12, "tn": 1e12,
+}
+_WORD_NUMBERS = {
+    "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+    "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+    "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40,
+    "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100,
+    "dozen": 12, "one": 1, "a": 1, "half": 0.5,
+}
+_MONTHS = "january february march april may june july august september october november december".split()
+
+_NUM_RE = re.compile(
+    r"(?<![\w.\-/])"
+    r"(?P<cur>US\$|\$|€|£|USD\s?|EUR\s?|GBP\s?)?\s?"
+    r"(?:(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
+    r"|(?P<word>(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?:one|two|three|four|five|six|seven|eight|nine))?"
+    r"|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen"
+    r"|(?:one|a|half a)(?=\s+(?:hundred|thousand|million|billion|trillion)\b)|hundreds|thousands|millions|billions|dozens?))"
+    r"(?:\s?(?P<scale>thousand|million|millions|billion|billions|trillion|mn|mm|bn|tn|[kmb])\b)?"
+    r"(?:\s?(?P<pct>%|percent\b|per cent\b|percentage points?\b|basis points\b|bps\b))?"
+    r"(?P<dollars>\s(?:dollars|USD|euros?)\b)?"
+    r"(?![\w\-/]|\.\d)",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Number:
+    value: float
+    kind: str  # pct | money | year | count
+    text: str
+    start: int
+    end: int
+    unit: float  # rounding unit of the number as written
+
+
+def _precision_unit(digits: str, scale: float) -> float:
+    digits = digits.replace(",", "")
+    if "." in digits:
+        decimals = len(digits.split(".")[1])
+        return 10 ** (-decimals) * scale
+    stripped = digits.rstrip("0")
+    zeros = len(digits) - len(stripped) if stripped else 0
+    return 10 ** zeros * scale
+
+
+def _word_value(word: str) -> float | None:
+    word = word.lower().replace("-", " ")
+    if word in ("hundreds", "thousands", "millions", "billions", "dozens"):
+        return None  # vague quantities are not checked
+    parts = word.split()
+    if parts[:2] == ["half", "a"]:
+        return 0.5
+    total = 0.0
+    for p in parts:
+        if p not in _WORD_NUMBERS:
+            return None
+        total += _WORD_NUMBERS[p]
+    return total
+
+
+def extract_numbers(text: str) -> list[Number]:
+    """Normalized numbers with kind (pct, money, year, count); item numbers like 10-K are skipped."""
+    out: list[Number] = []
+    for m in _NUM_RE.finditer(text):
+        cur, num, word, scale_w, pct, dollars = (m.group(g) for g in ("cur", "num", "word", "scale", "pct", "dollars"))
+        scale = 1.0
+        if scale_w:
+            s = scale_w.lower()
+            if s in ("m", "b", "k") and not (cur or dollars) and not (num and "." in num):
+                # "5m" without a currency is ambiguous (5 metres?): accept only with a currency
+                if not cur:
+                    scale_w = None
+                    s = ""
+            scale = _SCALES.get(s, 1.0)
+        if num is not None:
+            try:
+                base = float(num.replace(",", ""))
+            except ValueError:
+                continue
+            unit = _precision_unit(num, scale)
+        else:
+            wv = _word_value(word)
+            if wv is None:
+                continue
+            base = wv
+            unit = scale if scale > 1 else 1.0
+            if word.lower() in ("a", "one") and scale == 1.0:
+                continue
+        value = base * scale
+        raw = m.group(0).strip()
+        if pct:
+            kind = "pct" if "point" not in pct.lower() and "basis" not in pct.lower() and "bps" not in pct.lower() else "pp"
+        elif cur or dollars:
+            kind = "money"
+        elif num and re.fullmatch(r"(1[89]\d\d|20\d\d)", num) and not scale_w:
+            kind = "year"
+            unit = 1.0
+        else:
+            kind = "count"
+        # skip lone small integers used as list markers / section references ("Item 1", "Note 3")
+        before = text[max(0, m.start() - 12): m.start()].lower()
+        if kind == "count" and re.search(r"(item|note|part|section|form|page|schedule|rule|tier|level|class|phase|chapter|exhibit|no\.)\s*$", before):
+            continue
+        # plain single-digit numerals carry little signal unless they are words ("six minutes") or pct/money
+        out.append(Number(value=value, kind=kind, text=raw, start=m.start(), end=m.end(), unit=unit))
+    return out
+
+
+def _kinds_compatible(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    return {a, b} in ({"money", "count"}, {"year", "count"})
+
+
+def numbers_equal(claim: Number, source: Number) -> bool:
+    if not _kinds_compatible(claim.kind, source.kind):
+        return False
+    if source.value == claim.value:
+        return True
+    # the claim may be a rounded version of the source number ("2.6 billion" for 2,634 million)
+    tolerance = 0.5 * claim.unit + 1e-9 * max(1.0, abs(claim.value))
+    if claim.kind != "year" and abs(source.value - claim.value) <= tolerance and claim.value != 0:
+        return True
+    return False
+
+
+# ---------------------------------------------------------------------------------------------
+# names
+
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9&'’.\-]*[A-Za-z0-9]|[A-Za-z0-9]")
+_NAME_FILLERS = {"of", "&", "de", "la", "du", "von", "van", "for", "on"}
+_GENERIC_CAPS = {
+    "the", "a", "an", "in", "on", "at", "by", "for", "with", "from", "as", "its", "their", "it", "they",
+    "this", "these", "that", "those", "we", "our", "additionally", "furthermore", "moreover", "however",
+    "overall", "also", "finally", "lastly", "further", "besides", "through", "while", "although",
+    "founded", "headquartered", "incorporated", "based", "in addition", "beyond", "key", "other", "both",
+    "there", "here", "when", "since", "after", "before", "during", "each", "all", "some", "many",
+    "most", "such", "no", "not", "none", "one", "two", "three", "its", "his", "her", "i", "you",
+    "revenue", "revenues", "customers", "products", "distribution", "financing", "sales", "summary",
+    "company", "the company", "business", "services", "inc", "inc.", "corp", "corp.", "ltd", "co",
+    "llc", "plc", "group", "holdings", "limited", "corporation", "company's",
+}
+_NAME_SUFFIXES = {"inc", "corp", "corporation", "ltd", "llc", "co", "plc", "company", "group", "holdings", "limited", "s.a", "n.v", "ag", "the"}
+
+
+def _norm_tokens(text: str) -> list[str]:
+    toks = []
+    for t in _TOKEN.findall(text):
+        t = t.lower().replace("’", "'").rstrip(".")
+        if t.endswith("'s"):
+            t = t[:-2]
+        t = t.replace(".", "")
+        if t:
+            toks.append(t)
+    return toks
+
+
+def extract_names(text: str) -> list[str]:
+    """Capitalized spans that look like names (companies, products, places, months, exchanges)."""
+    names: list[str] = []
+    tokens = list(re.finditer(r"[A-Za-z0-9&][A-Za-z0-9&'’.\-]*[A-Za-z0-9&]|[A-Za-z]", text))
+    i = 0
+    n = len(tokens)
+    while i < n:
+        tok = tokens[i].group(0)
+        if tok[0].isupper() or (len(tok) > 1 and any(c.isupper() for c in tok[1:]) and tok[0].isalpha()):
+            start_i = i
+            j = i + 1
+            while j < n:
+                t = tokens[j].group(0)
+                gap = text[tokens[j - 1].end(): tokens[j].start()]
+                if gap.strip() not in ("", "-", "&") or "\n" in gap:
+                    break
+                if t[0].isupper():
+                    j += 1
+                    continue
+                if t.lower() in _NAME_FILLERS and j + 1 < n and tokens[j + 1].group(0)[0].isupper() and text[tokens[j].end(): tokens[j + 1].start()].strip() == "":
+                    j += 2
+                    continue
+                break
+            span_tokens = [tokens[k].group(0) for k in range(start_i, j)]
+            # sentence-initial capital: drop a leading common word ("The", "Additionally", "Its")
+            at_start = start_i == 0 or re.search(r"[.!?:;•\"“(]\s*$", text[: tokens[start_i].start()]) is not None
+            while span_tokens and span_tokens[0].lower().rstrip(".,") in _GENERIC_CAPS:
+                span_tokens = span_tokens[1:]
+                at_start = False
+            if span_tokens:
+                if at_start and len(span_tokens) == 1 and span_tokens[0].istitle() and span_tokens[0].lower() in _common_words():
+                    pass  # "Customers include ..." at the start of a sentence
+                else:
+                    span = " ".join(span_tokens).strip(" .,'’")
+                    if len(span) > 1 and not span.isdigit():
+                        names.append(span)
+            i = j
+        else:
+            i += 1
+    return names
+
+
+@lru_cache(maxsize=1)
+def _common_words() -> frozenset[str]:
+    """Lower-case whole words of the MiniLM (BERT uncased) vocabulary: a proxy for 'common word'."""
+    try:
+        from bizsum.encoders import sentence_encoder
+
+        vocab = sentence_encoder().tokenizer.get_vocab()
+        return frozenset(w for w in vocab if w.isalpha() and not w.startswith("##"))
+    except Exception:  # pragma: no cover - the encoder is always there in practice
+        log.warning("no tokenizer vocabulary for common words; sentence-initial words count as names")
+        return frozenset(STOPWORDS)
+
+
+# ---------------------------------------------------------------------------------------------
+# polarity
+
+_NEGATION = re.compile(
+    r"\b(?:not|no|never|none|neither|nor|without|cannot|can't|don't|doesn't|didn't|isn't|aren't|wasn't|weren't|won't|hasn't|haven't|hadn't|lack(?:s|ed|ing)?|unable|fail(?:s|ed)? to|non-)\b|n't\b",
+    re.IGNORECASE,
+)
+_UP = re.compile(r"\b(?:increas\w*|ris(?:e|es|ing)|rose|grow(?:s|ing|n)?|grew|growth|gain(?:s|ed)?|expand\w*|higher|more than|up|improv\w*|accelerat\w*|doubl\w*|surg\w*|climb\w*)\b", re.IGNORECASE)
+_DOWN = re.compile(r"\b(?:decreas\w*|declin\w*|fall(?:s|ing)?|fell|drop(?:s|ped|ping)?|shrink\w*|shrank|reduc\w*|lower|less than|down|decelerat\w*|halv\w*|contract(?:ed|ing|ion)|loss(?:es)?|lost|cut)\b", re.IGNORECASE)
+
+
+def negation_count(text: str) -> int:
+    return len(_NEGATION.findall(text))
+
+
+def direction(text: str) -> int:
+    up = len(_UP.findall(text))
+    down = len(_DOWN.findall(text))
+    return (up > 0) - (down > 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# claims
+
+_CLAUSE_SPLIT = re.compile(
+    r";\s+|,\s+(?:and|while|whereas|but|although|though)\s+(?=\w)|\s+(?:while|whereas)\s+(?=\w)|—\s*|\s+--\s+"
+)
+
+
+def split_claims(summary: str) -> list[str]:
+    """Sentences, split further into clauses where a sentence joins several facts."""
+    claims: list[str] = []
+    for sentence in split_sentences(summary):
+        sentence = re.sub(r"^\s*(?:[-*•]|\d+[.)])\s+", "", sentence).strip()
+        if not sentence:
+            continue
+        parts = [p.strip(" ,;") for p in _CLAUSE_SPLIT.split(sentence)]
+        merged: list[str] = []
+        for part in parts:
+            if not part:
+                continue
+            if merged and len(_WORD.findall(part)) < 4:
+                merged[-1] = merged[-1] + ", " + part
+            elif merged and len(_WORD.findall(merged[-1])) < 4:
+                merged[-1] = merged[-1] + ", " + part
+            else:
+                merged.append(part)
+        claims.extend(merged)
+    return [c for c in claims if _WORD.search(c) or re.search(r"\d", c)]
+
+
+# ---------------------------------------------------------------------------------------------
+# per-document index (cached by sha256)
+
+
+@dataclass
+class SourceIndex:
+    sha256: str
+    sentences: list[str]
+    passages: list[str]  # sentences + adjacent pairs
+    passage_sentences: list[tuple[int, ...]]
+    embeddings: np.ndarray  # passages
+    numbers: list[tuple[Number, int]]  # (number, sentence index)
+    sentence_stems: list[set[str]]
+    all_stems: set[str]
+    norm_text: str  # " tok tok " lower-case token stream for phrase lookup
+    area_strong_counts: dict[str, int]
+    area_scores: np.ndarray  # sentences x FOCUS_AREAS
+    sentence_numbers: list[list[Number]] = field(default_factory=list)
+
+
+_CACHE: "OrderedDict[str, SourceIndex]" = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+CACHE_SIZE = 256
+
+
+def source_index(text: str, sha256: str) -> SourceIndex:
+    with _CACHE_LOCK:
+        hit = _CACHE.get(sha256)
+        if hit is not None:
+            _CACHE.move_to_end(sha256)
+            return hit
+    index = _build_index(text, sha256)
+    with _CACHE_LOCK:
+        _CACHE[sha256] = index
+        while len(_CACHE) > CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return index
+
+
+def _build_index(text: str, sha256: str) -> SourceIndex:
+    from bizsum.encoders import embed
+
+    sentences = [s for s in split_sentences(text) if _WORD.search(s)]
+    if not sentences:
+        sentences = [text.strip() or "(empty)"]
+    passages = list(sentences)
+    members: list[tuple[int, ...]] = [(i,) for i in range(len(sentences))]
+    for i in range(len(sentences) - 1):
+        passages.append(sentences[i] + " " + sentences[i + 1])
+        members.append((i, i + 1))
+    embeddings = embed(passages)
+    sentence_stems = [set(content_stems(s)) for s in sentences]
+    all_stems = set().union(*sentence_stems) if sentence_stems else set()
+    sentence_numbers = [extract_numbers(s) for s in sentences]
+    numbers = [(num, i) for i, nums in enumerate(sentence_numbers) for num in nums]
+    norm_text = " " + " ".join(_norm_tokens(text)) + " "
+    scores = area_scores(sentences, embeddings[: len(sentences)])
+    from bizsum.config import FOCUS_AREAS
+
+    strong = {a: int((scores[:, k] >= STRONG_THRESHOLD).sum()) for k, a in enumerate(FOCUS_AREAS)}
+    log.debug("indexed source %s: %d sentences, %d numbers", sha256[:12], len(sentences), len(numbers))
+    return SourceIndex(
+        sha256=sha256,
+        sentences=sentences,
+        passages=passages,
+        passage_sentences=members,
+        embeddings=embeddings,
+        numbers=numbers,
+        sentence_stems=sentence_stems,
+        all_stems=all_stems,
+        norm_text=norm_text,
+        area_strong_counts=strong,
+        area_scores=scores,
+        sentence_numbers=sentence_numbers,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# checks
+
+
+def _window_stems(text: str, start: int, end: int, width: int = 6) -> set[str]:
+    left = _WORD.findall(text[:start])[-width:]
+    right = _WORD.findall(text[end:])[:width]
+    return set(content_stems(" ".join(left + right)))
+
+
+def _nearest_year(text: str, number: Number, numbers: Sequence[Number], max_chars: int = 60) -> int | None:
+    best = None
+    best_dist = max_chars + 1
+    for other in numbers:
+        if other is number or other.kind != "year" or other.start == number.start:
+            continue
+        dist = other.start - number.end if other.start >= number.end else number.start - other.end
+        if 0 <= dist < best_dist:
+            best, best_dist = int(other.value), dist
+    return best
+
+
+def check_numbers(claim: str, index: SourceIndex, aligned: Sequence[int]) -> tuple[list[dict], int]:
+    """Each number of the claim: found in the source with matching context? Returns (reports, #bad)."""
+    reports = []
+    bad = 0
+    claim_numbers = extract_numbers(claim)
+    for num in claim_numbers:
+        if num.kind == "count" and num.value < 10 and num.unit >= 1 and not re.search(r"[a-z]", num.text, re.I):
+            # small bare numerals are compared only when present in the aligned passages
+            pass
+        window = _window_stems(claim, num.start, num.end)
+        claim_year = _nearest_year(claim, num, claim_numbers) if num.kind != "year" else None
+        matches = [(src, si) for src, si in index.numbers if numbers_equal(num, src)]
+        if not matches:
+            reports.append({"number": num.text, "value": num.value, "kind": num.kind, "status": "not_in_source"})
+            bad += 1
+            continue
+        best_status = "wrong_context"
+        best_overlap = 0.0
+        evidence = None
+        for src, si in matches:
+            sentence = index.sentences[si]
+            src_window = _window_stems(sentence, src.start, src.end, width=10)
+            overlap = len(window & src_window) / max(1, min(len(window), 4))
+            in_aligned = si in aligned
+            year_ok = True
+            if claim_year is not None:
+                src_year = _nearest_year(sentence, src, index.sentence_numbers[si])
+                if src_year is not None and src_year != claim_year:
+                    year_ok = False
+            ok = year_ok and (overlap >= 0.25 or in_aligned or not window)
+            if ok and (best_status != "ok" or overlap > best_overlap):
+                best_status, best_overlap, evidence = "ok", overlap, sentence
+            elif best_status != "ok" and overlap >= best_overlap:
+                best_overlap, evidence = overlap, sentence
+        if best_status != "ok":
+            bad += 1
+        reports.append(
+            {"number": num.text, "value": num.value, "kind": num.kind, "status": best_status,
+             "context_overlap": round(best_overlap, 3), "source": evidence}
+        )
+    return reports, bad
+
+
+def _phrase_in_source(tokens: list[str], index: SourceIndex) -> bool:
+    return bool(tokens) and (" " + " ".join(tokens) + " ") in index.norm_text
+
+
+def check_names(claim: str, index: SourceIndex) -> tuple[list[dict], int]:
+    reports = []
+    bad = 0
+    for name in extract_names(claim):
+        toks = _norm_tokens(name)
+        while toks and toks[-1] in _NAME_SUFFIXES:
+            toks = toks[:-1]
+        while toks and toks[0] in _NAME_SUFFIXES:
+            toks = toks[1:]
+        if not toks:
+            continue
+        found = _phrase_in_source(toks, index)
+        if not found and len(toks) > 1:
+            # allow a name written with an inner filler dropped/added ("Bank of X" vs "X Bank") only
+            # when every token is in the source AND the head (last) token co-occurs with the first
+            joined = "".join(toks)
+            found = (" " + joined + " ") in index.norm_text
+        if not found and len(toks) == 1:
+            t = toks[0]
+            found = any(
+                (" " + v + " ") in index.norm_text
+                for v in {t + "s", t[:-1] if t.endswith("s") else t, t + "es", t.replace("-", " "), t.replace("-", "")}
+            )
+        if not found:
+            bad += 1
+        reports.append({"name": name, "status": "ok" if found else "not_in_source"})
+    return reports, bad
+
+
+# logistic model over claim features -> probability that the claim is supported
+COEFFICIENTS: dict[str, float] = {
+    "bias": -4.0,
+    "sim": 6.0,  # best passage cosine
+    "lex_local": 3.0,  # share of content stems in the aligned passages
+    "lex_global": 2.5,  # share of content stems anywhere in the source
+    "bad_numbers": -3.0,
+    "bad_names": -2.5,
+    "negation_mismatch": -2.5,
+    "direction_mismatch": -1.5,
+}
+#: claims with probability below this are unsupported
+SUPPORT_THRESHOLD = 0.5
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+@dataclass
+class ClaimCheck:
+    text: str
+    verdict: str
+    score: float
+    evidence: str
+    reasons: list[str]
+    features: dict[str, float]
+    numbers: list[dict]
+    names: list[dict]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "verdict": self.verdict,
+            "score": round(self.score, 4),
+            "evidence": self.evidence,
+            "reasons": self.reasons,
+            "features": {k: round(v, 4) for k, v in self.features.items()},
+            "numbers": self.numbers,
+            "names": self.names,
+        }
+
+
+def check_claim(claim: str, embedding: np.ndarray, index: SourceIndex) -> ClaimCheck:
+    sims = index.embeddings @ embedding
+    order = np.argsort(-sims)
+    top = [int(i) for i in order[:3]]
+    best = top[0]
+    sim = float(sims[best])
+    aligned: list[int] = sorted({s for p in top for s in index.passage_sentences[p]})
+    evidence = index.passages[best]
+
+    stems = content_stems(claim)
+    aligned_stems = set().union(*(index.sentence_stems[i] for i in aligned)) if aligned else set()
+    lex_local = sum(1 for s in stems if s in aligned_stems) / len(stems) if stems else 1.0
+    lex_global = sum(1 for s in stems if s in index.all_stems) / len(stems) if stems else 1.0
+
+    number_reports, bad_numbers = check_numbers(claim, index, aligned)
+    name_reports, bad_names = check_names(claim, index)
+
+    aligned_text = " ".join(index.sentences[i] for i in aligned[:2])
+    best_text = index.passages[best]
+    neg_claim = negation_count(claim)
+    neg_src = negation_count(best_text)
+    negation_mismatch = float(sim >= 0.5 and (neg_claim > 0) != (neg_src > 0))
+    dir_claim, dir_src = direction(claim), direction(best_text)
+    direction_mismatch = float(sim >= 0.5 and dir_claim != 0 and dir_src != 0 and dir_claim != dir_src)
+
+    features = {
+        "sim": sim,
+        "lex_local": lex_local,
+        "lex_global": lex_global,
+        "bad_numbers": float(bad_numbers),
+        "bad_names": float(bad_names),
+        "negation_mismatch": negation_mismatch,
+        "direction_mismatch": direction_mismatch,
+    }
+    z = COEFFICIENTS["bias"] + sum(COEFFICIENTS[k] * v for k, v in features.items())
+    prob = _sigmoid(z)
+    reasons: list[str] = []
+    for r in number_reports:
+        if r["status"] == "not_in_source":
+            reasons.append(f"number {r['number']!r} does not occur in the source")
+        elif r["status"] == "wrong_context":
+            reasons.append(f"number {r['number']!r} occurs in the source but in a different context")
+    for r in name_reports:
+        if r["status"] != "ok":
+            reasons.append(f"name {r['name']!r} does not occur in the source")
+    if negation_mismatch:
+        reasons.append("negation differs from the closest source passage")
+    if direction_mismatch:
+        reasons.append("direction (increase/decrease) differs from the closest source passage")
+    hard_fail = bad_numbers > 0 or bad_names > 0 or negation_mismatch > 0
+    if prob < SUPPORT_THRESHOLD and not hard_fail:
+        reasons.append(f"no source passage supports it (best similarity {sim:.2f}, content words found {lex_global:.0%})")
+    verdict = "unsupported" if hard_fail or prob < SUPPORT_THRESHOLD else "supported"
+    if hard_fail:
+        prob = min(prob, 0.49)
+    return ClaimCheck(claim, verdict, prob, evidence, reasons, features, number_reports, name_reports)
+
+
+def _absence_check(claim: str, areas: list[str], embedding: np.ndarray, index: SourceIndex) -> ClaimCheck:
+    """A claim saying the source does not describe an area: compliant if the source is thin there."""
+    number_reports, bad_numbers = check_numbers(claim, index, [])
+    name_reports, bad_names = check_names(claim, index)
+    covered = [a for a in areas if index.area_strong_counts.get(a, 0) >= ABSENCE_CONTRADICTED_AT]
+    reasons = [f"statement that the source says little about {', '.join(areas)}"]
+    verdict = "supported"
+    score = 0.9
+    if bad_numbers or bad_names:
+        verdict, score = "unsupported", 0.2
+        reasons.append("but it carries a number or name that is not in the source")
+    elif covered:
+        verdict, score = "unsupported", 0.3
+        reasons.append(f"but the source has {index.area_strong_counts[covered[0]]} passages clearly about {covered[0]}")
+    return ClaimCheck(claim, verdict, score, "", reasons, {"absence_statement": 1.0}, number_reports, name_reports)
+
+
+#: an absence statement is wrong when the source has at least this many passages clearly about the area
+ABSENCE_CONTRADICTED_AT = 8
+
+
+def score_summary(summary: str, index: SourceIndex) -> tuple[dict[str, Any], dict[str, Any]]:
+    from bizsum.encoders import embed
+
+    claims = split_claims(summary or "")
+    if not claims:
+        values = {
+            "source_only": 0.0, "support_mean": 0.0, "support_min": 0.0, "claims": 0,
+            "unsupported_claims": 0, "unsupported_numbers": 0, "unsupported_names": 0,
+        }
+        return values, {"claims": [], "note": "empty summary: no claims"}
+    embeddings = embed(claims)
+    checks = []
+    for claim, emb in zip(claims, embeddings):
+        areas = absence_areas(claim)
+        if areas:
+            checks.append(_absence_check(claim, areas, emb, index))
+        else:
+            checks.append(check_claim(claim, emb, index))
+    checkable = [c for c in checks if c.verdict != "not_checkable"]
+    supported = sum(1 for c in checkable if c.verdict == "supported")
+    probs = [c.score for c in checkable] or [0.0]
+    values = {
+        "source_only": supported / len(checkable) if checkable else 1.0,
+        "support_mean": float(np.mean(probs)),
+        "support_min": float(np.min(probs)),
+        "claims": len(checks),
+        "unsupported_claims": sum(1 for c in checks if c.verdict == "unsupported"),
+        "unsupported_numbers": sum(1 for c in checks for r in c.numbers if r["status"] != "ok"),
+        "unsupported_names": sum(1 for c in checks for r in c.names if r["status"] != "ok"),
+    }
+    return values, {"claims": [c.as_dict() for c in checks]}
+
+
+class SourceOnlyMetric(Metric):
+    name = "source_only"
+    description = "Share of summary claims supported by the source (numbers, names, meaning, polarity)."
+
+    def score_batch(self, items: Sequence[ScoringItem]) -> list[MetricResult]:
+        results = []
+        for item in items:
+            index = source_index(item.document.text, item.document.sha256)
+            values, details = score_summary(item.summary, index)
+            results.append(MetricResult(values=values, details=details))
+        return results
+
+    def version(self) -> dict[str, str]:
+        from bizsum.encoders import encoder_versions
+
+        return {**encoder_versions(), "source_only": "1"}

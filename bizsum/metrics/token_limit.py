@@ -1,0 +1,67 @@
+"""Token-limit compliance.
+
+The summary is counted with the model's own tokenizer where known: tiktoken ``o200k_base`` /
+``cl100k_base`` (offline) for OpenAI models, llama.cpp's tokenizer (``gguf``) for local models.
+The provider-reported ``completion_tokens`` is kept beside it. A summary is compliant when both
+counts are within the limit and the generation was not cut off (``finish_reason == "length"``).
+When the declared tokenizer is unavailable (e.g. no llama.cpp installed where scoring runs), the
+count falls back to ``o200k_base`` and ``token_counter`` says so.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Sequence
+
+from bizsum.errors import SetupError
+from bizsum.metrics.base import Metric, MetricResult, ScoringItem
+from bizsum.tokens import DEFAULT_ENCODING, GGUF, count_tokens
+
+log = logging.getLogger(__name__)
+
+
+def count_with_fallback(text: str, encoding: str, model_path: str | None) -> tuple[int, str]:
+    """Count with the declared tokenizer; fall back to o200k_base (and say so) if it is unavailable."""
+    try:
+        return count_tokens(text, encoding, model_path), encoding
+    except (SetupError, ImportError, OSError, ValueError) as error:
+        if encoding != GGUF:
+            raise
+        log.warning("cannot count with the model tokenizer (%s); using %s", error, DEFAULT_ENCODING)
+        return count_tokens(text, DEFAULT_ENCODING), f"{DEFAULT_ENCODING} (fallback: {GGUF} unavailable)"
+
+
+class TokenLimitMetric(Metric):
+    name = "token_limit"
+    description = (
+        "Summary length with the model's tokenizer and as reported by the provider; compliant when "
+        "both are within the limit and the output was not cut off (finish_reason 'length')."
+    )
+
+    def _one(self, item: ScoringItem) -> MetricResult:
+        tokens, counter = count_with_fallback(item.summary, item.count_encoding, item.model_path)
+        reported = item.completion_tokens
+        cut_off = item.finish_reason == "length"
+        reasons = []
+        if tokens > item.token_limit:
+            reasons.append(f"{tokens} tokens > limit {item.token_limit} ({counter})")
+        if reported is not None and reported > item.token_limit:
+            reasons.append(f"provider reports {reported} completion tokens > limit {item.token_limit}")
+        if cut_off:
+            reasons.append("cut off by the generation limit (finish_reason 'length')")
+        if item.prompt_truncated:
+            reasons.append("the server truncated the prompt (reported prompt tokens far below our count)")
+        return MetricResult(
+            values={
+                "tokens": tokens,
+                "tokens_reported": reported,
+                "token_counter": counter,
+                "over_limit": tokens > item.token_limit or (reported is not None and reported > item.token_limit),
+                "cut_off": cut_off,
+                "token_compliant": not reasons,
+            },
+            details={"reasons": reasons, "limit": item.token_limit},
+        )
+
+    def score_batch(self, items: Sequence[ScoringItem]) -> list[MetricResult]:
+        return [self._one(item) for item in items]

