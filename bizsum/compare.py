@@ -79,9 +79,10 @@ def area_table(frame: pd.DataFrame) -> pd.DataFrame:
     columns = [f"coverage_{area}" for area in FOCUS_AREAS if f"coverage_{area}" in frame]
     if not columns:
         return pd.DataFrame()
-    table = frame.groupby(CONFIG_FIELDS)[columns].mean(numeric_only=True)
-    table.columns = [c.removeprefix("coverage_") for c in columns]
-    return table
+    numeric = frame[CONFIG_FIELDS].copy()
+    for column in columns:
+        numeric[column.removeprefix("coverage_")] = _numeric(frame, column)
+    return numeric.groupby(CONFIG_FIELDS).mean()
 
 
 def problems_of(row: pd.Series) -> list[str]:

@@ -5,9 +5,10 @@ scores and every gated metric (a key of ``thresholds``):
 
 1. Each run's samples are averaged per document; only documents both runs scored are used
    (``n_docs``). ``diff = mean(current) - mean(baseline)`` over those documents.
-2. ``drop`` is ``-diff`` for metrics where higher is better (the default) and ``+diff`` for
-   metrics listed in ``lower_is_better``. ``exceeds_threshold`` is ``drop > threshold`` (strict;
-   the threshold is absolute, in the metric's own units, e.g. 0.05 = five points of a 0-1 rate).
+2. ``drop_amount`` is ``-diff`` for metrics where higher is better (the default) and ``+diff``
+   for metrics listed in ``lower_is_better``. ``exceeds_threshold`` is ``drop_amount > threshold``
+   (strict; the threshold is absolute, in the metric's own units: 0.05 on a 0-1 rate or score is
+   five percentage points).
 3. Two significance tests, both on the per-document differences:
 
    * ``ci``: the two-sided ``1 - alpha`` percentile bootstrap CI of ``diff`` (``n_boot``
@@ -48,6 +49,7 @@ import numpy as np
 import pandas as pd
 
 from bizsum.errors import BizsumError, ConfigError, InputError, SetupError
+from bizsum.results import read_jsonl
 from bizsum.stats import (
     KEY_COLUMNS,
     _aligned,
@@ -66,7 +68,7 @@ SCORE_SUFFIXES: tuple[str, ...] = (".jsonl", ".parquet", ".csv")
 
 CHECK_COLUMNS: tuple[str, ...] = (
     "config", "prompt_id", "model_id", "metric", "direction", "n_docs", "baseline_mean", "current_mean",
-    "diff", "ci_low", "ci_high", "p_value", "p_holm", "threshold", "drop", "exceeds_threshold",
+    "diff", "ci_low", "ci_high", "p_value", "p_holm", "threshold", "drop_amount", "exceeds_threshold",
     "significant_ci", "significant_wilcoxon", "significant", "regressed", "note",
 )
 
@@ -88,7 +90,13 @@ class GateResult:
 
     @property
     def regressions(self) -> pd.DataFrame:
+        """The rows of ``checks`` that regressed."""
         return self.checks[self.checks["regressed"]]
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """Alias of ``checks`` (used by the report)."""
+        return self.checks
 
     def message(self) -> str:
         """Plain-text summary naming each regressed metric, configuration and drop."""
@@ -127,17 +135,17 @@ def _fmt(value: float, digits: int = 4) -> str:
 
 def _fmt_p(value: float) -> str:
     if value is None or math.isnan(value):
-        return "nan"
-    return "<0.0001" if value < 1e-4 else f"{value:.4f}"
+        return "=nan"
+    return "<0.0001" if value < 1e-4 else f"={value:.4f}"
 
 
 def _describe(row, ci_level: float) -> str:
     word = "rose" if row.direction == "lower_is_better" else "dropped"
     return (
-        f"{row.metric} {word} by {_fmt(row.drop)} for prompt {row.prompt_id!r}, model {row.model_id!r}: "
+        f"{row.metric} {word} by {_fmt(row.drop_amount)} for prompt {row.prompt_id!r}, model {row.model_id!r}: "
         f"{_fmt(row.baseline_mean)} -> {_fmt(row.current_mean)} (threshold {_fmt(row.threshold)}; "
         f"{ci_level:.0%} CI of change [{_fmt(row.ci_low)}, {_fmt(row.ci_high)}], "
-        f"Holm-adjusted Wilcoxon p={_fmt_p(row.p_holm)}, {row.n_docs} shared document(s))"
+        f"Holm-adjusted Wilcoxon p{_fmt_p(row.p_holm)}, {row.n_docs} shared document(s))"
     )
 
 
@@ -146,18 +154,11 @@ def _describe(row, ci_level: float) -> str:
 
 
 def _read_jsonl(path: Path) -> pd.DataFrame:
-    rows = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise InputError(f"{path}, line {number}: not valid JSON ({error.msg})") from None
-            if not isinstance(record, dict):
-                raise InputError(f"{path}, line {number}: expected a JSON object, got {type(record).__name__}")
-            rows.append(record)
+    # Same reader as the results store: names file and line, skips a torn last line with a warning.
+    rows = read_jsonl(path)
+    for number, record in enumerate(rows, start=1):
+        if not isinstance(record, dict):
+            raise InputError(f"{path}: record {number} is a JSON {type(record).__name__}, expected an object")
     return pd.DataFrame.from_records(rows)
 
 
@@ -179,7 +180,8 @@ def load_scores(path: str | Path) -> pd.DataFrame:
 
     A directory is accepted when it holds exactly one ``scores.jsonl``/``.parquet``/``.csv``.
     Key columns are normalised (``doc_id``, ``prompt_id``, ``model_id`` as text, ``sample`` as
-    int) so tables from different formats join. Raises :class:`InputError` naming the file when it
+    int) so tables from different formats join; when a key repeats, the last row wins (as in the
+    results files) and a warning is logged. Raises :class:`InputError` naming the file when it
     is missing, unreadable, empty or lacks key columns.
     """
     path = _resolve_scores_path(Path(path))
@@ -226,10 +228,12 @@ def _normalise_keys(table: pd.DataFrame, where: str) -> pd.DataFrame:
     if not np.all(np.mod(sample.to_numpy(dtype="float64"), 1) == 0):
         raise InputError(f"{where}: column 'sample' must hold integers")
     table["sample"] = sample.astype("int64")
-    duplicated = table.duplicated(list(KEY_COLUMNS)).sum()
+    duplicated = int(table.duplicated(list(KEY_COLUMNS), keep="last").sum())
     if duplicated:
-        log.warning("%s: %d duplicated (doc_id, prompt_id, model_id, sample) row(s); they are averaged",
-                    where, duplicated)
+        # Same rule as the results files: the last row for a key wins.
+        log.warning("%s: %d earlier row(s) repeat a (doc_id, prompt_id, model_id, sample) key; the last row "
+                    "for each key is used", where, duplicated)
+        table = table.drop_duplicates(list(KEY_COLUMNS), keep="last").reset_index(drop=True)
     return table
 
 
@@ -303,14 +307,14 @@ def check_regressions(current: pd.DataFrame, baseline: pd.DataFrame, thresholds:
             )
             values_base, values_cur = _aligned(both, "baseline", "current")
             stats = _paired_stats(values_base, values_cur, n_boot=int(n_boot), seed=seed, ci=ci_level, tie_tol=0.0)
-            sign = 1.0 if metric in lower else -1.0  # drop = sign * diff
+            sign = 1.0 if metric in lower else -1.0  # drop_amount = sign * diff
             rows.append({
                 "config": config_label(config), "prompt_id": config[0], "model_id": config[1],
                 "metric": metric, "direction": "lower_is_better" if metric in lower else "higher_is_better",
                 "n_docs": stats["n"], "baseline_mean": stats["mean_a"], "current_mean": stats["mean_b"],
                 "diff": stats["mean_diff"], "ci_low": stats["ci_low"], "ci_high": stats["ci_high"],
                 "p_value": stats["p_value"], "rank_biserial": stats["rank_biserial"],
-                "threshold": threshold, "drop": sign * stats["mean_diff"] + 0.0, "note": stats["note"],
+                "threshold": threshold, "drop_amount": sign * stats["mean_diff"] + 0.0, "note": stats["note"],
             })
     checks = pd.DataFrame(rows)
     if int(checks["n_docs"].sum()) == 0:
@@ -319,7 +323,7 @@ def check_regressions(current: pd.DataFrame, baseline: pd.DataFrame, thresholds:
 
     checks["p_holm"] = adjust_pvalues(checks["p_value"].to_numpy(), "holm")
     higher = checks["direction"].eq("higher_is_better")
-    checks["exceeds_threshold"] = checks["drop"].gt(checks["threshold"]).fillna(False).astype(bool)
+    checks["exceeds_threshold"] = checks["drop_amount"].gt(checks["threshold"]).fillna(False).astype(bool)
     checks["significant_ci"] = np.where(higher, checks["ci_high"].lt(0), checks["ci_low"].gt(0)).astype(bool)
     worse_ranks = np.where(higher, checks["rank_biserial"].lt(0), checks["rank_biserial"].gt(0)).astype(bool)
     checks["significant_wilcoxon"] = (checks["p_holm"].lt(alpha) & worse_ranks).astype(bool)

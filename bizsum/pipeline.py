@@ -40,6 +40,12 @@ def _execute(notebook: Path, output: Path, parameters: Mapping[str, Any], cwd: P
         raise NotebookFailed(f"{notebook.name} stopped: {error.ename}: {error.evalue} (executed copy: {output})") from None
 
 
+def notebooks_dir(root: Path) -> Path:
+    """The project's notebooks/, or the ones beside the installed package."""
+    local = root / "notebooks"
+    return local if local.is_dir() else Path(__file__).resolve().parents[1] / "notebooks"
+
+
 def run_pipeline(config_path: str | Path, overrides: Mapping[str, Any] | None = None,
                  steps: tuple[str, ...] = NOTEBOOKS) -> Path | None:
     """Run the notebooks for a config; returns the HTML report path (None when compare did not run)."""
@@ -50,7 +56,7 @@ def run_pipeline(config_path: str | Path, overrides: Mapping[str, Any] | None = 
     parameters = {"config_path": str(Path(config_path).resolve()), **{k: v for k, v in (overrides or {}).items() if v is not None}}
     for step in [s for s in NOTEBOOKS if s in steps]:
         started = time.perf_counter()
-        _execute(root / "notebooks" / f"{step}.ipynb", run_dir / f"{step}.executed.ipynb", parameters, root)
+        _execute(notebooks_dir(root) / f"{step}.ipynb", run_dir / f"{step}.executed.ipynb", parameters, root)
         log.info("%s finished in %.1f s", step, time.perf_counter() - started)
     unknown = [step for step in steps if step not in NOTEBOOKS]
     if unknown:

@@ -23,12 +23,14 @@ Conventions used everywhere in this module:
 * **Wilcoxon signed-rank test** (``scipy.stats.wilcoxon``, two-sided, ``method="auto"``) with
   ``zero_method="wilcox"``: documents whose difference is zero are dropped before ranking (the
   classic Wilcoxon treatment). It asks "among documents where the configurations differ, does one
-  tend to be higher?"; the count of unchanged documents is reported separately as ``ties``. The
-  matched-pairs rank-biserial correlation is computed on the same non-zero differences, so the
-  effect size and the test agree. For the test, the counts and the effect sizes the per-document
-  differences are rounded to 12 decimal places first, so floating-point noise (0.7 averaged from
-  two samples vs three) neither turns a tie into a tiny non-zero difference nor breaks ties
-  between equal magnitudes (``0.4 - 0.2`` vs ``0.5 - 0.7``). Means and CIs use the exact values.
+  tend to be higher?"; unchanged documents are reported as ``ties`` (exactly those documents with
+  the default ``tie_tol=0``). The matched-pairs rank-biserial correlation uses the same non-zero
+  differences, so effect size and test agree.
+* **Rounding**: before the test, the win/tie/loss counts and the effect sizes, per-document
+  differences are rounded to ``ROUND_DECIMALS`` (12) decimal places, so floating-point noise
+  (0.7 averaged from two samples vs from three) neither turns a tie into a tiny non-zero
+  difference nor breaks ties between equal magnitudes (``0.4 - 0.2`` vs ``0.5 - 0.7``). Means and
+  confidence intervals use the unrounded values.
 """
 
 from __future__ import annotations

@@ -20,8 +20,9 @@ CONFIGS = (("seed", "gpt-4o-mini"), ("focused", "llama-3.1-8b"))
 
 def make_scores(n_docs=25, samples=2, seed=0, shift=None, noise=0.02):
     """Synthetic scores; ``shift`` maps (config, metric) to a constant added to every value."""
-    rng = np.random.default_rng(seed)
-    base = {m: rng.uniform(0.4, 0.8, size=n_docs) for m in ("coverage", "source_only")}
+    fixed = np.random.default_rng(12345)  # the documents' "true" scores are the same in every run
+    base = {m: fixed.uniform(0.4, 0.8, size=n_docs) for m in ("coverage", "source_only")}
+    rng = np.random.default_rng(seed)  # run-to-run noise
     rows = []
     for config in CONFIGS:
         for i in range(n_docs):
@@ -47,11 +48,11 @@ def test_gate_fails_on_clear_regression_and_message_names_metric_and_drop():
     assert len(regressed) == 1
     row = regressed.iloc[0]
     assert (row.prompt_id, row.model_id, row.metric) == (*CONFIGS[0], "coverage")
-    assert row.drop == pytest.approx(0.12, abs=0.02)
+    assert row.drop_amount == pytest.approx(0.12, abs=0.02)
     assert row.ci_high < 0 and row.p_holm < 0.05
     message = result.message()
     assert "FAILED" in message
-    assert "coverage dropped by" in message and f"{row.drop:.4f}" in message
+    assert "coverage dropped by" in message and f"{row.drop_amount:.4f}" in message
     assert "'seed'" in message and "'gpt-4o-mini'" in message
     assert "threshold 0.0500" in message
     assert "source_only dropped" not in message
@@ -78,7 +79,7 @@ def test_drop_above_threshold_but_not_significant_passes_and_is_mentioned():
     current.loc[(current.prompt_id == "seed") & ~sel, "coverage"] += 0.18
     result = gate.check_regressions(current, baseline, {"coverage": 0.05}, n_boot=1000)
     row = result.checks.set_index("config").loc["seed / gpt-4o-mini"]
-    assert row["drop"] == pytest.approx(0.06)
+    assert row["drop_amount"] == pytest.approx(0.06)
     assert row["exceeds_threshold"] and not row["significant"]
     assert result.passed
     assert "not significant" in result.message()
@@ -159,6 +160,11 @@ def test_load_scores_formats_and_key_normalisation(tmp_path):
         assert frame["doc_id"].tolist()[:2] == ["0", "0"]
         assert frame["sample"].dtype == "int64"
     assert gate.load_scores(tmp_path)["coverage"].tolist() == pytest.approx(table["coverage"].tolist())
+    # a repeated key: the last row wins, as in the results files
+    repeated = tmp_path / "repeated.jsonl"
+    first = {"doc_id": "a", "prompt_id": "p", "model_id": "m", "sample": 0, "coverage": 0.1}
+    repeated.write_text(json.dumps(first) + "\n" + json.dumps({**first, "coverage": 0.7}) + "\n")
+    assert gate.load_scores(repeated)["coverage"].tolist() == [0.7]
     # tables from different formats pair up
     assert gate.check_regressions(loaded[1], loaded[0], THRESHOLDS, n_boot=100).checks["n_docs"].eq(4).all()
 
@@ -175,7 +181,8 @@ def test_load_scores_errors_name_the_file(tmp_path):
     assert str(no_keys) in str(info.value) and "model_id" in str(info.value) and "sample" in str(info.value)
 
     broken = tmp_path / "broken.jsonl"
-    broken.write_text('{"doc_id": "a", "prompt_id": "p", "model_id": "m", "sample": 0}\n{not json\n')
+    good = '{"doc_id": "a", "prompt_id": "p", "model_id": "m", "sample": 0}\n'
+    broken.write_text(good + "{not json\n" + good)
     with pytest.raises(InputError, match=r"broken\.jsonl, line 2"):
         gate.load_scores(broken)
 

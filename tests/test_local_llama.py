@@ -259,7 +259,7 @@ def test_generate_reports_usage_and_loads_once(fake_llama_cpp, gguf_file):
     assert llm.calls[0]["max_tokens"] == 16  # 2 * token_limit
     assert llm.calls[0]["repeat_penalty"] == local_llama.DEFAULT_PARAMS["repeat_penalty"]
     assert first.text == "w0 w1 w2 w3 w4" and first.finish_reason == "stop" and first.completion_tokens == 5
-    assert first.prompt_tokens == first.meta["counted_prompt_tokens"] == 9  # <|user|> 5 words </s> <|assistant|>
+    assert first.prompt_tokens == first.meta["counted_prompt_tokens"] == 8  # <|user|> 5 words </s> <|assistant|>
     assert first.model_returned == "model.gguf"
     assert first.meta["model_path"] == str(gguf_file) and first.meta["n_ctx"] == 256
     assert "llama_cpp_version" in first.meta and first.meta["load_s"] is not None
@@ -278,12 +278,12 @@ def test_context_overflow_is_an_error_not_a_truncation(fake_llama_cpp, gguf_file
     spec = _spec(gguf_file, options={"n_ctx": 40})
     provider = create_provider(spec)
     with pytest.raises(ProviderError) as error:
-        provider.generate(_request(spec, words=30, token_limit=8))  # 34 prompt + 16 > 40
+        provider.generate(_request(spec, words=30, token_limit=8))  # 33 prompt + 16 > 40
     message = str(error.value)
-    for part in ("acme-10k", "'seed'", "34", "16", "50", "n_ctx 40"):
+    for part in ("acme-10k", "'seed'", "33 tokens", "max_tokens 16", "= 49", "n_ctx 40"):
         assert part in message
     assert FakeLlama.instances[0].calls == []
-    assert provider.generate(_request(spec, words=10, token_limit=8)).finish_reason == "stop"  # 14 + 16 <= 40
+    assert provider.generate(_request(spec, words=10, token_limit=8)).finish_reason == "stop"  # 13 + 16 <= 40
 
 
 def test_n_ctx_defaults(fake_llama_cpp, gguf_file):

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import lxml.etree
+
 from bizsum.errors import InputError
 from bizsum.ingest.html_text import html_to_lines, parse_html
 from bizsum.ingest.item1 import MIN_WORDS, locate_item1
@@ -81,7 +83,7 @@ def ingest_filing(path: str | Path, min_words: int = MIN_WORDS) -> IngestedFilin
     if source.kind == "html":
         try:
             root = parse_html(source.body)
-        except (ValueError, Exception) as error:  # lxml raises ParserError/XMLSyntaxError subclasses
+        except (ValueError, lxml.etree.LxmlError) as error:
             raise InputError(f"{path}: cannot parse the HTML ({error})") from None
         lines = html_to_lines(root=root)
     else:
@@ -150,10 +152,13 @@ def write_ingested(result: IngestedFiling, out_dir: str | Path, doc_id: str | No
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"output folder {out_dir} exists and is not a folder")
-    out_dir.mkdir(parents=True, exist_ok=True)
     text_path = out_dir / f"{doc_id}.txt"
     json_path = out_dir / f"{doc_id}.json"
-    text_path.write_text(normalize_text(result.text) + "\n", encoding="utf-8")
-    json_path.write_text(json.dumps(result.to_json(doc_id), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        text_path.write_text(normalize_text(result.text) + "\n", encoding="utf-8")
+        json_path.write_text(json.dumps(result.to_json(doc_id), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    except OSError as error:
+        raise InputError(f"cannot write {text_path} / {json_path}: {error.strerror or error}") from None
     log.info("wrote %s and %s", text_path, json_path)
     return text_path

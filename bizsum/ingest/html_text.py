@@ -12,8 +12,10 @@ glued to the next cell and a lone ``)`` or ``%`` cell to the previous one, and a
 (a page-layout row: main text beside a sidebar box), is emitted as ordinary paragraphs, cell after
 cell, so layout tables that wrap whole sections keep their line structure.
 
-Page breaks (``<hr>``, CSS ``page-break-before/after``) become a :data:`PAGE_BREAK` line, which the
-item locator uses to spot page numbers and running headers.
+Page breaks (``<hr>``, CSS ``page-break-before/after``, ``<!-- PAGEBREAK -->``) become a
+:data:`PAGE_BREAK` line, which the item locator uses to spot page numbers and running headers.
+A ``<pre>`` block (late-1990s filings that wrap the whole plain-text document in HTML) goes through
+:func:`bizsum.ingest.plaintext.text_to_lines`, so its hard-wrapped paragraphs are unwrapped too.
 """
 
 from __future__ import annotations
@@ -55,10 +57,6 @@ def fix_c1_controls(text: str) -> str:
     return text.translate(_C1_TO_CP1252)
 
 
-def _style(el) -> str:
-    return el.get("style") or ""
-
-
 def _is_hidden(el) -> bool:
     tag = el.tag
     if tag in HIDDEN_TAGS:
@@ -75,43 +73,38 @@ class _Lines:
     def __init__(self) -> None:
         self.lines: list[str] = []
         self.parts: list[str] = []
-        self.pre = 0
 
     def add(self, text: str | None) -> None:
-        if not text:
-            return
-        if self.pre:
-            pieces = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-            for i, piece in enumerate(pieces):
-                if i:
-                    self.newline(keep_blank=True)
-                if "\f" in piece:
-                    for j, sub in enumerate(piece.split("\f")):
-                        if j:
-                            self.page_break()
-                        self.parts.append(sub)
-                else:
-                    self.parts.append(piece)
-        else:
+        if text:
             self.parts.append(_WS.sub(" ", text))
 
-    def newline(self, keep_blank: bool = False) -> None:
-        line = "".join(self.parts)
+    def newline(self) -> None:
+        line = "".join(self.parts).strip()
         self.parts = []
-        if line.strip():
-            self.lines.append(line.strip() if not self.pre else line.rstrip())
-        elif keep_blank and self.pre:
-            self.lines.append("")
+        if line:
+            self.lines.append(line)
 
     def page_break(self) -> None:
         self.newline()
-        if self.lines and self.lines[-1] == PAGE_BREAK:
-            return
-        self.lines.append(PAGE_BREAK)
+        if not self.lines or self.lines[-1] != PAGE_BREAK:
+            self.lines.append(PAGE_BREAK)
+
+    def extend(self, lines: list[str]) -> None:
+        self.newline()
+        for line in lines:
+            if line == PAGE_BREAK:
+                self.page_break()
+            else:
+                self.lines.append(line)
 
     def finish(self) -> list[str]:
         self.newline()
         return self.lines
+
+
+def _breaks(el, where: str) -> bool:
+    style = el.get("style")
+    return bool(style) and where in [m.lower() for m in _PAGE_BREAK_STYLE.findall(style)]
 
 
 def _walk(root, out: _Lines) -> None:
@@ -122,52 +115,44 @@ def _walk(root, out: _Lines) -> None:
         if kind == "text":
             out.add(item)  # type: ignore[arg-type]
             continue
+        el = item
         if kind == "close":
-            el = item
-            tag = el.tag  # type: ignore[attr-defined]
-            if tag == "pre":
+            if el.tag in BLOCK_TAGS:  # type: ignore[attr-defined]
                 out.newline()
-                out.pre -= 1
-            elif tag in BLOCK_TAGS:
-                out.newline()
-            match = _PAGE_BREAK_STYLE.findall(_style(el))
-            if "after" in [m.lower() for m in match]:
+            if _breaks(el, "after"):
                 out.page_break()
             continue
-        el = item
         tag = el.tag  # type: ignore[attr-defined]
+        stack.append(("text", el.tail))  # type: ignore[attr-defined]
         if not isinstance(tag, str):  # comment, processing instruction, entity
             if tag is lxml.etree.Comment and "PAGEBREAK" in (el.text or "").upper():  # type: ignore[attr-defined]
                 out.page_break()
-            stack.append(("text", el.tail))  # type: ignore[attr-defined]
             continue
-        stack.append(("text", el.tail))  # type: ignore[attr-defined]
         if _is_hidden(el):
             continue
         tag = tag.lower()
         if tag == "br":
-            out.newline(keep_blank=True)
+            out.newline()
             continue
         if tag == "hr":
             out.page_break()
             continue
-        style = _style(el)
-        if style and "before" in [m.lower() for m in _PAGE_BREAK_STYLE.findall(style)]:
+        if _breaks(el, "before"):
             out.page_break()
         if tag == "table":
-            out.newline()
-            for line in table_lines(el):
-                if line == PAGE_BREAK:
-                    out.page_break()
-                else:
-                    out.lines.append(line)
-            if "after" in [m.lower() for m in _PAGE_BREAK_STYLE.findall(style)]:
+            out.extend(table_lines(el))
+            if _breaks(el, "after"):
                 out.page_break()
             continue
         if tag == "pre":
-            out.newline()
-            out.pre += 1
-        elif tag in BLOCK_TAGS:
+            # Old filings wrap a whole plain-text document in <pre>: unwrap it like a .txt filing.
+            from bizsum.ingest.plaintext import text_to_lines
+
+            out.extend(text_to_lines(el.text_content()))
+            if _breaks(el, "after"):
+                out.page_break()
+            continue
+        if tag in BLOCK_TAGS:
             out.newline()
         stack.append(("close", el))
         for child in reversed(el):
@@ -178,14 +163,13 @@ def _walk(root, out: _Lines) -> None:
 def element_lines(el) -> list[str]:
     """Visible lines of one element (used for table cells and whole documents)."""
     out = _Lines()
-    stack_el = el
     # Walk the element's content, not its tail (the tail belongs to the parent's flow).
-    tail, stack_el.tail = stack_el.tail, None
+    tail, el.tail = el.tail, None
     try:
-        _walk(stack_el, out)
+        _walk(el, out)
     finally:
-        stack_el.tail = tail
-    return [line for line in out.finish()]
+        el.tail = tail
+    return out.finish()
 
 
 def _rows(table) -> list:

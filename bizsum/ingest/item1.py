@@ -59,7 +59,10 @@ _PAGE_NUMBER = re.compile(
 _TOC_LINK = re.compile(
     r"^(?:back\s+to\s+|return\s+to\s+)?(?:the\s+)?(?:table\s+of\s+contents?|index|contents|toc)\.?$", re.I
 )
-_TOC_REST = re.compile(r"^(?:\.{2,}|\s|\|)*(?:page\s*)?\d{1,4}$", re.I)
+# What follows the title in a TOC / cross-reference index row: "3", "... 3", "Page 3", "4-11, 62".
+_TOC_REST = re.compile(
+    r"^(?:\.{2,}|\s|\|)*(?:pages?\s*)?[A-Z]?-?\d{1,4}(?:\s*(?:[-\u2013\u2014,;]|and|to)\s*[A-Z]?-?\d{1,4})*$", re.I
+)
 _INCORPORATED = re.compile(r"incorporated\s+(?:herein\s+|in\s+this\s+\w+\s+)?by\s+reference", re.I)
 _INCORPORATED_NEGATED = re.compile(r"\b(?:not|nothing|neither|nor|no\s+part|none)\b|n[’']t\b", re.I)
 _ELSEWHERE = re.compile(
@@ -216,7 +219,7 @@ def _words(lines: list[str]) -> int:
     return sum(len(line.split()) for line in lines)
 
 
-def _incorporation_sentence(text: str) -> str | None:
+def _incorporation_sentence(text: str, min_words: int = MIN_WORDS) -> str | None:
     """The first sentence that pulls material in by reference from another document.
 
     "The following information is included in IBM's 2024 Annual Report to Stockholders and is
@@ -230,7 +233,7 @@ def _incorporation_sentence(text: str) -> str | None:
         sentence = text[start:end].strip()
         if _INCORPORATED_NEGATED.search(text[start : match.start()]):
             continue
-        if _ELSEWHERE.search(sentence) or len(text.split()) < MIN_WORDS:
+        if _ELSEWHERE.search(sentence) or len(text.split()) < min_words:
             return sentence
     return None
 
@@ -300,7 +303,8 @@ def locate_item1(lines: list[str], source: str = "filing", min_words: int = MIN_
         stop = cand.end if cand.end is not None else len(lines)
         cand.words = _words(_body_lines(lines, usable, cand.body_start, stop)) + len(cand.run_in.split())
 
-    with_end = [c for c in candidates if c.end is not None] or candidates
+    pool = [c for c in candidates if not c.toc] or candidates  # TOC rows ("Item 1. Business 4")
+    with_end = [c for c in pool if c.end is not None] or pool
     best = max(with_end, key=lambda c: (c.words, -c.index))
     if best.end is None:
         warnings.append("no heading after Item 1 (Item 1A/1B/1C/2/3 or PART II) found; kept text to the end of the document")
@@ -313,9 +317,15 @@ def locate_item1(lines: list[str], source: str = "filing", min_words: int = MIN_
     text = _join_body(text_lines)
     words = _words(body)
 
-    incorporation = _incorporation_sentence("\n".join(body))
+    incorporation = _incorporation_sentence("\n".join(body), min_words)
     if words < min_words:
         where = f"line {best.index + 1} ({best.heading!r})"
+        if best.toc:
+            raise InputError(
+                f"{source}: 'Item 1. Business' only appears as a table-of-contents or cross-reference index "
+                f"entry ({where}); the filing has no Item 1 text of its own (it may point to pages of an "
+                "annual report exhibit)"
+            )
         if incorporation:
             raise InputError(
                 f"{source}: Item 1 (Business) at {where} only refers to another document "

@@ -61,7 +61,7 @@ _DATE_DMY = re.compile(rf"\b(\d{{1,2}})\s+({_MONTH_RE})\.?,?\s+(\d{{4}})\b", re.
 _DATE_ISO = re.compile(r"\b(\d{4})-?(\d{2})-?(\d{2})\b")
 _DATE_US = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
 _FISCAL_YEAR_ENDED = re.compile(r"(?:fiscal\s+)?year\s+ended\s*:?\s*(?P<date>.{6,40})", re.I)
-_FORM_LINE = re.compile(r"^form\s+(10-?k(?:sb|405|t)?(?:\s*/\s*a)?)\b", re.I)
+_FORM_LINE = re.compile(r"^form\s+(10-?[kq](?:sb|405|t)?(?:\s*/\s*a)?|20-?f|40-?f|8-?k)\b", re.I)
 _EXACT_NAME = re.compile(r"exact\s+name\s+of\s+(?:the\s+)?registrant", re.I)
 _ACCESSION = re.compile(r"\b(\d{10}-\d{2}-\d{6})\b")
 _CORPORATE_SUFFIXES = {
@@ -139,7 +139,7 @@ def _cover_text_fields(cover_lines: list[str]) -> dict[str, str]:
         if "form" not in found:
             match = _FORM_LINE.match(line)
             if match:
-                found["form"] = re.sub(r"\s+", "", match.group(1)).upper().replace("10K", "10-K")
+                found["form"] = re.sub(r"^(\d+)-?", r"\1-", re.sub(r"\s+", "", match.group(1)).upper())
         if "period_end" not in found:
             match = _FISCAL_YEAR_ENDED.search(line)
             if match:

@@ -20,8 +20,15 @@ import re
 from bizsum.ingest.html_text import CELL_SEP, PAGE_BREAK, fix_c1_controls
 
 _PAGE_TAG = re.compile(r"^\s*<PAGE>\s*\d*\s*$", re.I)
+_TABLE_OPEN = re.compile(r"<TABLE>", re.I)
+_TABLE_CLOSE = re.compile(r"</TABLE>", re.I)
 _SGML_TABLE_TAG = re.compile(r"</?(?:TABLE|CAPTION|S|C|FN|F\d+)>", re.I)
 _COLUMN_GAP = re.compile(r"(?<=\S)(?:\s{3,}|\s*\.{4,}\s*|\t+)(?=\S)")
+# Inside an SGML <TABLE>, "Costs..   $3,396" also separates a label from its value.
+_TABLE_GAP = re.compile(r"(?<=\S)(?:\s{3,}|\s*\.{2,}\s+|\s*\.{4,}\s*|\t+)(?=\S)")
+_RULE = re.compile(r"^[\s\-=_]+$")
+_HYPHEN_END = re.compile(r"[A-Za-z]-$")
+MAX_PROSE_INDENT = 12  # centred lines (titles, table captions) are indented more than this
 
 
 def _is_tabular(line: str) -> bool:
@@ -35,29 +42,38 @@ def _wrap_width(lines: list[str]) -> int:
     return lengths[int(len(lengths) * 0.9)]
 
 
+def _split_pages(text: str) -> list[tuple[str, bool]]:
+    """(line, inside an SGML table) pairs, with <PAGE> lines and form feeds as PAGE_BREAK."""
+    out: list[tuple[str, bool]] = []
+    in_table = False
+    for line in text.split("\n"):
+        if _PAGE_TAG.match(line):
+            out.append((PAGE_BREAK, False))
+            continue
+        pieces = line.split("\f")
+        for n, piece in enumerate(pieces):
+            if n:
+                out.append((PAGE_BREAK, False))
+            opens, closes = bool(_TABLE_OPEN.search(piece)), bool(_TABLE_CLOSE.search(piece))
+            if opens:
+                in_table = True
+            cleaned = _SGML_TABLE_TAG.sub("", piece).replace("\t", "    ").rstrip()
+            if cleaned.strip() or not (opens or closes):
+                out.append((cleaned, in_table))
+            if closes:
+                in_table = False
+    return out
+
+
 def text_to_lines(text: str) -> list[str]:
     """Lines of a plain-text filing: prose paragraphs unwrapped, tables one row per line."""
     text = fix_c1_controls(text.replace("\r\n", "\n").replace("\r", "\n"))
-    raw_lines: list[str] = []
-    for line in text.split("\n"):
-        if _PAGE_TAG.match(line):
-            raw_lines.append(PAGE_BREAK)
-            continue
-        if "\f" in line:
-            before, _, after = line.partition("\f")
-            if before.strip():
-                raw_lines.append(before)
-            raw_lines.append(PAGE_BREAK)
-            line = after.replace("\f", "")
-        line = _SGML_TABLE_TAG.sub("", line).replace("\t", "    ").rstrip()
-        raw_lines.append(line)
-
-    width = _wrap_width([line for line in raw_lines if line != PAGE_BREAK])
+    raw_lines = _split_pages(text)
+    width = _wrap_width([line for line, in_table in raw_lines if line != PAGE_BREAK and not in_table])
     full = max(40, width - 22)
     out: list[str] = []
     joinable = False  # whether the last output line is prose that a following line may continue
-    previous_raw_len = 0
-    for line in raw_lines:
+    for line, in_table in raw_lines:
         if line == PAGE_BREAK:
             if not out or out[-1] != PAGE_BREAK:
                 out.append(PAGE_BREAK)
@@ -67,14 +83,16 @@ def text_to_lines(text: str) -> list[str]:
         if not stripped:
             joinable = False
             continue
-        if _is_tabular(stripped):
-            out.append(_COLUMN_GAP.sub(CELL_SEP, stripped))
+        if in_table or _is_tabular(stripped):
+            if not _RULE.match(stripped):
+                out.append((_TABLE_GAP if in_table else _COLUMN_GAP).sub(CELL_SEP, stripped))
             joinable = False
             continue
-        if joinable and previous_raw_len >= full:
-            out[-1] = f"{out[-1]} {stripped}"
+        stripped = " ".join(stripped.split())
+        if joinable:
+            out[-1] = f"{out[-1]}{'' if _HYPHEN_END.search(out[-1]) else ' '}{stripped}"
         else:
             out.append(stripped)
-        joinable = True
-        previous_raw_len = len(line)
+        indent = len(line) - len(line.lstrip())
+        joinable = len(line) >= full and indent <= MAX_PROSE_INDENT
     return out

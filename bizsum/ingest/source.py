@@ -27,7 +27,8 @@ _DOCUMENT = re.compile(r"<DOCUMENT>(.*?)(?:</DOCUMENT>|\Z)", re.S | re.I)
 _DOC_FIELD = re.compile(r"^<(TYPE|SEQUENCE|FILENAME|DESCRIPTION)>[ \t]*(.*?)[ \t]*$", re.M | re.I)
 _TEXT = re.compile(r"<TEXT>(.*?)(?:</TEXT>|\Z)", re.S | re.I)
 _HEADER_FIELD = re.compile(r"^[ \t]*([A-Z][A-Z0-9 \-]*?):[ \t]*(\S.*?)[ \t]*$", re.M)
-_HTML_SNIFF = re.compile(r"<(?:html|body|div|p|table|font|span|br)\b[^>]*>", re.I)
+# <TABLE>, <S>, <C>, <PAGE> also occur in plain-text filings, so they do not count as HTML.
+_HTML_SNIFF = re.compile(r"<(?:html|body|div|p|font|span|br|td|tr)\b[^>]*>", re.I)
 
 
 @dataclass

@@ -2,8 +2,9 @@
 
 ``options.responses`` maps a key to a reply. Keys are tried in this order:
 ``"<doc_id>:<prompt_id>"``, ``"<doc_id>"``, ``"<prompt_id>"``, ``"*"``. A reply is a string or a
-mapping with ``text`` and optionally ``finish_reason``, ``completion_tokens``, ``error``
-(raise a ProviderError with that message). Without a matching reply the fake answers with the
+mapping with ``text`` and optionally ``repeat`` (the text is repeated that many times, for
+over-long answers), ``finish_reason``, ``completion_tokens``, ``error`` (raise a ProviderError
+with that message). Without a matching reply the fake answers with the
 document's first sentences (``options.lead_sentences``, default 3), so scores are meaningful.
 """
 
@@ -43,7 +44,7 @@ class FakeProvider(Provider):
             reply = {"text": reply}
         if reply.get("error"):
             raise ProviderError(str(reply["error"]))
-        text = str(reply.get("text", ""))
+        text = (str(reply.get("text", "")) * int(reply.get("repeat", 1))).strip()
         return Generation(
             text=text,
             finish_reason=reply.get("finish_reason", "stop"),
