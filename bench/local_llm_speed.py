@@ -10,6 +10,11 @@ and prints prompt tokens, completion tokens and seconds (prompt evaluation vs. g
 llama.cpp measured them). The KV cache is reset before each case so (b) does not reuse (a)'s prefix,
 and one tiny warm-up call runs first (the first call of a process is several times slower).
 
+The machine's other load matters a lot: with n_threads=2 on 2 cores, another busy process makes
+llama.cpp's threads wait for each other and generation can drop from ~40 to ~2 tokens/s. The
+printed CPU seconds and load average tell whether a number was measured on a quiet machine; with
+--n-threads 1, CPU seconds are close to the wall time a quiet machine would need.
+
     python bench/local_llm_speed.py                       # 0.5B, both cases, max_tokens 600
     python bench/local_llm_speed.py --model qwen2.5-1.5b-instruct-q4_k_m --cases a
 """
@@ -82,7 +87,9 @@ def main() -> int:
         request = GenerationRequest(model=spec, prompt_id="seed", prompt=prompts[case],
                                     document=Document(id=f"seed-{case}", text=prompts[case]),
                                     seed=0, token_limit=args.max_tokens // 2)
+        cpu_started = time.process_time()
         generation = provider.generate(request)
+        cpu_s = time.process_time() - cpu_started
         meta = generation.meta
         rows.append({
             "case": case,
@@ -91,6 +98,9 @@ def main() -> int:
             "completion_tokens": generation.completion_tokens,
             "finish_reason": generation.finish_reason,
             "seconds": round(generation.latency_s or 0.0, 2),
+            "cpu_s": round(cpu_s, 2),
+            "n_threads": provider.n_threads,
+            "load_avg_1m": round(os.getloadavg()[0], 2),
             "prompt_eval_s": meta.get("prompt_eval_s"),
             "eval_s": meta.get("eval_s"),
             "summary_gguf_tokens": gguf_token_count(generation.text, path),
@@ -100,7 +110,8 @@ def main() -> int:
         print(
             f"[{args.model}] case {case}: prompt {row['prompt_tokens']} tok, completion "
             f"{row['completion_tokens']} tok ({row['finish_reason']}), {row['seconds']} s "
-            f"(prompt eval {row['prompt_eval_s']} s, generation {row['eval_s']} s)",
+            f"(prompt eval {row['prompt_eval_s']} s, generation {row['eval_s']} s; CPU {row['cpu_s']} s "
+            f"on {row['n_threads']} threads, load average {row['load_avg_1m']})",
             flush=True,
         )
     provider.close()

@@ -8,6 +8,8 @@ from pathlib import Path
 import pandas as pd
 
 from bizsum.config import FOCUS_AREAS
+from bizsum.documents import DocumentStore
+from bizsum.errors import BizsumError
 from bizsum.results import KEY_FIELDS, JsonlStore, read_jsonl
 from bizsum.runner import GENERATIONS_FILE
 from bizsum.scoring import SCORES_FILE
@@ -38,17 +40,59 @@ HEADLINE_SCORES: tuple[ScoreColumn, ...] = (
 )
 
 
-def load_run(run_dir: str | Path) -> pd.DataFrame:
-    """Generations joined with scores: one row per document × prompt × model × sample."""
+LENGTH_BUCKETS = ((3000, "< 3k tokens"), (10000, "3k–10k tokens"), (20000, "10k–20k tokens"), (float("inf"), "> 20k tokens"))
+
+
+def length_bucket(tokens: float | None) -> str | None:
+    if tokens is None or pd.isna(tokens):
+        return None
+    return next(label for limit, label in LENGTH_BUCKETS if tokens < limit)
+
+
+def _document_metadata(data_dir: str | Path) -> pd.DataFrame:
+    try:
+        manifest = DocumentStore(data_dir).manifest
+    except BizsumError:
+        return pd.DataFrame(columns=["doc_id"])
+    rows = [{"doc_id": doc_id, "company": row.get("company"), "industry": row.get("industry") or "unknown",
+             "fiscal_year": pd.to_numeric(row.get("fiscal_year"), errors="coerce"),
+             "doc_tokens": pd.to_numeric(row.get("tokens_o200k"), errors="coerce")} for doc_id, row in manifest.items()]
+    meta = pd.DataFrame(rows)
+    meta["length"] = meta["doc_tokens"].map(length_bucket)
+    return meta
+
+
+def load_run(run_dir: str | Path, data_dir: str | Path = "data") -> pd.DataFrame:
+    """Generations joined with scores and document metadata: one row per document × prompt × model × sample."""
     run_dir = Path(run_dir)
-    generations = pd.DataFrame(JsonlStore(run_dir / GENERATIONS_FILE).rows())
-    if generations.empty:
-        return generations
+    frame = pd.DataFrame(JsonlStore(run_dir / GENERATIONS_FILE).rows())
+    if frame.empty:
+        return frame
+    meta = frame["meta"] if "meta" in frame else pd.Series([{}] * len(frame))
+    meta = meta.map(lambda m: m if isinstance(m, dict) else {})
+    frame["strategy"] = meta.map(lambda m: m.get("strategy", "whole"))
+    frame["document_truncated"] = meta.map(lambda m: bool(m.get("document_truncated")))
+    frame["cost_usd"] = frame["cost_usd"] if "cost_usd" in frame else None
     scores = pd.DataFrame(read_jsonl(run_dir / SCORES_FILE))
-    if scores.empty:
-        return generations
-    scores = scores.drop(columns=[c for c in ("error",) if c in scores.columns])
-    return generations.merge(scores, on=list(KEY_FIELDS), how="left", suffixes=("", "_score"))
+    if not scores.empty:
+        scores = scores.drop(columns=[c for c in ("error",) if c in scores.columns])
+        frame = frame.merge(scores, on=list(KEY_FIELDS), how="left", suffixes=("", "_score"))
+    return frame.merge(_document_metadata(data_dir), on="doc_id", how="left")
+
+
+def group_table(frame: pd.DataFrame, by: str, columns: tuple[str, ...] = ("coverage", "source_only", "rouge1_f_ref",
+                                                                       "bertscore_p_src", "token_compliant")) -> pd.DataFrame:
+    """Mean scores per document group (e.g. industry or length) × model."""
+    if by not in frame or frame[by].isna().all():
+        return pd.DataFrame()
+    present = [c for c in columns if c in frame]
+    numeric = frame[[by, "model_id"]].copy()
+    for column in present:
+        numeric[column] = _numeric(frame, column)
+    table = numeric.groupby([by, "model_id"]).agg(["mean"])
+    table.columns = [c for c, _ in table.columns]
+    table.insert(0, "documents", frame.groupby([by, "model_id"])["doc_id"].nunique())
+    return table
 
 
 def _numeric(frame: pd.DataFrame, column: str) -> pd.Series:
@@ -92,6 +136,8 @@ def problems_of(row: pd.Series) -> list[str]:
         return [f"generation failed: {row['error']}"]
     if row.get("prompt_truncated") is True:
         problems.append("prompt truncated by the server")
+    if row.get("document_truncated") is True:
+        problems.append("document truncated to fit the context window (strategy 'truncate')")
     if row.get("cut_off") is True:
         problems.append("cut off (finish_reason 'length')")
     if row.get("over_limit") is True:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -54,7 +54,14 @@ class ModelSpec(BaseModel):
     count_encoding: str | None = Field(
         None, description="Tokenizer used to count summary tokens: o200k_base, cl100k_base or gguf."
     )
-    context_window: int | None = Field(None, description="Prompt + completion tokens the model accepts.")
+    context_window: int | None = Field(
+        None, description="Prompt + completion tokens the model accepts; default from data/context_windows.yaml."
+    )
+    strategy: Literal["whole", "truncate", "map-reduce"] = Field(
+        "whole",
+        description="When the prompt does not fit the context window: 'whole' stops with an error, "
+        "'truncate' cuts the document (reported), 'map-reduce' summarizes sections then combines them.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -84,6 +91,11 @@ class RunConfig(BaseModel):
     seed: int = Field(0, description="Base seed; sample i uses seed + i.")
     token_limit: int = Field(512, ge=1, description="Maximum summary length in tokens.")
     focus_areas: list[str] = Field(default_factory=lambda: list(FOCUS_AREAS))
+    strategies: list[Literal["whole", "truncate", "map-reduce"]] | None = Field(
+        None,
+        description="Long-document strategies as a matrix dimension: each model runs once per strategy, "
+        "as model id '<id>@<strategy>'. None = each model's own 'strategy'.",
+    )
     metrics: list[str] | None = Field(None, description="Metric names to compute; None = all.")
     data_dir: str = Field("data", description="Folder with documents/, prompts/, references/.")
     output_dir: str = Field("reports", description="Folder that receives <name>/ with results and report.")
@@ -107,6 +119,19 @@ class RunConfig(BaseModel):
         if unknown:
             raise ValueError(f"unknown focus area(s) {unknown}; known: {list(FOCUS_AREAS)}")
         return value
+
+    @model_validator(mode="after")
+    def _expand_strategies(self) -> "RunConfig":
+        if self.strategies:
+            expanded = []
+            for spec in self.models:
+                if "@" in spec.id:  # already expanded (config snapshot read back)
+                    expanded.append(spec)
+                    continue
+                for strategy in dict.fromkeys(self.strategies):
+                    expanded.append(spec.model_copy(update={"id": f"{spec.id}@{strategy}", "strategy": strategy, "model": spec.model_name}))
+            self.models = expanded
+        return self
 
     @model_validator(mode="after")
     def _unique_model_ids(self) -> "RunConfig":

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from bizsum.compare import HEADLINE_SCORES, area_table, flagged, headline_table, problems_of
+from bizsum.compare import HEADLINE_SCORES, area_table, flagged, group_table, headline_table, problems_of
 from bizsum.config import RunConfig
 from bizsum.report import esc, figure_html, html_table, summary_card
 
@@ -123,6 +123,16 @@ def area_heatmap(frame: pd.DataFrame) -> str:
     return html + html_table(table, caption="Focus-area coverage per prompt × model", index=True)
 
 
+def by_document_group(frame: pd.DataFrame) -> str:
+    """Scores by industry and by document length, per model."""
+    parts = []
+    for column, caption in (("industry", "By industry (SIC-based label)"), ("length", "By document length (o200k tokens)")):
+        table = group_table(frame, column)
+        if not table.empty:
+            parts.append(html_table(table, caption=caption, index=True))
+    return "".join(parts) or "<p>No document metadata (manifest) for these documents.</p>"
+
+
 def flags(frame: pd.DataFrame) -> str:
     bad = flagged(frame)
     if bad.empty:
@@ -133,6 +143,7 @@ def flags(frame: pd.DataFrame) -> str:
         "over token limit": int(frame.get("over_limit", pd.Series(dtype=bool)).fillna(False).astype(bool).sum()),
         "cut off": int(frame.get("cut_off", pd.Series(dtype=bool)).fillna(False).astype(bool).sum()),
         "prompt truncated": int(frame.get("prompt_truncated", pd.Series(dtype=bool)).fillna(False).astype(bool).sum()),
+        "document truncated": int(frame.get("document_truncated", pd.Series(dtype=bool)).fillna(False).astype(bool).sum()),
         "not continuous text": int((~frame.get("format_compliant", pd.Series(dtype=bool)).fillna(True).astype(bool)).sum()),
     }
     summary = " · ".join(f"{k}: <b>{v}</b>" for k, v in counts.items())

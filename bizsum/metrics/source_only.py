@@ -400,10 +400,40 @@ def source_index(text: str, sha256: str) -> SourceIndex:
     return index
 
 
+_BULLET = re.compile(r"^\s*(?:[•·▪◦\-*]\s*\|?\s*|\|\s*)")
+
+
+def unwrap_lines(text: str) -> str:
+    """Join hard-wrapped lines (old plain-text filings) so sentences are not cut at line ends.
+
+    A line is joined to the next when it does not end a sentence (no final ``.!?:;``) and the next
+    line starts with a lower-case letter, a digit or an opening parenthesis.
+    """
+    lines = text.split("\n")
+    out: list[str] = []
+    for line in lines:
+        stripped = line.strip()
+        if out and out[-1] and stripped and not re.search(r"[.!?:;]['\"”’)]?$", out[-1]) and re.match(r"[a-z0-9(]", stripped):
+            out[-1] = out[-1] + " " + stripped
+        else:
+            out.append(stripped)
+    return "\n".join(out)
+
+
+def source_sentences(text: str) -> list[str]:
+    """Sentences of a source text: hard wraps undone, bullet markers removed, empty bits dropped."""
+    sentences = []
+    for s in split_sentences(unwrap_lines(text)):
+        s = _BULLET.sub("", s).strip()
+        if _WORD.search(s):
+            sentences.append(s)
+    return sentences
+
+
 def _build_index(text: str, sha256: str) -> SourceIndex:
     from bizsum.encoders import embed
 
-    sentences = [s for s in split_sentences(text) if _WORD.search(s)]
+    sentences = source_sentences(text)
     if not sentences:
         sentences = [text.strip() or "(empty)"]
     passages = list(sentences)
@@ -411,7 +441,13 @@ def _build_index(text: str, sha256: str) -> SourceIndex:
     for i in range(len(sentences) - 1):
         passages.append(sentences[i] + " " + sentences[i + 1])
         members.append((i, i + 1))
-    embeddings = embed(passages)
+    sentence_emb = embed(sentences)
+    # a pair of adjacent sentences is represented by the normalized mean of their embeddings
+    # (close to embedding the joined text, at no extra encoder cost)
+    pairs = sentence_emb[:-1] + sentence_emb[1:]
+    if len(pairs):
+        pairs = pairs / np.linalg.norm(pairs, axis=1, keepdims=True).clip(1e-9)
+    embeddings = np.concatenate([sentence_emb, pairs]).astype("float32")
     sentence_stems = [set(content_stems(s)) for s in sentences]
     all_stems = set().union(*sentence_stems) if sentence_stems else set()
     sentence_numbers = [extract_numbers(s) for s in sentences]

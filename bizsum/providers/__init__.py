@@ -44,7 +44,10 @@ def provider_class(name: str) -> type[Provider]:
 
 
 def create_provider(spec: ModelSpec) -> Provider:
-    return provider_class(spec.provider)(spec)
+    """The provider for a model, wrapped with the context-window check (bizsum.long_docs)."""
+    from bizsum.long_docs import guard
+
+    return guard(provider_class(spec.provider)(spec))
 
 
 __all__ = ["Generation", "GenerationRequest", "Provider", "register", "available", "create_provider", "provider_class"]

@@ -76,5 +76,16 @@ class Provider(ABC):
         blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
+    def context_limit(self) -> int | None:
+        """Prompt + output tokens the model accepts, when the provider knows it (else the table decides)."""
+        return self.spec.context_window
+
+    def count_prompt(self, prompt: str) -> int:
+        """Tokens of a prompt with the model's counting tokenizer (local models override this)."""
+        from bizsum.tokens import count_tokens, resolve_count_encoding
+
+        encoding = resolve_count_encoding(self.spec.provider, self.spec.model_name, self.spec.count_encoding)
+        return count_tokens(prompt, encoding)
+
     def close(self) -> None:
         """Release resources (models, HTTP clients)."""

