@@ -74,7 +74,8 @@ def main() -> int:
     options = {"n_ctx": args.n_ctx, **({"n_threads": args.n_threads} if args.n_threads else {})}
     spec = ModelSpec(id=args.model, provider="local", model=args.model, options=options,
                      params={"max_tokens": args.max_tokens})
-    provider = create_provider(spec)
+    provider = create_provider(spec)  # as a run uses it: with the long-document guard around it
+    inner = getattr(provider, "inner", provider)
 
     warm = GenerationRequest(model=spec, prompt_id="warmup", prompt="Say OK.",
                              document=Document(id="warmup", text="OK"), token_limit=4)
@@ -83,7 +84,7 @@ def main() -> int:
     warmup_s = time.perf_counter() - warm_started
     rows = []
     for case in [c.strip() for c in args.cases.split(",") if c.strip()]:
-        provider._llm.reset()  # no KV-prefix reuse between cases
+        inner._llm.reset()  # no KV-prefix reuse between cases
         request = GenerationRequest(model=spec, prompt_id="seed", prompt=prompts[case],
                                     document=Document(id=f"seed-{case}", text=prompts[case]),
                                     seed=0, token_limit=args.max_tokens // 2)
@@ -99,7 +100,7 @@ def main() -> int:
             "finish_reason": generation.finish_reason,
             "seconds": round(generation.latency_s or 0.0, 2),
             "cpu_s": round(cpu_s, 2),
-            "n_threads": provider.n_threads,
+            "n_threads": inner.n_threads,
             "load_avg_1m": round(os.getloadavg()[0], 2),
             "prompt_eval_s": meta.get("prompt_eval_s"),
             "eval_s": meta.get("eval_s"),

@@ -36,7 +36,8 @@ HEADLINE_SCORES: tuple[ScoreColumn, ...] = (
     ScoreColumn("token_compliant", "Token-limit ok", "Share of summaries within the token limit and not cut off."),
     ScoreColumn("format_compliant", "Continuous text", "Share of summaries without bullet lists, headings or tables."),
     ScoreColumn("tokens", "Tokens", "Summary length with the model's tokenizer (see token_counter).", higher_is_better=False),
-    ScoreColumn("latency_s", "Latency s", "Seconds per generation (0 for cached responses).", higher_is_better=False),
+    ScoreColumn("latency_s", "Latency s", "Seconds per generation as first measured (cached rows keep the original latency).", higher_is_better=False),
+    ScoreColumn("cost_usd", "Cost $", "Cost per summary from token usage × data/prices.yaml (0 for local and baseline models).", higher_is_better=False),
 )
 
 

@@ -66,9 +66,24 @@ def format_value(value: Any, digits: int = 3) -> str:
         return "–"
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, tuple) and len(value) == 2:  # (mean, sd)
+        mean, sd = value
+        return format_value(mean, digits) if _is_missing(sd) else f"{format_value(mean, digits)} ± {format_value(sd, digits)}"
     if isinstance(value, float):
-        return f"{value:.{digits}f}"
+        magnitude = abs(value)
+        return f"{value:.{0 if magnitude >= 100 else 1 if magnitude >= 10 else digits}f}"
     return str(value)
+
+
+def _sort_value(value: Any) -> Any:
+    """What a column sorts by: numbers as floats (the mean of a (mean, sd) pair), text as text."""
+    if isinstance(value, tuple) and len(value) == 2:
+        value = value[0]
+    if _is_missing(value):
+        return ""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return value
 
 
 def html_table(frame: pd.DataFrame, caption: str = "", digits: int = 3, index: bool = False) -> str:
@@ -80,8 +95,8 @@ def html_table(frame: pd.DataFrame, caption: str = "", digits: int = 3, index: b
     for _, row in frame.iterrows():
         cells = []
         for value in row:
-            sort_value = "" if _is_missing(value) else (float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value)
-            css = "" if isinstance(value, (int, float)) and not isinstance(value, bool) else ' class="t"'
+            sort_value = _sort_value(value)
+            css = "" if isinstance(sort_value, float) else ' class="t"'
             cells.append(f'<td{css} data-v="{esc(sort_value)}">{esc(format_value(value, digits))}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
     cap = f"<caption>{esc(caption)}</caption>" if caption else ""
@@ -136,6 +151,9 @@ def export_html(notebook_path: str | Path, html_path: str | Path, title: str = "
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
     exporter.embed_images = True
+    for cell in notebook.cells:  # logs and progress bars go to stderr: not for stakeholders
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.get("outputs", []) if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
     body, _ = exporter.from_notebook_node(notebook)
     # The template loads require.js and MathJax from a CDN; the report uses neither and must work offline.
     body = _REMOTE_SCRIPT.sub("", body)

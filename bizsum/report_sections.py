@@ -16,6 +16,8 @@ from bizsum.compare import HEADLINE_SCORES, area_table, flagged, group_table, he
 from bizsum.config import RunConfig
 from bizsum.report import esc, figure_html, html_table, summary_card
 
+RATE_COLUMNS = {"token_compliant", "format_compliant"}
+
 CARD_SCORES = [
     ("rouge1_f_ref", "R-1 F ref"),
     ("rouge1_p_src", "R-1 P src"),
@@ -70,8 +72,12 @@ def headline(frame: pd.DataFrame) -> str:
     table = headline_table(frame)
     if table.empty:
         return "<p>No scored summaries yet.</p>"
-    labels = {f"{s.column}_{stat}": f"{s.label} {stat}" for s in HEADLINE_SCORES for stat in ("mean", "sd")}
-    return html_table(table.rename(columns=labels), caption="Per prompt × model: mean and standard deviation (rates for yes/no scores)")
+    shown = table[[c for c in table.columns if not c.endswith(("_mean", "_sd"))]].copy()
+    for spec in HEADLINE_SCORES:
+        if f"{spec.column}_mean" in table:
+            shown[spec.label] = list(zip(table[f"{spec.column}_mean"], table[f"{spec.column}_sd"]))
+    return html_table(shown, caption="Per prompt × model: mean ± standard deviation over documents × samples "
+                                     "(rates for yes/no scores); click a header to sort")
 
 
 def score_chart(frame: pd.DataFrame) -> str:
@@ -89,10 +95,12 @@ def score_chart(frame: pd.DataFrame) -> str:
     width = 0.8 / len(labels)
     for offset, label in enumerate(labels):
         means = [table[f"{s.column}_mean"].iloc[offset] for s in columns]
-        sds = [table[f"{s.column}_sd"].iloc[offset] for s in columns]
-        axis.bar([i + offset * width for i in range(len(columns))], means, width, yerr=sds, label=label.replace("\n", " · "), capsize=2)
+        # Rates (yes/no scores) get no error bar: a 0/1 standard deviation says little.
+        sds = [0 if s.column in RATE_COLUMNS else table[f"{s.column}_sd"].iloc[offset] for s in columns]
+        axis.bar([i + offset * width for i in range(len(columns))], means, width, yerr=[0 if pd.isna(s) else s for s in sds],
+                 label=label.replace("\n", " · "), capsize=2, error_kw={"elinewidth": 0.8})
     axis.set_xticks([i + 0.4 - width / 2 for i in range(len(columns))], [s.label for s in columns], rotation=30, ha="right")
-    axis.set_ylim(0, 1.05)
+    axis.set_ylim(0, 1.1)
     axis.set_ylabel("score (0–1), error bar = 1 sd")
     axis.legend(fontsize=7, ncol=2)
     axis.set_title("Scores per prompt × model")

