@@ -6,7 +6,7 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 CONFIG ?= configs/demo.yaml
 
-.PHONY: install setup-local demo test test-fast bench clean-run strip
+.PHONY: install setup-local demo demo-long test test-fast bench strip
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ setup-local: $(STAMP)
 # Main job, offline: generate → score → HTML report in reports/<name>/report.html
 demo: setup-local
 	$(BIN)/bizsum run $(CONFIG)
+
+# Long-document strategies on the longest shared document (~8 min on 2 cores).
+demo-long: setup-local
+	$(BIN)/bizsum run configs/long.yaml
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -91,16 +91,32 @@ def ingest(
     filing: Path = typer.Argument(..., help="A 10-K filing: .htm/.html (inline XBRL) or plain text."),
     out: Path = typer.Option(Path("data/ingested"), "--out", help="Folder for <id>.txt and <id>.json."),
     doc_id: Optional[str] = typer.Option(None, "--id", help="Document id (default: derived from the filing)."),
+    register: bool = typer.Option(False, "--register", help="Also add it to data/documents and its manifest, so configs can select it."),
+    data_dir: Path = typer.Option(Path("data"), "--data-dir", help="Data folder for --register."),
 ) -> None:
     """Extract Item 1 (Business) from a whole 10-K filing."""
-    from bizsum.ingest.cli import ingest_command
+    from bizsum.ingest import default_doc_id, ingest_filing, write_ingested
 
     logging.basicConfig(level=logging.WARNING)
     try:
-        path = ingest_command(filing, out, doc_id)
+        result = ingest_filing(filing)
+        doc_id = doc_id or default_doc_id(result)
+        path = write_ingested(result, out, doc_id)
+        if register:
+            from bizsum.corpus import register_document
+
+            registered = register_document(data_dir, doc_id, result.text, {
+                "company": result.company, "cik": result.cik, "ticker": result.ticker,
+                "fiscal_year": result.fiscal_year, "period_of_report": result.period_end,
+                "accession": result.accession, "source": f"bizsum ingest {filing.name}",
+                "license": "SEC public record"})
+            typer.echo(f"registered {doc_id} in {registered.parent / 'manifest.csv'}")
     except BizsumError as error:
         _fail(error)
-    typer.echo(f"wrote {path}")
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    typer.echo(f"wrote {path} ({result.words} words, {result.company or '?'} {result.fiscal_year or '?'}: "
+               f"{result.start_heading!r} … {result.end_heading!r})")
 
 
 def main() -> None:  # console-script entry point

@@ -39,6 +39,30 @@ def _reject_secrets(mapping: Mapping[str, Any], where: str) -> None:
             )
 
 
+class RetrySettings(BaseModel):
+    """How one HTTP request is retried (bizsum.retry); not part of the cache key."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_attempts: int = Field(6, ge=1, description="Attempts per request (1 = no retry) on 429, 5xx, timeouts, connection errors.")
+    initial_delay: float = Field(1.0, ge=0, description="Back-off before the 2nd attempt, in seconds; doubles each attempt (with jitter).")
+    max_delay: float = Field(60.0, ge=0, description="Largest back-off between attempts, in seconds (a longer Retry-After is still respected).")
+    timeout: float = Field(180.0, gt=0, description="Per-request timeout in seconds; a timed-out request is retried.")
+
+
+class BatchSettings(BaseModel):
+    """OpenAI Batch API mode (bizsum.batch); ``batch: true`` is short for ``batch: {enabled: true}``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = Field(False, description="Send this model's cells through the Batch API (batch prices, results within 24 h).")
+    poll_interval: float = Field(30.0, gt=0, description="Seconds between status checks of a submitted batch.")
+    wait: float | None = Field(
+        None, ge=0, description="Seconds generate() waits for a batch to end: None = until it ends, 0 = submit or collect, "
+        "then return (a rerun picks the batch up again).",
+    )
+
+
 class ModelSpec(BaseModel):
     """One model in the matrix: which provider serves it and with what settings."""
 
@@ -62,6 +86,16 @@ class ModelSpec(BaseModel):
         description="When the prompt does not fit the context window: 'whole' stops with an error, "
         "'truncate' cuts the document (reported), 'map-reduce' summarizes sections then combines them.",
     )
+    concurrency: int | None = Field(
+        None, ge=1, description="Requests in flight at once for this model; None = the provider's default (openai 8, others 1)."
+    )
+    retry: RetrySettings = Field(default_factory=RetrySettings, description="Retries, back-off and per-request timeout.")
+    batch: BatchSettings = Field(default_factory=BatchSettings, description="OpenAI Batch API mode (provider 'openai' only).")
+
+    @field_validator("batch", mode="before")
+    @classmethod
+    def _batch_shorthand(cls, value: Any) -> Any:
+        return {"enabled": value} if isinstance(value, bool) else value
 
     @model_validator(mode="before")
     @classmethod
@@ -103,6 +137,9 @@ class RunConfig(BaseModel):
     baseline: str | None = Field(None, description="Scores file of an earlier run to gate regressions against.")
     thresholds: dict[str, float] = Field(
         default_factory=dict, description="Largest tolerated drop per metric before the gate fails, e.g. {source_only: 0.05}."
+    )
+    max_cost: float | None = Field(
+        None, ge=0, description="Largest estimated cost in USD (data/prices.yaml) a run may start with; None = no limit."
     )
 
     @field_validator("documents", "prompts", "models")

@@ -30,11 +30,13 @@ A selector that cannot be parsed, names an unknown key, or matches no document r
 
 from __future__ import annotations
 
+import csv
 import fnmatch
 import logging
 import operator
 import re
-from typing import Callable
+from pathlib import Path
+from typing import Callable, Mapping
 
 import pandas as pd
 
@@ -172,3 +174,37 @@ def describe_corpus(store: DocumentStore) -> pd.DataFrame:
         else:
             frame[column] = frame[column].astype("string")
     return frame.reset_index(drop=True)
+
+
+MANIFEST_COLUMNS = (
+    "id", "company", "cik", "ticker", "fiscal_year", "period_of_report", "filing_date", "accession",
+    "sic", "industry", "chars", "words", "tokens_o200k", "source", "license",
+)
+
+
+def register_document(data_dir: str | Path, doc_id: str, text: str, metadata: Mapping[str, object]) -> Path:
+    """Add a document (e.g. an ingested filing) to ``data/documents`` and its manifest.
+
+    The text is normalized like every corpus text; ``chars``, ``words`` and ``tokens_o200k`` are
+    computed here. An id already in the manifest is refused rather than overwritten.
+    """
+    from bizsum.documents import MANIFEST_NAME
+    from bizsum.text import normalize_text
+    from bizsum.tokens import count_tokens
+
+    documents = Path(data_dir) / "documents"
+    manifest = documents / MANIFEST_NAME
+    if not manifest.is_file():
+        raise InputError(f"document manifest not found: {manifest}")
+    existing = DocumentStore(data_dir).manifest
+    if doc_id in existing:
+        raise InputError(f"document id {doc_id!r} is already in {manifest}; choose another id with --id")
+    text = normalize_text(text)
+    row = {column: "" for column in MANIFEST_COLUMNS}
+    row.update({key: "" if value is None else str(value) for key, value in metadata.items() if key in row})
+    row.update(id=doc_id, chars=str(len(text)), words=str(len(text.split())), tokens_o200k=str(count_tokens(text)))
+    path = documents / f"{doc_id}.txt"
+    path.write_text(text + "\n", encoding="utf-8")
+    with manifest.open("a", encoding="utf-8", newline="") as handle:
+        csv.DictWriter(handle, fieldnames=list(MANIFEST_COLUMNS)).writerow(row)
+    return path

@@ -118,6 +118,11 @@ class ContextGuard(Provider):
     def count(self, prompt: str) -> int:
         return self.inner.count_prompt(prompt)
 
+    count_prompt = count
+
+    def context_limit(self) -> int | None:
+        return self.window
+
     def _fits(self, prompt: str, request: GenerationRequest) -> bool:
         return self.count(prompt) + output_budget(self, request) + TEMPLATE_MARGIN <= self.window
 

@@ -82,3 +82,19 @@ def test_export_is_offline(tmp_path):
     html = export_html(path, tmp_path / "r.html").read_text()
     # No remote script is loaded (the template's mermaid loader only imports when a diagram exists).
     assert "<p>hi</p>" in html and 'src="http' not in html and "require.min.js" not in html
+
+
+def test_ingest_register_makes_a_filing_selectable(project):
+    from bizsum.corpus import select_documents
+    from bizsum.documents import DocumentStore
+
+    filing = ROOT / "tests" / "fixtures" / "ingest"
+    source = sorted(filing.glob("*.htm*"))[0]
+    result = runner.invoke(app, ["ingest", str(source), "--out", "ingested", "--id", "MY_FILING_2024", "--register"])
+    assert result.exit_code == 0, result.output
+    store = DocumentStore("data")
+    assert select_documents(store, ["MY_FILING_2024"]) == ["MY_FILING_2024"]
+    document = store.load("MY_FILING_2024")
+    assert int(store.manifest["MY_FILING_2024"]["tokens_o200k"]) > 0 and document.text
+    again = runner.invoke(app, ["ingest", str(source), "--out", "ingested", "--id", "MY_FILING_2024", "--register"])
+    assert again.exit_code == 2 and "already in" in again.stderr

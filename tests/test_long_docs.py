@@ -82,3 +82,9 @@ def test_strategies_are_a_matrix_dimension():
                            "models": [{"id": "q", "provider": "local", "model": "qwen"}]}, "x")
     assert [(m.id, m.strategy, m.model_name) for m in config.models] == [
         ("q@whole", "whole", "qwen"), ("q@map-reduce", "map-reduce", "qwen")]
+
+
+def test_guard_passes_counting_and_window_through():
+    provider = create_provider(spec("whole", window=1234))
+    assert provider.context_limit() == 1234
+    assert provider.count_prompt("hello world") == provider.inner.count_prompt("hello world") == 2

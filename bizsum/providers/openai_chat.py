@@ -8,18 +8,35 @@ Each generation records usage, latency, ``finish_reason`` and the model id the s
 Some compatible servers silently cut long prompts: when the reported ``prompt_tokens`` is far
 below our own count of the prompt (``options.truncation_ratio``, default 0.8), the row is marked
 ``prompt_truncated``.
+
+Retries are ours, not the SDK's (its ``max_retries`` is 0): every HTTP request runs under
+:func:`bizsum.retry.call_with_retries` with the model's ``retry`` settings (429 honours
+``Retry-After`` and throttles the whole model; 5xx, timeouts and connection errors back off with
+jitter) and an :class:`~bizsum.retry.AdaptiveLimiter` of ``concurrency`` slots (default 8).
+The older ``options.timeout`` / ``options.max_retries`` still work (``max_retries: 0`` = one attempt).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import threading
 import time
 from typing import Any
 
 from bizsum.errors import ProviderError, SetupError
 from bizsum.providers import register
 from bizsum.providers.base import Generation, GenerationRequest, Provider
+from bizsum.retry import (
+    RETRY_STATUS,
+    AdaptiveLimiter,
+    RetryCounters,
+    RetryPolicy,
+    TransientError,
+    call_with_retries,
+    parse_retry_after,
+)
 from bizsum.tokens import count_tokens, resolve_count_encoding
 
 log = logging.getLogger(__name__)
@@ -34,6 +51,8 @@ def _usage_detail(usage: Any, group: str, field: str) -> int | None:
 
 @register("openai")
 class OpenAIChatProvider(Provider):
+    default_concurrency = 8
+
     def __init__(self, spec, http_client: Any = None):
         super().__init__(spec)
         key_env = spec.api_key_env or DEFAULT_KEY_ENV
@@ -54,10 +73,15 @@ class OpenAIChatProvider(Provider):
         self.client = openai.OpenAI(
             api_key=api_key,
             base_url=spec.base_url,
-            timeout=float(spec.options.get("timeout", 600)),
-            max_retries=int(spec.options.get("max_retries", 2)),
+            timeout=float(spec.options.get("timeout", spec.retry.timeout)),
+            max_retries=0,  # retries are bizsum.retry's, so they are counted, logged and testable
             http_client=http_client,
         )
+        legacy = spec.options.get("max_retries")
+        self.policy = RetryPolicy.from_settings(spec.retry, None if legacy is None else int(legacy) + 1)
+        self.limiter = AdaptiveLimiter(spec.concurrency or self.default_concurrency)
+        self.counters = RetryCounters()
+        self._counters_lock = threading.Lock()
         self.count_encoding = resolve_count_encoding("openai", spec.model_name, spec.count_encoding)
 
     def _request_params(self, request: GenerationRequest) -> dict[str, Any]:
@@ -68,25 +92,75 @@ class OpenAIChatProvider(Provider):
         params.setdefault("seed", request.seed)
         return params
 
+    def request_body(self, request: GenerationRequest) -> dict[str, Any]:
+        """The Chat Completions body for a request (live calls and Batch API lines alike)."""
+        return {
+            "model": self.spec.model_name,
+            "messages": [{"role": "user", "content": request.prompt}],
+            **self._request_params(request),
+        }
+
+    def _once(self, call: Any) -> Any:
+        """One HTTP request through the SDK; failures become TransientError (retried) or ProviderError."""
+        openai = self._openai
+        try:
+            return call()
+        except openai.APIStatusError as error:
+            status = error.status_code
+            headers = getattr(error.response, "headers", None)
+            message = f"the server answered HTTP {status}: {error.message}"
+            if status in RETRY_STATUS:
+                kind = "rate_limit" if status == 429 else "server"
+                raise TransientError(message, kind=kind, retry_after=parse_retry_after(headers), status=status) from None
+            raise ProviderError(f"model {self.spec.id!r}: {message}") from None
+        except openai.APITimeoutError:
+            raise TransientError(
+                f"no answer within the {self.client.timeout}s request timeout", kind="timeout"
+            ) from None
+        except openai.APIConnectionError as error:
+            cause = error.__cause__ or error.__context__
+            raise TransientError(f"connection failed: {cause or error}", kind="connection") from None
+        except openai.APIError as error:
+            raise ProviderError(f"model {self.spec.id!r}: request failed: {error}") from None
+        except ValueError as error:  # json.JSONDecodeError: a 200 whose body is not JSON
+            raise ProviderError(f"model {self.spec.id!r}: the response is not valid JSON ({error})") from None
+
+    def call_api(self, call: Any, describe: str, limited: bool = False) -> Any:
+        """Run an SDK call (files, batches, ...) under this model's retry policy."""
+        counters = RetryCounters()
+        try:
+            return call_with_retries(lambda: self._once(call), self.policy, self.limiter if limited else None,
+                                     describe=describe, counters=counters)
+        finally:
+            with self._counters_lock:
+                self.counters.add(counters)
+
     def generate(self, request: GenerationRequest) -> Generation:
         counted_prompt = count_tokens(request.prompt, self.count_encoding)
+        body = self.request_body(request)
+        describe = f"model {self.spec.id!r} ({request.document.id} × {request.prompt_id} #{request.sample})"
         started = time.perf_counter()
-        try:
-            response = self.client.chat.completions.create(
-                model=self.spec.model_name,
-                messages=[{"role": "user", "content": request.prompt}],
-                **self._request_params(request),
-            )
-        except self._openai.APIStatusError as error:
-            raise ProviderError(
-                f"model {self.spec.id!r}: the server answered HTTP {error.status_code}: {error.message}"
-            ) from None
-        except self._openai.APIError as error:
-            raise ProviderError(f"model {self.spec.id!r}: request failed: {error}") from None
+        response = self.call_api(lambda: self.client.chat.completions.create(**body), describe, limited=True)
         latency = time.perf_counter() - started
+        return self.to_generation(response, counted_prompt, latency)
+
+    def to_generation(self, response: Any, counted_prompt: int, latency: float | None) -> Generation:
+        """A Chat Completions response (SDK object or plain dict) as a Generation; malformed → ProviderError."""
+        if isinstance(response, dict):  # a Batch API output line: parsed as leniently as a live answer
+            from openai.types.chat import ChatCompletion
+
+            response = ChatCompletion.construct(**response)
+        elif response is None:
+            raise ProviderError(f"model {self.spec.id!r}: the response has no body")
+        if isinstance(response, (str, bytes)):
+            preview = response[:80] if isinstance(response, str) else response[:80].decode("utf-8", "replace")
+            raise ProviderError(f"model {self.spec.id!r}: the response is not JSON: {json.dumps(preview)}")
         if not getattr(response, "choices", None):
             raise ProviderError(f"model {self.spec.id!r}: the response has no choices")
         choice = response.choices[0]
+        message = getattr(choice, "message", None)
+        if message is None:
+            raise ProviderError(f"model {self.spec.id!r}: the response's first choice has no message")
         usage = response.usage
         prompt_tokens = getattr(usage, "prompt_tokens", None)
         ratio = float(self.spec.options.get("truncation_ratio", 0.8))
@@ -97,7 +171,7 @@ class OpenAIChatProvider(Provider):
                 "probably truncated the prompt", self.spec.id, prompt_tokens, counted_prompt, self.count_encoding,
             )
         return Generation(
-            text=choice.message.content or "",
+            text=message.content or "",
             finish_reason=choice.finish_reason,
             prompt_tokens=prompt_tokens,
             completion_tokens=getattr(usage, "completion_tokens", None),
