@@ -106,8 +106,11 @@ def _score(rows, todo, what, version, previous):
                 values, _ = score_coverage(rows[i]["summary"], index)
                 rec.update({f"cov_{k}": v for k, v in values.items()})
                 rec["_v_coverage"] = version
-            if n % 200 == 199:
+            if n % 100 == 99:
                 log.info("  %d/%d rows, %.0f s", n + 1, len(todo), time.time() - started)
+                from bench import embed_cache
+
+                embed_cache.save()
     if "rouge" in what:
         from rouge_score import rouge_scorer
 

@@ -15,7 +15,8 @@ import numpy as np
 
 log = logging.getLogger("bench.embed_cache")
 
-PATH = Path(__file__).resolve().parent / "results" / "cache" / "embeddings.npz"
+DIR = Path(__file__).resolve().parent / "results" / "cache"
+PATH = DIR / "embeddings.npz"  # this process writes here; every embeddings*.npz is read
 _store: dict[str, np.ndarray] = {}
 _dirty = False
 _installed = False
@@ -25,17 +26,24 @@ def _key(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
-def install() -> None:
-    global _installed
+def install(name: str | None = None) -> None:
+    """Wrap the encoder; ``name`` gives this process its own cache file (parallel runs)."""
+    global _installed, PATH
+    if name:
+        PATH = DIR / f"embeddings_{name}.npz"
     if _installed:
         return
     import bizsum.encoders as encoders
 
-    if PATH.exists():
-        data = np.load(PATH)
-        keys, vecs = data["keys"], data["vectors"]
-        _store.update({str(k): v for k, v in zip(keys, vecs)})
-        log.info("embedding cache: %d vectors", len(_store))
+    for path in sorted(DIR.glob("embeddings*.npz")):
+        if ".tmp" in path.name:
+            continue
+        try:
+            data = np.load(path)
+            _store.update({str(k): v for k, v in zip(data["keys"], data["vectors"])})
+        except Exception as error:  # a file being written by a parallel run
+            log.warning("skipping embedding cache %s: %s", path.name, error)
+    log.info("embedding cache: %d vectors", len(_store))
     original = encoders.embed
 
     def cached_embed(texts):

@@ -177,9 +177,12 @@ def _fill(template: str, rng: random.Random) -> str:
     )
 
 
+MAX_CHARS = 60_000  # 2 cores: filings up to ~9k words (most of them); longer ones are skipped
+
+
 def select_documents() -> list[Path]:
-    """One filing per company (the latest year), in name order."""
-    files = sorted((DATA / "tenk_item1").glob("*.txt"))
+    """One filing per company (the latest year) of at most MAX_CHARS characters, in name order."""
+    files = sorted(f for f in (DATA / "tenk_item1").glob("*.txt") if f.stat().st_size <= MAX_CHARS)
     latest: dict[str, Path] = {}
     for f in files:
         company, _, year = f.stem.rpartition("_")

@@ -36,9 +36,9 @@ from bizsum.config import FOCUS_AREAS
 log = logging.getLogger(__name__)
 
 #: score at which a passage counts as being about an area
-TAG_THRESHOLD = 0.45
+TAG_THRESHOLD = 0.4
 #: score at which a passage is clear evidence that the source covers an area
-STRONG_THRESHOLD = 0.6
+STRONG_THRESHOLD = 0.55
 #: an area is "thin" in a source with fewer strongly tagged passages than this
 THIN_MIN_PASSAGES = 2
 
@@ -51,7 +51,7 @@ class FocusArea:
     strong: tuple[str, ...]
     weak: tuple[str, ...]
     prototypes: tuple[str, ...]
-    # words that name the area in a sentence such as "the text does not describe <area>"
+    # regexes naming the area in a sentence such as "the text does not describe <area>"
     topic_words: tuple[str, ...] = field(default=())
 
 
@@ -81,7 +81,7 @@ AREAS: dict[str, FocusArea] = {
             "Recurring revenue accounted for most of total revenue; international revenue was 37% of total revenue.",
             "Customers pay usage-based fees and professional services are billed on a time and materials basis.",
         ),
-        topic_words=("revenue", "revenues", "income", "pricing", "fees", "monetization", "sales figures"),
+        topic_words=(r"revenues?", r"income", r"pric\w*", r"fees?", r"monetiz\w*", r"earn\w*"),
     ),
     "customer_base": FocusArea(
         name="customer_base",
@@ -109,7 +109,7 @@ AREAS: dict[str, FocusArea] = {
             "The company serves individual consumers and households in its local market area.",
             "Our products are sold to hospitals, physicians and patients.",
         ),
-        topic_words=("customer", "customers", "clients", "customer base", "target market", "consumers"),
+        topic_words=(r"customers?", r"clients?", r"target (?:market|group)s?", r"consumers?", r"buyers?"),
     ),
     "products": FocusArea(
         name="products",
@@ -118,11 +118,13 @@ AREAS: dict[str, FocusArea] = {
         "features, product lines.",
         strong=(
             r"\bproducts?\b", r"\bplatforms?\b", r"\bsolutions?\b", r"\bofferings?\b", r"\bsoftware\b",
-            r"\bservices? (?:include|such as|offered)\b", r"\bwe (?:offer|provide|sell|develop|manufacture|make)\b",
+            r"\bservices? (?:include|such as|offered)\b", r"\bwe (?:offer|provide|develop|manufacture|make|produce)\b",
             r"\bportfolio\b", r"\bproduct lines?\b", r"\bfeatures?\b", r"\bapplications?\b|\bapps?\b",
             r"\bdevices?\b", r"\bdrugs?\b|\btherapies\b|\bvaccines?\b|\bpharmaceuticals?\b",
             r"\bloans?\b|\bdeposit (?:products|accounts)\b|\bmortgages?\b", r"\bequipment\b|\bsystems\b",
             r"\bcloud-based\b|\bSaaS\b|\bsoftware-as-a-service\b", r"\bmanufactur\w*",
+            r"[®™]", r"^(?:The )?[A-Z][\w&.\-]*(?: [A-Z0-9][\w&.\-/]*){0,4} (?:is|are) (?:a|an|our|the)\b",
+            r"\b(?:series|suite|line) of\b|\b(?:channels?|networks?|programming|content|resorts?|hotels?|parks?|stores?) (?:airing|offering|featuring|include)\b",
         ),
         weak=(
             r"\bservices?\b", r"\btechnolog(?:y|ies)\b", r"\bbrands?\b", r"\boffer(?:s|ed|ing)?\b",
@@ -134,8 +136,10 @@ AREAS: dict[str, FocusArea] = {
             "We offer a range of loan products, including residential mortgages and commercial real estate loans.",
             "The company develops and markets prescription pharmaceutical products.",
             "Our services include consulting, implementation and technical support.",
+            "Disney Channel is a cable network airing original series and movie programming for kids.",
+            "The E-Series storage system is built for high-performance applications and offers enterprise-grade reliability.",
         ),
-        topic_words=("product", "products", "services", "offerings", "platform", "solutions"),
+        topic_words=(r"products?", r"services", r"offerings?", r"platforms?", r"solutions?"),
     ),
     "distribution_channels": FocusArea(
         name="distribution_channels",
@@ -163,7 +167,7 @@ AREAS: dict[str, FocusArea] = {
             "The bank delivers its services through a network of branch offices.",
             "Our marketing strategy focuses on driving demand and generating leads for the sales team.",
         ),
-        topic_words=("distribution", "channels", "sales channels", "distribution channels", "go-to-market"),
+        topic_words=(r"distribut\w*", r"channels?", r"go-to-market", r"sales (?:force|organization|strategy)", r"(?:sells?|sold|marketed)\b"),
     ),
     "financing": FocusArea(
         name="financing",
@@ -192,7 +196,7 @@ AREAS: dict[str, FocusArea] = {
             "The bank's primary sources of funds are deposits and advances from the Federal Home Loan Bank.",
             "The partnership raised capital by selling units to investors and uses debt to finance equipment leases.",
         ),
-        topic_words=("financing", "finance", "funding", "debt", "capital", "capital structure", "financial details", "financial information"),
+        topic_words=(r"financ\w*", r"fund(?:ing|ed|s)?", r"debt", r"capital", r"borrow\w*", r"loans?", r"equity", r"credit facilit\w*"),
     ),
 }
 
@@ -240,12 +244,12 @@ def embedding_scores(embeddings: np.ndarray) -> np.ndarray:
         return np.zeros((0, len(FOCUS_AREAS)), dtype="float32")
     protos = prototype_embeddings()
     sims = np.stack([(embeddings @ protos[a].T).max(axis=1) for a in FOCUS_AREAS], axis=1)
-    return np.clip((sims - 0.15) / 0.45, 0.0, 1.0).astype("float32")
+    return np.clip((sims - 0.2) / 0.45, 0.0, 1.0).astype("float32")
 
 
 #: weights of the two kinds of evidence in :func:`area_scores`
-KEYWORD_WEIGHT = 0.55
-EMBEDDING_WEIGHT = 0.45
+KEYWORD_WEIGHT = 0.6
+EMBEDDING_WEIGHT = 0.4
 
 
 def area_scores(texts: Sequence[str], embeddings: np.ndarray | None = None) -> np.ndarray:
@@ -290,6 +294,6 @@ def absence_areas(sentence: str) -> list[str]:
     lowered = text.lower()
     found = []
     for name, area in AREAS.items():
-        if any(re.search(rf"\b{re.escape(w)}\b", lowered) for w in area.topic_words):
+        if any(re.search(rf"\b(?:{w})\b", lowered) for w in area.topic_words):
             found.append(name)
     return found

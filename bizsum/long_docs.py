@@ -54,7 +54,7 @@ def _table(path: str) -> dict[str, int]:
 
 def declared_window(model_name: str, path: Path = CONTEXT_WINDOWS_FILE) -> int | None:
     """Window from the editable table: exact name, else the longest matching prefix."""
-    table = _table(str(path))
+    table = _table(str(Path(path).resolve()))  # absolute: the cache must not outlive a chdir
     if model_name in table:
         return table[model_name]
     matches = [name for name in table if model_name.startswith(name)]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -95,13 +95,15 @@ class PriceTable:
             if unknown:
                 raise ConfigError(f"{path}: model {name!r}: unknown price field(s) {sorted(unknown)}; "
                                   f"known: {sorted(Price.__dataclass_fields__)}")
+            if entry.get("input") is None or entry.get("output") is None:
+                raise ConfigError(f"{path}: model {name!r}: needs 'input' and 'output' prices (USD per 1M tokens)")
             try:
                 values = {key: (None if value is None else float(value)) for key, value in entry.items()}
                 price = Price(**values)
             except (TypeError, ValueError) as error:
                 raise ConfigError(f"{path}: model {name!r}: prices must be numbers ({error})") from None
-            if any(v is not None and v < 0 for v in values.values()) or price.input is None or price.output is None:
-                raise ConfigError(f"{path}: model {name!r}: needs 'input' and 'output' prices >= 0")
+            if any(v is not None and v < 0 for v in values.values()):
+                raise ConfigError(f"{path}: model {name!r}: prices must be >= 0")
             prices[str(name)] = price
         return cls(
             prices=prices,
@@ -149,7 +151,8 @@ def load_prices(data_dir: str | Path = "data") -> PriceTable:
     if path is None:
         log.warning("no %s in %s or %s: costs of paid models are unknown", PRICES_FILE, data_dir, PROJECT_PRICES.parent)
         return PriceTable()
-    return _load_cached(str(path), path.stat().st_mtime_ns)
+    table = _load_cached(str(path), path.stat().st_mtime_ns)
+    return replace(table, _warned=set())  # unknown-price warnings: once per model and run
 
 
 @lru_cache(maxsize=4)

@@ -11,9 +11,10 @@ Providers raise :class:`TransientError` for failures worth another attempt (HTTP
 * a ``Retry-After`` (or ``retry-after-ms``) from the server is respected: the wait is at least that
   long (plus up to 10 % jitter), even above ``max_delay``;
 * on 429 the limiter *adapts*: every request of that model waits until the Retry-After moment
-  (not only the one that was refused), and the number of requests in flight is halved; each run
-  of successes as long as the current limit raises it by one again, up to the configured
-  concurrency (additive increase, multiplicative decrease);
+  (not only the one that was refused), and the number of requests in flight is halved (once per
+  round: refusals of requests sent before the last cut do not cut again); each run of successes
+  as long as the current limit raises it by one again, up to the configured concurrency
+  (additive increase, multiplicative decrease);
 * after ``max_attempts`` the last error is raised as a :class:`ProviderError` whose message says
   how many attempts were made and what the last failure was.
 
@@ -106,17 +107,19 @@ class AdaptiveLimiter:
         self.in_flight = 0
         self.paused_until = 0.0
         self.rate_limited = 0
+        self.epoch = 0
         self._successes = 0
         self._clock = clock
         self._cond = threading.Condition()
 
-    def acquire(self) -> None:
+    def acquire(self) -> int:
+        """Wait for a slot; returns the current epoch (how many times the limit was cut so far)."""
         with self._cond:
             while True:
                 wait = self.paused_until - self._clock()
                 if wait <= 0 and self.in_flight < self.limit:
                     self.in_flight += 1
-                    return
+                    return self.epoch
                 self._cond.wait(timeout=wait if wait > 0 else None)
 
     def release(self) -> None:
@@ -133,12 +136,19 @@ class AdaptiveLimiter:
                     self._successes = 0
                     self._cond.notify_all()
 
-    def throttle(self, retry_after: float | None) -> None:
-        """A 429: halve the limit and hold every request until ``retry_after`` has passed."""
+    def throttle(self, retry_after: float | None, epoch: int | None = None) -> None:
+        """A 429: halve the limit and hold every request until ``retry_after`` has passed.
+
+        The limit is cut once per round: a 429 for a request sent before the last cut (``epoch``
+        older than the current one) only extends the pause, so a burst of 16 refusals halves the
+        limit once, not four times.
+        """
         with self._cond:
             self.rate_limited += 1
-            self.limit = max(1, self.limit // 2)
-            self._successes = 0
+            if epoch is None or epoch == self.epoch:
+                self.limit = max(1, self.limit // 2)
+                self.epoch += 1
+                self._successes = 0
             if retry_after:
                 self.paused_until = max(self.paused_until, self._clock() + retry_after)
             log.info("rate limited: %d request(s) in flight at most, paused %.2fs", self.limit, retry_after or 0.0)
@@ -172,15 +182,14 @@ def call_with_retries(
     while True:
         attempt += 1
         counters.attempts += 1
-        if limiter is not None:
-            limiter.acquire()
+        epoch = limiter.acquire() if limiter is not None else 0
         try:
             result = fn()
         except TransientError as error:
             if limiter is not None:
                 limiter.release()
                 if error.kind == "rate_limit":
-                    limiter.throttle(error.retry_after)
+                    limiter.throttle(error.retry_after, epoch)
             if error.kind == "rate_limit":
                 counters.rate_limited += 1
             if error.retry_after is not None and error.retry_after > MAX_RETRY_AFTER:

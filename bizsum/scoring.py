@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import tempfile
+from contextlib import ExitStack
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -20,8 +21,9 @@ from tqdm.auto import tqdm
 
 from bizsum.config import RunConfig
 from bizsum.documents import Document, DocumentStore
+from bizsum.errors import InputError
 from bizsum.metrics import Metric, ScoringItem, create_metric, metric_names
-from bizsum.results import KEY_FIELDS, JsonlStore, read_jsonl, row_key
+from bizsum.results import KEY_FIELDS, JsonlStore, row_key
 from bizsum.runner import GENERATIONS_FILE
 
 log = logging.getLogger(__name__)
@@ -72,51 +74,135 @@ def item_from_generation(row: Mapping[str, Any], document: Document, references:
 
 
 def _write_jsonl_atomic(path: Path, rows: Iterable[Mapping[str, Any]]) -> None:
+    _write_lines_atomic(path, (_dump(row) for row in rows))
+
+
+def _write_lines_atomic(path: Path, lines: Iterable[str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            for line in lines:
+                handle.write(line)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+#: summaries scored per ``run_metrics`` call in :func:`score_run` (all of one document at most)
+SCORE_GROUP = 256
+
+
+def _previous_rows(path: Path) -> dict[tuple, tuple[str | None, list, int]]:
+    """Index of an earlier ``scores.jsonl``: key -> (summary_sha, metrics, byte offset of the row).
+
+    Rows are parsed one at a time and not kept (a scored row carries every metric's details), with
+    ``read_jsonl``'s rules: blank lines skipped, a torn last line skipped with a warning, any other
+    invalid line an error; the last row of a key wins.
+    """
+    index: dict[tuple, tuple[str | None, list, int]] = {}
+    if not path.is_file():
+        return index
+    with path.open("rb") as handle:
+        offset, number = 0, 1
+        line = handle.readline()
+        while line:
+            following = handle.readline()
+            text = line.decode("utf-8")
+            if text.strip():
+                try:
+                    row = json.loads(text)
+                except json.JSONDecodeError:
+                    if not following:
+                        log.warning("%s: skipping an incomplete last line (interrupted write)", path)
+                    else:
+                        raise InputError(f"{path}, line {number}: not valid JSON") from None
+                else:
+                    index[row_key(row)] = (row.get("summary_sha"), row.get("metrics", []), offset)
+            offset += len(line)
+            number += 1
+            line = following
+    return index
+
+
+def _dump(row: Mapping[str, Any]) -> str:
+    return json.dumps(row, ensure_ascii=False, default=str) + "\n"
 
 
 def score_run(config: RunConfig, progress: bool = True) -> Path:
-    """Score ``generations.jsonl`` of a run into ``scores.jsonl``; returns the scores path."""
+    """Score ``generations.jsonl`` of a run into ``scores.jsonl``; returns the scores path.
+
+    Memory stays flat in the number of rows: summaries are scored a document at a time (at most
+    ``SCORE_GROUP`` per call) and each scored row goes to a spill file at once; earlier rows that
+    are reused are read back from the old ``scores.jsonl`` only when the new file is written.
+    """
     names = config.metrics or metric_names()
     generations = [r for r in JsonlStore(config.run_dir / GENERATIONS_FILE).rows()]
     scores_path = config.run_dir / SCORES_FILE
-    previous = {row_key(r): r for r in read_jsonl(scores_path)}
+    previous = _previous_rows(scores_path)
     store = DocumentStore(config.data_dir)
     documents: dict[str, Document] = {}
     references: dict[str, dict[str, str]] = {}
-    todo: list[tuple[dict, ScoringItem]] = []
-    output: dict[tuple, dict] = {}
+    # generation order: ("row", row) written as is, ("old", offset) reused, ("new", key) scored now
+    plan: list[tuple[str, Any]] = []
+    todo: dict[str, list[tuple[dict, ScoringItem]]] = {}
     for row in generations:
         key = row_key(row)
         base = {field: row[field] for field in KEY_FIELDS}
         digest = summary_hash(row.get("text"))
         if row.get("error"):
-            output[key] = {**base, "summary_sha": None, "error": row["error"], "metrics": []}
+            plan.append(("row", {**base, "summary_sha": None, "error": row["error"], "metrics": []}))
             continue
         old = previous.get(key)
-        if old and old.get("summary_sha") == digest and set(names) <= set(old.get("metrics", [])):
-            output[key] = old
+        if old and old[0] == digest and set(names) <= set(old[1]):
+            plan.append(("old", old[2]))
             continue
         doc_id = row["doc_id"]
         if doc_id not in documents:
             documents[doc_id] = store.load(doc_id)
             references[doc_id] = store.references(doc_id)
         item = item_from_generation(row, documents[doc_id], references[doc_id])
-        todo.append(({**base, "summary_sha": digest, "error": None, "metrics": names}, item))
-        output[key] = None  # placeholder keeps the generation order
-    # Group by document so per-document caches (source embeddings, tagged passages) are reused.
-    todo.sort(key=lambda pair: pair[1].document.id)
-    log.info("scoring %d summaries (%d reused) with %s", len(todo), len(output) - len(todo), names)
-    scored = run_metrics([item for _, item in todo], names, progress=progress)
-    for (base, _), result in zip(todo, scored):
-        output[row_key(base)] = {**base, **result["values"], "details": result["details"]}
-    _write_jsonl_atomic(scores_path, [row for row in output.values() if row is not None])
+        todo.setdefault(doc_id, []).append(({**base, "summary_sha": digest, "error": None, "metrics": names}, item))
+        plan.append(("new", key))
+    count = sum(len(pairs) for pairs in todo.values())
+    log.info("scoring %d summaries (%d reused) with %s", count, len(plan) - count, names)
+    scores_path.parent.mkdir(parents=True, exist_ok=True)
+    spill_fd, spill_name = tempfile.mkstemp(dir=scores_path.parent, prefix=".scores-", suffix=".spill")
+    try:
+        scored: dict[tuple, int] = {}  # key -> byte offset in the spill file
+        with os.fdopen(spill_fd, "wb") as spill, tqdm(total=count, desc="scoring", disable=not progress or not count) as bar:
+            # Document by document (sorted by id) so per-document caches (source embeddings, tagged
+            # passages) are reused and evicted in turn.
+            for doc_id in sorted(todo):
+                pairs = todo.pop(doc_id)
+                for start in range(0, len(pairs), SCORE_GROUP):
+                    group = pairs[start : start + SCORE_GROUP]
+                    results = run_metrics([item for _, item in group], names)
+                    for (base, _), result in zip(group, results):
+                        scored[row_key(base)] = spill.tell()
+                        spill.write(_dump({**base, **result["values"], "details": result["details"]}).encode("utf-8"))
+                    bar.update(len(group))
+                documents.pop(doc_id, None)
+        with open(spill_name, "rb") as spilled, ExitStack() as stack:
+            old_file = stack.enter_context(scores_path.open("rb")) if any(kind == "old" for kind, _ in plan) else None
+
+            def lines():
+                for kind, value in plan:
+                    if kind == "row":
+                        yield _dump(value)
+                    elif kind == "old":
+                        old_file.seek(value)
+                        yield _dump(json.loads(old_file.readline().decode("utf-8")))
+                    else:
+                        spilled.seek(scored[value])
+                        yield spilled.readline().decode("utf-8")
+
+            _write_lines_atomic(scores_path, lines())
+    finally:
+        os.unlink(spill_name)
     return scores_path
 
 

@@ -102,11 +102,17 @@ def test_retry_policy_units():
     with pytest.raises(ProviderError, match=r"gave up after 3 attempt\(s\); last error: down"):
         call_with_retries(lambda: (_ for _ in ()).throw(TransientError("down")), policy, sleep=lambda s: None)
     limiter = AdaptiveLimiter(8)
-    limiter.throttle(0.0)
-    assert limiter.limit == 4
-    for _ in range(4):
+    epochs = [limiter.acquire() for _ in range(3)]  # three requests in flight, then all get a 429
+    for epoch in epochs:
+        limiter.release()
+        limiter.throttle(0.0, epoch)
+    assert limiter.limit == 4 and limiter.rate_limited == 3  # one burst, one cut
+    limiter.throttle(0.0, limiter.acquire())
+    assert limiter.limit == 2  # a request sent after the cut cuts again
+    limiter.release()
+    for _ in range(2):
         limiter.success()
-    assert limiter.limit == 5  # additive increase back towards 8
+    assert limiter.limit == 3  # additive increase back towards 8
 
 
 def test_429_with_retry_after_then_success_throttles_the_model(project, mock_openai):
@@ -220,16 +226,18 @@ def test_samples_send_seed_and_temperature_and_spread_is_measurable(project, moc
 
     def handler(request):
         body = json.loads(request.content)
-        seen.append((cell_of(body), body.get("temperature")))
+        seen.append((cell_of(body), body.get("temperature"), body.get("top_k")))
         words = ["revenue", "customers", "products", "channels", "financing", "stores", "credit"]
         seed = body["seed"]
         return httpx2.Response(200, json=completion(" ".join(words[seed:seed + 4])))
 
     mock_openai["handler"] = handler
-    config = build_config(base_config(models=[gpt(params={"temperature": 0.9})], samples=3, seed=0), "test")
-    generate(config, progress=False)
-    assert sorted(seed for (_, _, seed), _ in seen) == [0] * 4 + [1] * 4 + [2] * 4
-    assert {temperature for _, temperature in seen} == {0.9}
+    # top_k is not an OpenAI parameter, but OpenAI-compatible servers (vLLM, llama.cpp) take it.
+    config = build_config(base_config(models=[gpt(params={"temperature": 0.9, "top_k": 40})], samples=3, seed=0), "test")
+    stats = generate(config, progress=False)
+    assert stats.failed == 0
+    assert sorted(seed for (_, _, seed), _, _ in seen) == [0] * 4 + [1] * 4 + [2] * 4
+    assert {(temperature, top_k) for _, temperature, top_k in seen} == {(0.9, 40)}
     spread = sample_spread(rows_of(config))["gpt"]
     assert spread["cells"] == 4 and spread["distinct"] == 1.0 and spread["jaccard_distance"] > 0.3
 
@@ -310,9 +318,9 @@ def test_cancel_mid_run_resumes_without_repeating_or_duplicating(project, mock_o
             await task
 
     asyncio.run(cancel_after_rows(4))
+    time.sleep(0.3)  # requests in flight at the cancel end in their threads (and reach the cache)
     finished = {(r["doc_id"], r["prompt_id"], r["sample"]) for r in rows_of(config)}
     assert 4 <= len(finished) < 16
-    time.sleep(0.3)  # requests in flight at the cancel end in their threads (and reach the cache)
     answered.clear()
 
     async def inside_a_running_loop():  # like a Jupyter cell: generate() must still work
@@ -370,7 +378,7 @@ def stub_server():
 
 
 def test_per_request_timeout_is_retried(project, stub_server):
-    stub_server.delay = lambda body, n: 1.5 if n == 1 else 0.0  # first attempt of every cell hangs
+    stub_server.delay = lambda body, n: 3.0 if n == 1 else 0.0  # first attempt of every cell hangs
     model = {"id": "srv", "provider": "openai", "model": "stub", "base_url": stub_server.url,
              "options": {"requires_key": False}, "count_encoding": "o200k_base",
              "retry": {**FAST_RETRY, "timeout": 0.3}, "concurrency": 4}
@@ -378,7 +386,21 @@ def test_per_request_timeout_is_retried(project, stub_server):
     started = time.monotonic()
     stats = generate(config, progress=False)
     assert stats.called == 4 and stats.failed == 0 and stats.retries == 4
-    assert time.monotonic() - started < 1.4  # nobody waited for the hanging answers
+    assert time.monotonic() - started < 2.5  # nobody waited for the hanging answers
+
+
+def test_a_torn_last_line_is_cut_before_new_rows_are_appended(project, mock_openai):
+    mock_openai["handler"] = lambda request: httpx2.Response(200, json=completion("ok"))
+    config = build_config(base_config(models=[gpt()], cache_dir="cache-torn"), "test")
+    generate(config, progress=False)
+    path = config.run_dir / GENERATIONS_FILE
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(lines[:-1]) + "\n" + lines[-1][:40])  # killed in the middle of a line
+    (project / "cache-torn").rename(project / "cache-gone")  # the cell must really be requested again
+    stats = generate(config, progress=False)
+    assert stats.skipped == 3 and stats.called == 1
+    rows = read_jsonl(path)  # every line parses: the new row did not land on the torn one
+    assert len(rows) == 4 and len({(r["doc_id"], r["prompt_id"]) for r in rows}) == 4
 
 
 def test_sigkill_mid_run_then_resume_requests_no_finished_cell_again(project, stub_server):

@@ -11,13 +11,22 @@ over the pooled tokens: precision = mean over summary tokens of the best cosine 
 the source; recall = mean over source tokens of the best match in the summary. For texts that fit
 in one chunk this is exactly ``bert_score.score`` (tests check it).
 
-Against references: the best reference by F1. Source embeddings are cached per document.
+Against references: the best reference by F1. Source embeddings are cached per document (LRU,
+``SOURCE_CACHE_SIZE`` documents).
+
+Speed without changing the numbers: sentences are tokenized once, in one batched call (a span's
+word-piece count is the sum of its words' counts, so cutting long sentences needs no re-tokenizing);
+chunks are sorted by length before batching (less padding) and a forward batch holds at most
+``MAX_BATCH_TOKENS`` padded tokens (bounds the attention buffers); items are scored ``ITEM_BATCH`` at
+a time so the token embeddings of a large batch are not all held at once; uncached sources are
+embedded in the same forward batches as the summaries.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from typing import Sequence
 
 from bizsum.encoders import MINILM_LAYERS, MINILM_NAME, minilm_path
@@ -27,6 +36,12 @@ from bizsum.text import split_sentences
 log = logging.getLogger(__name__)
 
 MAX_PIECES = 510  # 512 minus [CLS] and [SEP]
+#: documents whose source token embeddings are kept (about 18 MB for an 11k-token 10-K section)
+SOURCE_CACHE_SIZE = 16
+#: padded tokens per forward batch: 16 chunks of 512 (memory of a batch grows with it, speed does not)
+MAX_BATCH_TOKENS = 8192
+#: items embedded and matched together in score_batch (bounds the summary embeddings held at once)
+ITEM_BATCH = 64
 
 
 class BertScoreMetric(Metric):
@@ -50,31 +65,64 @@ class BertScoreMetric(Metric):
         self.idf[self.tokenizer.sep_token_id] = 0
         self.idf[self.tokenizer.cls_token_id] = 0
         self._torch = torch
-        self._source_cache: dict[str, tuple] = {}
+        self._source_cache: OrderedDict[str, tuple] = OrderedDict()
+        self._lock = threading.Lock()
 
     # -- embedding --------------------------------------------------------------------------
+    def _piece_counts(self, texts: list[str]) -> list[int]:
+        """Word pieces per text (no special tokens), one batched tokenizer call."""
+        if not texts:
+            return []
+        ids = self.tokenizer(texts, add_special_tokens=False, verbose=False)["input_ids"]
+        return [len(row) for row in ids]
+
     def chunks(self, text: str) -> list[str]:
         """Split text into pieces of at most MAX_PIECES word pieces, at sentence boundaries."""
-        pieces: list[str] = []
+        return [chunk for chunk, _ in self._chunks(text)]
+
+    def _chunks(self, text: str) -> list[tuple[str, int]]:
+        """(chunk, word pieces) pairs; the chunks are those of the sentence-by-sentence definition:
+
+        sentences are packed greedily while the running count stays within MAX_PIECES, and a
+        sentence longer than MAX_PIECES is cut at word boundaries into the longest prefixes that fit
+        (the search halves while the prefix is over 2 * MAX_PIECES words, then steps down by one).
+        BERT's tokenizer splits at whitespace first, so the count of ``" ".join(words)`` is the sum
+        of the words' counts.
+        """
+        sentences = [sentence.split() for sentence in (split_sentences(text) or [text])]
+        joined = [" ".join(words) for words in sentences]
+        counts = self._piece_counts(joined)
+        pieces: list[tuple[str, int]] = []
         current: list[str] = []
         size = 0
-        for sentence in split_sentences(text) or [text]:
-            words = sentence.split()
+
+        def add(part: str, n: int) -> None:
+            nonlocal current, size
+            if current and size + n > MAX_PIECES:
+                pieces.append((" ".join(current), size))
+                current, size = [], 0
+            current.append(part)
+            size += n
+
+        for words, sentence, count in zip(sentences, joined, counts):
+            if not words:
+                continue
+            if count <= MAX_PIECES:
+                add(sentence, count)
+                continue
             # A sentence longer than a chunk is cut at word boundaries.
+            word_counts = self._piece_counts(words)
             while words:
+                prefix = [0]
+                for n in word_counts:
+                    prefix.append(prefix[-1] + n)
                 take = len(words)
-                while take > 1 and len(self.tokenizer.tokenize(" ".join(words[:take]))) > MAX_PIECES:
+                while take > 1 and prefix[take] > MAX_PIECES:
                     take = max(1, take // 2) if take > 2 * MAX_PIECES else take - 1
-                part = " ".join(words[:take])
-                words = words[take:]
-                n = len(self.tokenizer.tokenize(part))
-                if current and size + n > MAX_PIECES:
-                    pieces.append(" ".join(current))
-                    current, size = [], 0
-                current.append(part)
-                size += n
+                add(" ".join(words[:take]), prefix[take])
+                words, word_counts = words[take:], word_counts[take:]
         if current:
-            pieces.append(" ".join(current))
+            pieces.append((" ".join(current), size))
         return pieces
 
     def embed(self, texts: Sequence[str]) -> list[tuple]:
@@ -83,31 +131,62 @@ class BertScoreMetric(Metric):
 
         torch = self._torch
         all_chunks: list[str] = []
+        lengths: list[int] = []
         owner: list[int] = []
         for index, text in enumerate(texts):
-            for chunk in self.chunks(text):
+            for chunk, n in self._chunks(text):
                 all_chunks.append(chunk)
+                lengths.append(n)
                 owner.append(index)
-        embeddings: list[list] = [[] for _ in texts]
-        weights: list[list] = [[] for _ in texts]
-        for start in range(0, len(all_chunks), self.batch_size):
-            batch = all_chunks[start : start + self.batch_size]
+        # Longest first (as bert_score.score does): batches of similar length waste less on padding;
+        # a batch holds at most batch_size chunks and MAX_BATCH_TOKENS padded tokens.
+        order = sorted(range(len(all_chunks)), key=lambda k: -lengths[k])
+        batches: list[list[int]] = []
+        for k in order:
+            if batches and len(batches[-1]) < self.batch_size and (len(batches[-1]) + 1) * (lengths[batches[-1][0]] + 2) <= MAX_BATCH_TOKENS:
+                batches[-1].append(k)
+            else:
+                batches.append([k])
+        parts: dict[int, tuple] = {}
+        for rows in batches:
+            batch = [all_chunks[k] for k in rows]
             emb, mask, idf = get_bert_embedding(batch, self.model, self.tokenizer, self.idf, device="cpu")
             emb = emb / emb.norm(dim=-1, keepdim=True)
-            for row in range(len(batch)):
+            for row, k in enumerate(rows):
                 keep = mask[row].bool()
-                embeddings[owner[start + row]].append(emb[row][keep])
-                weights[owner[start + row]].append(idf[row][keep])
+                parts[k] = (emb[row][keep], idf[row][keep])  # boolean indexing copies
+            del emb, mask, idf
+        embeddings: list[list] = [[] for _ in texts]
+        weights: list[list] = [[] for _ in texts]
+        for k in range(len(all_chunks)):  # chunks back in text order
+            embeddings[owner[k]].append(parts[k][0])
+            weights[owner[k]].append(parts[k][1])
         return [
             (torch.cat(e), torch.cat(w)) if e else (torch.zeros(0, 1), torch.zeros(0))
             for e, w in zip(embeddings, weights)
         ]
 
+    def _cached_source(self, key: str):
+        with self._lock:
+            hit = self._source_cache.get(key)
+            if hit is not None:
+                self._source_cache.move_to_end(key)
+            return hit
+
+    def _store_source(self, key: str, value: tuple) -> None:
+        with self._lock:
+            self._source_cache[key] = value
+            self._source_cache.move_to_end(key)
+            while len(self._source_cache) > SOURCE_CACHE_SIZE:
+                self._source_cache.popitem(last=False)
+
     def _source(self, item: ScoringItem) -> tuple:
         key = item.document.sha256
-        if key not in self._source_cache:
-            self._source_cache[key] = self.embed([item.document.text])[0]
-        return self._source_cache[key]
+        hit = self._cached_source(key)
+        if hit is None:
+            hit = self.embed([item.document.text])[0]
+            self._store_source(key, hit)
+        return hit
 
     @staticmethod
     def match(candidate: tuple, reference: tuple) -> tuple[float, float, float]:
@@ -124,11 +203,29 @@ class BertScoreMetric(Metric):
 
     # -- metric -----------------------------------------------------------------------------
     def score_batch(self, items: Sequence[ScoringItem]) -> list[MetricResult]:
+        results: list[MetricResult] = []
+        for start in range(0, len(items), ITEM_BATCH):
+            results.extend(self._score_group(items[start : start + ITEM_BATCH]))
+        return results
+
+    def _score_group(self, items: Sequence[ScoringItem]) -> list[MetricResult]:
         summaries = [item.summary if item.summary.strip() else "" for item in items]
         references = [list(item.references.items()) for item in items]
         texts = [s for s in summaries if s] + [text for refs in references for _, text in refs]
+        # sources not cached yet are embedded in the same batches as the summaries
+        sources: dict[str, str] = {}
+        for item, summary in zip(items, summaries):
+            key = item.document.sha256
+            if summary and key not in sources and self._cached_source(key) is None:
+                sources[key] = item.document.text
         unique = list(dict.fromkeys(texts))
-        embedded = dict(zip(unique, self.embed(unique))) if unique else {}
+        source_keys = list(sources)
+        to_embed = unique + [sources[key] for key in source_keys]
+        vectors = self.embed(to_embed) if to_embed else []
+        embedded = dict(zip(unique, vectors[: len(unique)]))
+        fresh = dict(zip(source_keys, vectors[len(unique) :]))
+        for key, value in fresh.items():
+            self._store_source(key, value)
         results = []
         for item, summary, refs in zip(items, summaries, references):
             values: dict[str, float | None] = {}
@@ -141,7 +238,8 @@ class BertScoreMetric(Metric):
                 results.append(MetricResult(values=values, details=details))
                 continue
             cand = embedded[summary]
-            p, r, f = self.match(cand, self._source(item))
+            source = fresh.get(item.document.sha256) or self._source(item)
+            p, r, f = self.match(cand, source)
             values.update(bertscore_p_src=p, bertscore_r_src=r, bertscore_f_src=f)
             best = None
             for name, text in refs:

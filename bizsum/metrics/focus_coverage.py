@@ -8,8 +8,9 @@ Per document (cached by ``document.sha256``, shared with the source-only metric'
 * an area is **thin** in the source when fewer than ``THIN_MIN_PASSAGES`` sentences are strongly
   tagged to it (score ≥ ``STRONG_THRESHOLD``). A summary is not asked to invent what is not there:
   the area's coverage is ``None`` and it does not enter the overall ``coverage``;
-* the area's **key content** is its highest-scoring tagged sentences (at most ``KEY_PASSAGES``,
-  near-duplicates removed).
+* the area's **key content** is its highest-scoring tagged sentences that are mainly about the
+  area (score within ``PRIMARY_MARGIN`` of the sentence's best area), at most ``KEY_PASSAGES``,
+  near-duplicates removed.
 
 Per summary:
 
@@ -52,6 +53,7 @@ CARRIED_AT = 0.5
 #: weight of the salient-word overlap in a passage's carry score
 LEXICAL_WEIGHT = 0.35
 _MIN_WORDS = 5
+PRIMARY_MARGIN = 0.1
 
 
 class _AreaPlan:
@@ -79,8 +81,13 @@ class _AreaPlan:
             strong = int(sum(1 for i in tagged if col[i] >= STRONG_THRESHOLD))
             self.strong[area] = strong
             self.thin[area] = strong < THIN_MIN_PASSAGES
+            # key content: passages mainly about this area (its score within PRIMARY_MARGIN of the
+            # passage's best area), so a passage shared with another area does not tie them together
+            primary = [i for i in tagged if col[i] >= scores[i].max() - PRIMARY_MARGIN]
+            if len(primary) < 2:
+                primary = tagged
             chosen: list[int] = []
-            for i in tagged:
+            for i in primary:
                 if len(chosen) >= KEY_PASSAGES:
                     break
                 if chosen and float((emb[chosen] @ emb[i]).max()) > 0.85:

@@ -578,6 +578,8 @@ COEFFICIENTS: dict[str, float] = {
     "sim": 6.0,  # best passage cosine
     "lex_local": 3.0,  # share of content stems in the aligned passages
     "lex_global": 2.5,  # share of content stems anywhere in the source
+    "bigram_local": 0.0,
+    "novel_words": 0.0,
     "bad_numbers": -3.0,
     "bad_names": -2.5,
     "negation_mismatch": -2.5,
@@ -615,6 +617,35 @@ class ClaimCheck:
         }
 
 
+_TOK = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?|\d+(?:[.,]\d+)*%?")
+
+
+def token_stems(text: str) -> list[str]:
+    """All tokens (stop words too), lower-cased and stemmed: for n-gram overlap and negation scope."""
+    return [stem(t) if t[0].isalpha() else t.replace(",", "") for t in (w.lower().replace("’", "'") for w in _TOK.findall(text))]
+
+
+def _bigrams(tokens: Sequence[str]) -> set[tuple[str, str]]:
+    return set(zip(tokens, tokens[1:]))
+
+
+_NEG_TOKENS = {"not", "no", "never", "none", "neither", "nor", "without", "cannot", "n't", "unabl", "lack"}
+
+
+def _scope_negations(source_sentence: str, claim_stems: set[str]) -> tuple[int, int]:
+    """Negations and direction in the part of a source sentence that the claim overlaps."""
+    toks = _TOK.findall(source_sentence)
+    stems_ = [stem(t.lower()) for t in toks]
+    hits = [i for i, st in enumerate(stems_) if st in claim_stems and st not in STOPWORDS]
+    if not hits:
+        return 0, 0
+    lo, hi = max(0, min(hits) - 3), max(hits) + 1
+    span = toks[lo:hi]
+    text = " ".join(span)
+    neg = sum(1 for t in span if t.lower() in _NEG_TOKENS or t.lower().endswith("n't"))
+    return neg, direction(text)
+
+
 def check_claim(claim: str, embedding: np.ndarray, index: SourceIndex) -> ClaimCheck:
     sims = index.embeddings @ embedding
     order = np.argsort(-sims)
@@ -628,22 +659,34 @@ def check_claim(claim: str, embedding: np.ndarray, index: SourceIndex) -> ClaimC
     aligned_stems = set().union(*(index.sentence_stems[i] for i in aligned)) if aligned else set()
     lex_local = sum(1 for s in stems if s in aligned_stems) / len(stems) if stems else 1.0
     lex_global = sum(1 for s in stems if s in index.all_stems) / len(stems) if stems else 1.0
+    novel = sum(1 for s in stems if s not in index.all_stems)
+
+    claim_tokens = token_stems(claim)
+    claim_bigrams = _bigrams(claim_tokens)
+    aligned_bigrams: set = set()
+    for i in aligned:
+        aligned_bigrams |= _bigrams(token_stems(index.sentences[i]))
+    bigram_local = len(claim_bigrams & aligned_bigrams) / len(claim_bigrams) if claim_bigrams else lex_local
 
     number_reports, bad_numbers = check_numbers(claim, index, aligned)
     name_reports, bad_names = check_names(claim, index)
 
-    aligned_text = " ".join(index.sentences[i] for i in aligned[:2])
-    best_text = index.passages[best]
-    neg_claim = negation_count(claim)
-    neg_src = negation_count(best_text)
-    negation_mismatch = float(sim >= 0.5 and (neg_claim > 0) != (neg_src > 0))
-    dir_claim, dir_src = direction(claim), direction(best_text)
-    direction_mismatch = float(sim >= 0.5 and dir_claim != 0 and dir_src != 0 and dir_claim != dir_src)
+    # polarity against the best-matching single sentence, within the span the claim overlaps
+    best_sentence = max(index.passage_sentences[best], key=lambda i: float(index.embeddings[i] @ embedding))
+    claim_stem_set = set(stems)
+    src_neg, src_dir = _scope_negations(index.sentences[best_sentence], claim_stem_set)
+    neg_claim = sum(1 for t in _TOK.findall(claim) if t.lower() in _NEG_TOKENS or t.lower().endswith("n't"))
+    close = sim >= 0.45 and lex_local >= 0.6
+    negation_mismatch = float(close and (neg_claim > 0) != (src_neg > 0))
+    dir_claim = direction(claim)
+    direction_mismatch = float(close and dir_claim != 0 and src_dir != 0 and dir_claim != src_dir)
 
     features = {
         "sim": sim,
         "lex_local": lex_local,
         "lex_global": lex_global,
+        "bigram_local": bigram_local,
+        "novel_words": float(min(novel, 5)),
         "bad_numbers": float(bad_numbers),
         "bad_names": float(bad_names),
         "negation_mismatch": negation_mismatch,
