@@ -117,6 +117,21 @@ def main() -> None:
     for name, (Xp, yp) in data.items():
         if len(set(yp)) == 2:
             print(f"  dev AUC {name}: {roc_auc_score(yp, model.decision_function(np.array(Xp))):.3f}")
+    # threshold: best pooled balanced accuracy on dev claims among thresholds that flag at most 5%
+    # of the faithful claims of the dev perturbation filings
+    prob = model.predict_proba(X)[:, 1]
+    Xp, yp = data["perturb_dev"]
+    pp = model.predict_proba(np.array(Xp))[:, 1]
+    faithful = pp[np.array(yp) == 1]
+    best = (0.0, 0.5)
+    for t in np.linspace(0.05, 0.95, 91):
+        if (faithful < t).mean() > 0.05:
+            continue
+        pred = prob >= t
+        ba = 0.5 * (np.average(pred[y == 1], weights=w[y == 1]) + np.average(~pred[y == 0], weights=w[y == 0]))
+        if ba > best[0]:
+            best = (ba, float(t))
+    print(f"SUPPORT_THRESHOLD = {best[1]:.2f}  (weighted dev balanced accuracy {best[0]:.3f})")
 
 
 if __name__ == "__main__":

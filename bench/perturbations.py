@@ -177,7 +177,7 @@ def _fill(template: str, rng: random.Random) -> str:
     )
 
 
-MAX_CHARS = 60_000  # 2 cores: filings up to ~9k words (most of them); longer ones are skipped
+MAX_CHARS = 30_000  # 2 shared cores: filings up to ~4.5k words; longer ones are skipped
 
 
 def select_documents() -> list[Path]:

@@ -52,7 +52,7 @@ log = logging.getLogger("bench.validate")
 RESULTS = Path(__file__).resolve().parent / "results"
 N_BOOT = 1000
 FRANK_DOCS = 60  # of 350 test documents (fixed seed), to keep the run short on 2 shared cores
-SUMMAC_DOCS = 150  # per SummaC subset (factcc 310, polytope 178, summeval 100, xsumfaith 485 documents)
+SUMMAC_DOCS = 60  # per SummaC subset (factcc 310, polytope 178, summeval 100, xsumfaith 485 documents)
 QAGS_DOCS = 60  # per QAGS subset, test half
 SEED = 12345
 

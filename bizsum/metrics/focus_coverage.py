@@ -41,7 +41,15 @@ from bizsum.focus_areas import (
     area_scores,
 )
 from bizsum.metrics.base import Metric, MetricResult, ScoringItem
-from bizsum.metrics.source_only import SourceIndex, content_stems, extract_names, extract_numbers, source_index, split_claims
+from bizsum.metrics.source_only import (
+    SourceIndex,
+    content_stems,
+    embed_claims,
+    extract_names,
+    extract_numbers,
+    source_index,
+    split_claims,
+)
 
 log = logging.getLogger(__name__)
 
@@ -129,14 +137,12 @@ def _summary_terms(summary: str) -> set[str]:
 
 
 def score_coverage(summary: str, index: SourceIndex) -> tuple[dict[str, Any], dict[str, Any]]:
-    from bizsum.encoders import embed
-
     plan = area_plan(index)
     claims = split_claims(summary or "")
     values: dict[str, Any] = {}
     details: dict[str, Any] = {"areas": {}, "source_thin_areas": [a for a in FOCUS_AREAS if plan.thin[a]]}
     if claims:
-        emb = embed(claims)
+        emb = embed_claims(claims)
         claim_scores = area_scores(claims, emb)
         absent = [absence_areas(c) for c in claims]
         key_all = sorted({i for a in FOCUS_AREAS for i in plan.key[a]})

@@ -376,6 +376,7 @@ class SourceIndex:
     sentence_stems: list[set[str]]
     all_stems: set[str]
     norm_text: str  # " tok tok " lower-case token stream for phrase lookup
+    sentence_norms: list[str]  # the same per sentence
     area_strong_counts: dict[str, int]
     area_scores: np.ndarray  # sentences x FOCUS_AREAS
     sentence_numbers: list[list[Number]] = field(default_factory=list)
@@ -468,6 +469,7 @@ def _build_index(text: str, sha256: str) -> SourceIndex:
         sentence_stems=sentence_stems,
         all_stems=all_stems,
         norm_text=norm_text,
+        sentence_norms=[" " + " ".join(_norm_tokens(x)) + " " for x in sentences],
         area_strong_counts=strong,
         area_scores=scores,
         sentence_numbers=sentence_numbers,
@@ -525,7 +527,8 @@ def check_numbers(claim: str, index: SourceIndex, aligned: Sequence[int]) -> tup
                 src_year = _nearest_year(sentence, src, index.sentence_numbers[si])
                 if src_year is not None and src_year != claim_year:
                     year_ok = False
-            ok = year_ok and (overlap >= 0.25 or in_aligned or not window)
+            needed = 0.5 if num.kind == "year" else 0.25  # years recur everywhere in a filing
+            ok = year_ok and (overlap >= needed or in_aligned or not window)
             if ok and (best_status != "ok" or overlap > best_overlap):
                 best_status, best_overlap, evidence = "ok", overlap, sentence
             elif best_status != "ok" and overlap >= best_overlap:
@@ -543,9 +546,27 @@ def _phrase_in_source(tokens: list[str], index: SourceIndex) -> bool:
     return bool(tokens) and (" " + " ".join(tokens) + " ") in index.norm_text
 
 
-def check_names(claim: str, index: SourceIndex) -> tuple[list[dict], int]:
+def _name_variants(toks: list[str]) -> list[str]:
+    out = [" " + " ".join(toks) + " "]
+    if len(toks) > 1:
+        out.append(" " + "".join(toks) + " ")
+    else:
+        t = toks[0]
+        out += [" " + v + " " for v in {t + "s", t[:-1] if t.endswith("s") else t, t + "es", t.replace("-", " "), t.replace("-", "")}]
+    return out
+
+
+def check_names(claim: str, index: SourceIndex, aligned: Sequence[int] = ()) -> tuple[list[dict], int]:
+    """Names must occur in the source, and in a related context.
+
+    In context = the name occurs in one of the passages aligned with the claim, or some source
+    sentence holding the name shares at least two content words (or a third of the claim's content
+    words) with the claim. "Portland enables management to focus on ..." fails when Portland only
+    occurs in the list of office locations.
+    """
     reports = []
     bad = 0
+    claim_stems = set(content_stems(claim))
     for name in extract_names(claim):
         toks = _norm_tokens(name)
         while toks and toks[-1] in _NAME_SUFFIXES:
@@ -554,21 +575,29 @@ def check_names(claim: str, index: SourceIndex) -> tuple[list[dict], int]:
             toks = toks[1:]
         if not toks:
             continue
-        found = _phrase_in_source(toks, index)
-        if not found and len(toks) > 1:
-            # allow a name written with an inner filler dropped/added ("Bank of X" vs "X Bank") only
-            # when every token is in the source AND the head (last) token co-occurs with the first
-            joined = "".join(toks)
-            found = (" " + joined + " ") in index.norm_text
-        if not found and len(toks) == 1:
-            t = toks[0]
-            found = any(
-                (" " + v + " ") in index.norm_text
-                for v in {t + "s", t[:-1] if t.endswith("s") else t, t + "es", t.replace("-", " "), t.replace("-", "")}
-            )
-        if not found:
+        variants = _name_variants(toks)
+        if not any(v in index.norm_text for v in variants):
             bad += 1
-        reports.append({"name": name, "status": "ok" if found else "not_in_source"})
+            reports.append({"name": name, "status": "not_in_source"})
+            continue
+        holders = [i for i, sent in enumerate(index.sentence_norms) if any(v in sent for v in variants)]
+        name_stems = set(content_stems(name))
+        rest = claim_stems - name_stems
+        status = "wrong_context"
+        evidence = None
+        if not rest or any(i in aligned for i in holders):
+            status = "ok"
+        else:
+            for i in holders:
+                shared = len(rest & index.sentence_stems[i])
+                if shared >= 2 or shared >= max(1, len(rest) / 3):
+                    status, evidence = "ok", index.sentences[i]
+                    break
+            if status != "ok" and holders:
+                evidence = index.sentences[holders[0]]
+        if status != "ok":
+            bad += 1
+        reports.append({"name": name, "status": status, **({"source": evidence} if evidence else {})})
     return reports, bad
 
 
@@ -669,7 +698,7 @@ def check_claim(claim: str, embedding: np.ndarray, index: SourceIndex) -> ClaimC
     bigram_local = len(claim_bigrams & aligned_bigrams) / len(claim_bigrams) if claim_bigrams else lex_local
 
     number_reports, bad_numbers = check_numbers(claim, index, aligned)
-    name_reports, bad_names = check_names(claim, index)
+    name_reports, bad_names = check_names(claim, index, aligned)
 
     # polarity against the best-matching single sentence, within the span the claim overlaps
     best_sentence = max(index.passage_sentences[best], key=lambda i: float(index.embeddings[i] @ embedding))
@@ -677,7 +706,7 @@ def check_claim(claim: str, embedding: np.ndarray, index: SourceIndex) -> ClaimC
     src_neg, src_dir = _scope_negations(index.sentences[best_sentence], claim_stem_set)
     neg_claim = sum(1 for t in _TOK.findall(claim) if t.lower() in _NEG_TOKENS or t.lower().endswith("n't"))
     close = sim >= 0.45 and lex_local >= 0.6
-    negation_mismatch = float(close and (neg_claim > 0) != (src_neg > 0))
+    negation_mismatch = float(close and neg_claim % 2 != src_neg % 2)  # parity: "not ... without" = affirmative
     dir_claim = direction(claim)
     direction_mismatch = float(close and dir_claim != 0 and src_dir != 0 and dir_claim != src_dir)
 
@@ -702,12 +731,15 @@ def check_claim(claim: str, embedding: np.ndarray, index: SourceIndex) -> ClaimC
             reasons.append(f"number {r['number']!r} occurs in the source but in a different context")
     for r in name_reports:
         if r["status"] != "ok":
-            reasons.append(f"name {r['name']!r} does not occur in the source")
+            reasons.append(
+                f"name {r['name']!r} does not occur in the source" if r["status"] == "not_in_source"
+                else f"name {r['name']!r} occurs in the source only in an unrelated context"
+            )
     if negation_mismatch:
         reasons.append("negation differs from the closest source passage")
     if direction_mismatch:
         reasons.append("direction (increase/decrease) differs from the closest source passage")
-    hard_fail = bad_numbers > 0 or bad_names > 0 or negation_mismatch > 0
+    hard_fail = bad_numbers > 0 or bad_names > 0 or negation_mismatch > 0 or direction_mismatch > 0
     if prob < SUPPORT_THRESHOLD and not hard_fail:
         reasons.append(f"no source passage supports it (best similarity {sim:.2f}, content words found {lex_global:.0%})")
     verdict = "unsupported" if hard_fail or prob < SUPPORT_THRESHOLD else "supported"
@@ -737,9 +769,25 @@ def _absence_check(claim: str, areas: list[str], embedding: np.ndarray, index: S
 ABSENCE_CONTRADICTED_AT = 8
 
 
-def score_summary(summary: str, index: SourceIndex) -> tuple[dict[str, Any], dict[str, Any]]:
+_CLAIM_EMB: "OrderedDict[str, np.ndarray]" = OrderedDict()
+
+
+def embed_claims(claims: Sequence[str]) -> np.ndarray:
+    """Embeddings of summary claims, memoized (source_only and focus_coverage embed the same claims)."""
     from bizsum.encoders import embed
 
+    missing = [c for c in dict.fromkeys(claims) if c not in _CLAIM_EMB]
+    if missing:
+        for c, e in zip(missing, embed(missing)):
+            _CLAIM_EMB[c] = e
+        while len(_CLAIM_EMB) > 20_000:
+            _CLAIM_EMB.popitem(last=False)
+    if not claims:
+        return np.zeros((0, 384), dtype="float32")
+    return np.stack([_CLAIM_EMB[c] for c in claims])
+
+
+def score_summary(summary: str, index: SourceIndex) -> tuple[dict[str, Any], dict[str, Any]]:
     claims = split_claims(summary or "")
     if not claims:
         values = {
@@ -747,7 +795,7 @@ def score_summary(summary: str, index: SourceIndex) -> tuple[dict[str, Any], dic
             "unsupported_claims": 0, "unsupported_numbers": 0, "unsupported_names": 0,
         }
         return values, {"claims": [], "note": "empty summary: no claims"}
-    embeddings = embed(claims)
+    embeddings = embed_claims(claims)
     checks = []
     for claim, emb in zip(claims, embeddings):
         areas = absence_areas(claim)
