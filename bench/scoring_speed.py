@@ -18,8 +18,10 @@ sentence (see :func:`make_summary`).
   ``BERTScorer.score([summary] * n, refs)`` (best F1);
   other metrics: a fresh instance per pair, one item per ``score`` call.
 
-Both sides start from empty per-document caches (bizsum's metric instances are recreated, and the
-module-level source indexes of source_only / focus_coverage are cleared when present). The numbers
+Both sides start from empty caches: bizsum's metric instances are recreated and the module-level
+caches of source_only / focus_coverage (source indexes, area plans, claim embeddings, see
+``CACHES``) are emptied before each side; loaded models are kept, and model loading
+is timed apart. The numbers
 of both sides are compared: ROUGE must be identical, the others within ``--tolerance`` (BERTScore
 differs from ``bert_score`` only by float32 noise from batch padding).
 
@@ -206,16 +208,30 @@ class Clock:
         return False
 
 
-def reset_document_caches() -> None:
-    """Empty every per-document cache so both sides start cold (models stay loaded)."""
+#: module-level caches emptied between the two sides (source indexes, area plans, claim embeddings),
+#: plus any other module dict whose name contains CACHE; models (lru_cache'd loaders) stay loaded
+CACHES = {
+    "bizsum.metrics.source_only": ("_CACHE", "_CLAIM_EMB"),
+    "bizsum.metrics.focus_coverage": ("_PLANS",),
+    "bizsum.focus_areas": (),
+}
+
+
+def reset_document_caches() -> list[str]:
+    """Empty every per-document / per-text cache so both sides start cold; returns what was emptied."""
     from bizsum.scoring import get_metric
 
-    get_metric.cache_clear()
-    for module_name, attribute in (("bizsum.metrics.source_only", "_CACHE"), ("bizsum.metrics.focus_coverage", "_PLANS")):
+    get_metric.cache_clear()  # fresh metric instances: ROUGE and BERTScore source caches are per instance
+    cleared = []
+    for module_name, names in CACHES.items():
         module = sys.modules.get(module_name)
-        cache = getattr(module, attribute, None) if module else None
-        if cache is not None and hasattr(cache, "clear"):
-            cache.clear()
+        for attribute, value in vars(module).items() if module else ():
+            if (attribute in names or "CACHE" in attribute) and isinstance(value, dict) and value:
+                value.clear()
+                cleared.append(f"{module_name.rsplit('.', 1)[-1]}.{attribute}")
+    if cleared:
+        log.info("emptied %s", ", ".join(cleared))
+    return cleared
 
 
 # ---------------------------------------------------------------------------------------------

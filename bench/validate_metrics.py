@@ -1,8 +1,16 @@
 """Validate source_only and focus_coverage against human judgments; one command regenerates the table.
 
-    python bench/validate_metrics.py            # everything (first run ~1 h on 2 cores, then cached)
-    python bench/validate_metrics.py --quick    # 60 rows per set, minutes
+    python bench/validate_metrics.py            # everything (first run ~1 h on 2 shared cores, then cached)
+    python bench/validate_metrics.py --quick    # small fixed-seed subsets, minutes
     python bench/validate_metrics.py --sets summac,perturb
+    # parallel parts, then one table:
+    python bench/validate_metrics.py --sets summac --part a & ... ; python bench/validate_metrics.py --merge
+
+Subsampling (fixed seed, whole source documents; 2 shared cores): SummaC at most 150 documents
+per subset (factcc 310 → 150, polytope 178 → 150, summeval 100, xsumfaith 485 → 150), FRANK 60
+of the 350 test documents, QAGS 60 test-half summaries per subset, perturbations on the 16 filings
+of at most 30,000 characters. BERTScore is not computed on SummaC (encoder time); the issue's
+published baseline accuracies are quoted instead. SummEval is complete (1,200 summaries).
 
 Sets (shared/data, see SOURCES.md):
 
@@ -52,7 +60,7 @@ log = logging.getLogger("bench.validate")
 RESULTS = Path(__file__).resolve().parent / "results"
 N_BOOT = 1000
 FRANK_DOCS = 60  # of 350 test documents (fixed seed), to keep the run short on 2 shared cores
-SUMMAC_DOCS = 60  # per SummaC subset (factcc 310, polytope 178, summeval 100, xsumfaith 485 documents)
+SUMMAC_DOCS = 150  # per SummaC subset (factcc 310, polytope 178, summeval 100, xsumfaith 485 documents)
 QAGS_DOCS = 60  # per QAGS subset, test half
 SEED = 12345
 

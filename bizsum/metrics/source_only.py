@@ -19,9 +19,10 @@ summary into claims (sentences, and clauses where a sentence joins several facts
 
 A claim that says the source does not cover a focus area ("the text gives no details on
 financing") is compliant when the source indeed says little about that area (its numbers and names
-are still checked). The checks are combined into a probability of support by a logistic model
-(:data:`COEFFICIENTS`, fitted once on development data, see ``bench/validate_metrics.py``);
-a hard failure (unsupported number or name, flipped polarity) makes a claim unsupported.
+are still checked). The checks are combined into a probability of support by a logistic model (:data:`COEFFICIENTS`, hand-set and
+led by semantic similarity; a model fitted on dev data was too lexical, see
+``bench/results/calibration_fit.md``); a hard failure (unsupported number or name, flipped
+negation or direction) makes a claim unsupported.
 
 Values: ``source_only`` = share of checkable claims that are supported (0 for an empty summary),
 ``support_mean`` = mean support probability, ``support_min`` = lowest claim probability,
@@ -601,14 +602,17 @@ def check_names(claim: str, index: SourceIndex, aligned: Sequence[int] = ()) -> 
     return reports, bad
 
 
-# logistic model over claim features -> probability that the claim is supported
+# Logistic model over claim features -> probability that the claim is supported. Hand-set, led by
+# semantic similarity: a model fitted on dev data (bench/fit_calibration.py, see
+# bench/results/calibration_fit.md) came out almost purely lexical and flagged faithful abstractive
+# paraphrases of a 10-K, so it is not used. Numbers, names, negation and direction are hard checks.
 COEFFICIENTS: dict[str, float] = {
     "bias": -4.0,
     "sim": 6.0,  # best passage cosine
     "lex_local": 3.0,  # share of content stems in the aligned passages
     "lex_global": 2.5,  # share of content stems anywhere in the source
-    "bigram_local": 0.0,
-    "novel_words": 0.0,
+    "bigram_local": 0.0,  # reported, not weighted (penalizes paraphrase)
+    "novel_words": 0.0,  # reported, not weighted
     "bad_numbers": -3.0,
     "bad_names": -2.5,
     "negation_mismatch": -2.5,
