@@ -137,6 +137,9 @@ def problems_of(row: pd.Series) -> list[str]:
         return [f"generation failed: {row['error']}"]
     if row.get("prompt_truncated") is True:
         problems.append("prompt truncated by the server")
+    meta = row.get("meta") if isinstance(row.get("meta"), dict) else {}
+    if meta.get("trimmed_to_limit"):
+        problems.append("map-reduce answer was over the limit: trimmed to its leading full sentences")
     if row.get("document_truncated") is True:
         problems.append("document truncated to fit the context window (strategy 'truncate')")
     if row.get("cut_off") is True:

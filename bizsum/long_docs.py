@@ -11,6 +11,8 @@ When that does not fit the window, the model's ``strategy`` decides:
 * ``map-reduce``: cut the document at paragraph boundaries into sections that fit, summarize each
   with a map prompt that names the same five focus areas and the source-only rule, then run the
   user's own template on the joined section notes (recursively if the notes are still too long).
+  If that combined answer is over the token limit, its leading full sentences under the limit are
+  kept and the row is marked ``trimmed_to_limit`` (the untrimmed text stays in the row's meta).
 
 Scores always compare the final summary with the *whole* source document.
 """
@@ -185,12 +187,33 @@ class ContextGuard(Provider):
         else:
             final = self.inner.generate(self._sub_request(request, prompt, "#reduce"))
         _add_usage(usage, final)
+        self._fit_to_limit(final, request.token_limit)
         final.prompt_tokens = usage["prompt_tokens"]
         final.latency_s = usage["latency_s"]
         final.meta.update(strategy="map-reduce", sections=len(sections), map_outputs=notes,
                           reduce_completion_tokens=final.completion_tokens,
                           total_completion_tokens=usage["completion_tokens"])
         return final
+
+    def _fit_to_limit(self, generation: Generation, limit: int) -> None:
+        """Map-reduce promises one summary under the limit: when the combined answer runs over,
+        keep its leading full sentences that fit, and say so in the row (``trimmed_to_limit``)."""
+        from bizsum.text import split_sentences
+
+        if self.count(generation.text) <= limit:
+            return
+        kept: list[str] = []
+        for sentence in split_sentences(generation.text):
+            if self.count(" ".join([*kept, sentence])) > limit:
+                break
+            kept.append(sentence)
+        generation.meta.update(trimmed_to_limit=True, untrimmed_text=generation.text,
+                               reduce_finish_reason=generation.finish_reason)
+        generation.text = " ".join(kept)
+        generation.completion_tokens = self.count(generation.text)
+        generation.finish_reason = "stop"
+        log.warning("map-reduce answer for %s ran over %d tokens; kept the first %d sentences",
+                    generation.model_returned, limit, len(kept))
 
     def close(self) -> None:
         self.inner.close()

@@ -9,6 +9,7 @@ from bizsum.text import normalize_text
 from tests.conftest import ROOT, SEED_TASK
 
 
+@pytest.mark.skipif(not SEED_TASK.is_file(), reason="../shared/seed/seed_task.txt is not beside this checkout")
 def test_seed_prompt_is_verbatim_and_renders_the_seed_task():
     prompt_line, document = SEED_TASK.read_text(encoding="utf-8").split("\n", 1)
     template = load_template(ROOT / "data" / "prompts", "seed")

@@ -88,3 +88,12 @@ def test_guard_passes_counting_and_window_through():
     provider = create_provider(spec("whole", window=1234))
     assert provider.context_limit() == 1234
     assert provider.count_prompt("hello world") == provider.inner.count_prompt("hello world") == 2
+
+
+def test_map_reduce_trims_an_over_long_answer_to_full_sentences():
+    long_answer = " ".join(f"Acme sells widget line {i} to retailers." for i in range(40))
+    provider = create_provider(spec("map-reduce", responses={"p#reduce": long_answer, "*": "note"}))
+    generation = provider.generate(request(provider.spec))
+    assert generation.meta["trimmed_to_limit"] is True and generation.meta["untrimmed_text"] == long_answer
+    assert provider.count_prompt(generation.text) <= 50 and generation.text.endswith("retailers.")
+    assert long_answer.startswith(generation.text)
