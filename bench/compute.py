@@ -116,6 +116,8 @@ def _score(rows, todo, what, version, previous):
 
         scorer = rouge_scorer.RougeScorer(["rouge1"], use_stemmer=True)
         for rec, i in zip(recs, todo):
+            if rec.get("_v_rouge") == "1":
+                continue
             row = rows[i]
             rec["rouge1_p_src"] = scorer.score(row["document"], row["summary"])["rouge1"].precision
             refs = row["references"]
@@ -126,7 +128,10 @@ def _score(rows, todo, what, version, previous):
     if "bertscore" in what:
         from bizsum.metrics.bertscore import BertScoreMetric
 
-        metric = BertScoreMetric()
+        keep = [n for n, rec in enumerate(recs) if rec.get("_v_bertscore") != "1"]
+        recs_all, recs = recs, [recs[n] for n in keep]
+        todo_all, todo = todo, [todo[n] for n in keep]
+        metric = BertScoreMetric() if todo else None
         items = []
         for i in todo:
             row = rows[i]
@@ -141,4 +146,5 @@ def _score(rows, todo, what, version, previous):
                 rec["_v_bertscore"] = "1"
             if start % 640 == 0:
                 log.info("  bertscore %d/%d, %.0f s", start, len(items), time.time() - started)
+        recs = recs_all
     return recs
