@@ -88,7 +88,7 @@ def test_no_secret_reaches_cache_or_results(project, monkeypatch):
 
     from bizsum.providers import openai_chat
 
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-never-store-this-1234567890")
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key-never-store-this-1234567890")
     body = {"id": "x", "object": "chat.completion", "created": 0, "model": "gpt-4o",
             "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "Hi."}}],
             "usage": {"prompt_tokens": 5000, "completion_tokens": 2, "total_tokens": 5002}}
@@ -102,4 +102,4 @@ def test_no_secret_reaches_cache_or_results(project, monkeypatch):
     config = build_config(base_config(models=[{"id": "gpt", "provider": "openai", "model": "gpt-4o"}]), "test")
     generate(config, progress=False)
     for path in [*project.rglob("*.json"), *project.rglob("*.jsonl"), *project.rglob("*.yaml")]:
-        assert "sk-never-store-this" not in path.read_text(), path
+        assert "test-key-never-store-this" not in path.read_text(), path

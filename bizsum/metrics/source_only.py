@@ -69,8 +69,6 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]*[A-Za-z]|[A-Za-z]")
 
 @lru_cache(maxsize=100_000)
 def stem(word: str) -> str:
-    from nltk.stem.porter import PorterStemmer
-
     return _porter().stem(word.lower().strip("'’"))
 
 
