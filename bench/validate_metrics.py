@@ -45,6 +45,7 @@ import random
 import sys
 import time
 from collections import defaultdict
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -555,45 +556,96 @@ def render(results: dict, quick: bool) -> str:
     return "\n".join(L)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description="Validate bizsum's source_only and focus_coverage metrics.")
-    parser.add_argument("--quick", action="store_true", help="60 rows per set (fixed seed), 8 perturbation filings")
-    parser.add_argument("--sets", default="areas,perturb,summeval,summac,frank,qags")
-    parser.add_argument("--out", default=str(RESULTS))
-    parser.add_argument("--part", default="", help="write validation_<part>.json (parallel runs); --merge joins them")
-    parser.add_argument("--merge", action="store_true", help="render validation.md from all validation*_*.json parts")
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    for noisy in ("sentence_transformers", "transformers", "httpx"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    embed_cache.install(name=args.sets.replace(",", "_") + ("_quick" if args.quick else ""))
-    limit = 60 if args.quick else None
+ALL_SETS = "areas,perturb,summeval,summac,frank,qags"
+
+
+@dataclass(frozen=True)
+class ValidationOptions:
+    """What to validate; the notebook's parameters map onto these fields (others are an error)."""
+
+    sets: str | None = None  # comma-separated, from ALL_SETS; None = show the committed results
+    quick: bool = False  # 60 rows per set (fixed seed), 8 perturbation filings
+    out: str = str(RESULTS)  # where validation*.json / .md are written (relative to the project root)
+
+    def __post_init__(self) -> None:
+        unknown = [s for s in (self.sets or "").split(",") if s and s not in ALL_SETS.split(",")]
+        if unknown:
+            raise ValueError(f"unknown validation set(s) {unknown}; known: {ALL_SETS}")
+
+
+def options_from_parameters(parameters: dict) -> ValidationOptions:
+    """Notebook parameters -> options; an unknown name is an error (papermill would only warn)."""
+    known = {f.name for f in fields(ValidationOptions)}
+    unknown = sorted(set(parameters) - known)
+    if unknown:
+        raise ValueError(f"unknown notebook parameter(s) {unknown}; known: {sorted(known)}")
+    return ValidationOptions(**parameters)
+
+
+def run(options: ValidationOptions, part: str = "") -> str:
+    """Run the chosen sets (or none), save validation*.json / .md under ``options.out``; return the markdown."""
+    suffix = "_quick" if options.quick else ""
+    out_dir = Path(options.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    json_path = out_dir / (f"validation{suffix}_{part}.json" if part else f"validation{suffix}.json")
+    results = json.loads(json_path.read_text()) if json_path.exists() else {}
+    if not options.sets:
+        return render(results, options.quick)
+    embed_cache.install(name=options.sets.replace(",", "_") + suffix)
+    limit = 60 if options.quick else None
     runners = {"areas": run_areas, "perturb": run_perturb, "summeval": run_summeval, "summac": run_summac,
                "frank": run_frank, "qags": run_qags}
-    out_dir = Path(args.out)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    suffix = "_quick" if args.quick else ""
-    json_path = out_dir / f"validation{suffix}.json"
-    if args.part:
-        json_path = out_dir / f"validation{suffix}_{args.part}.json"
-    results = json.loads(json_path.read_text()) if json_path.exists() else {}
-    if args.merge:
-        for part in sorted(out_dir.glob(f"validation{suffix}_*.json")):
-            results.update(json.loads(part.read_text()))
-        (out_dir / f"validation{suffix}.md").write_text(render(results, args.quick))
-        (out_dir / f"validation{suffix}.json").write_text(json.dumps(results, indent=1, default=float))
-        print(render(results, args.quick))
-        return
-    for name in args.sets.split(","):
+    for name in options.sets.split(","):
         started = time.time()
         log.info("== %s", name)
         results[name] = runners[name](limit)
         embed_cache.save()
         log.info("== %s done in %.0f s", name, time.time() - started)
         json_path.write_text(json.dumps(results, indent=1, default=float))
-        if not args.part:
-            (out_dir / f"validation{suffix}.md").write_text(render(results, args.quick))
-    print(render(results, args.quick))
+        if not part:
+            (out_dir / f"validation{suffix}.md").write_text(render(results, options.quick))
+    return render(results, options.quick)
+
+
+def merge(out: str, quick: bool) -> str:
+    """Join the validation_<part>.json files of parallel runs into validation.json / .md."""
+    suffix = "_quick" if quick else ""
+    out_dir = Path(out)
+    results: dict = {}
+    for part in sorted(out_dir.glob(f"validation{suffix}_*.json")):
+        results.update(json.loads(part.read_text()))
+    (out_dir / f"validation{suffix}.md").write_text(render(results, quick))
+    (out_dir / f"validation{suffix}.json").write_text(json.dumps(results, indent=1, default=float))
+    return render(results, quick)
+
+
+def notebook_run(namespace: dict, names_before: set[str]) -> str:
+    """The validation notebook: its parameters cell -> options -> run; returns the markdown tables."""
+    from bizsum.notebook import parameters_from_namespace
+
+    _quiet_logging()
+    return run(options_from_parameters(parameters_from_namespace(namespace, names_before)))
+
+
+def _quiet_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    for noisy in ("sentence_transformers", "transformers", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Validate bizsum's source_only and focus_coverage metrics.")
+    parser.add_argument("--quick", action="store_true", help="60 rows per set (fixed seed), 8 perturbation filings")
+    parser.add_argument("--sets", default=ALL_SETS)
+    parser.add_argument("--out", default=str(RESULTS))
+    parser.add_argument("--part", default="", help="write validation_<part>.json (parallel runs); --merge joins them")
+    parser.add_argument("--merge", action="store_true", help="render validation.md from all validation*_*.json parts")
+    args = parser.parse_args()
+    _quiet_logging()
+    if args.merge:
+        print(merge(args.out, args.quick))
+        return
+    print(run(ValidationOptions(sets=args.sets, quick=args.quick, out=args.out), part=args.part))
 
 
 if __name__ == "__main__":

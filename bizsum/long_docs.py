@@ -32,6 +32,9 @@ from bizsum.providers.base import Generation, GenerationRequest, Provider
 log = logging.getLogger(__name__)
 
 CONTEXT_WINDOWS_FILE = Path("data") / "context_windows.yaml"
+# Bump a strategy's version when its code changes what it returns: cached answers of the old code
+# are then not served for the new one (v2: map-reduce trims an over-limit answer to full sentences).
+STRATEGY_VERSIONS = {"whole": 1, "truncate": 1, "map-reduce": 2}
 TEMPLATE_MARGIN = 32  # chat-template tokens around the user message
 MAP_TEMPLATE = (
     "The text below is one part of the \"Item 1. Business\" section of a company's 10-K filing. "
@@ -115,7 +118,8 @@ class ContextGuard(Provider):
         self.name = inner.name
 
     def identity(self) -> dict[str, Any]:
-        return {**self.inner.identity(), "strategy": self.spec.strategy}
+        strategy, version = self.spec.strategy, STRATEGY_VERSIONS.get(self.spec.strategy, 1)
+        return {**self.inner.identity(), "strategy": strategy if version == 1 else f"{strategy}/v{version}"}
 
     def count(self, prompt: str) -> int:
         return self.inner.count_prompt(prompt)

@@ -170,3 +170,78 @@ def test_batch_and_cache(metric, doc):
     results = metric.score_batch(items)
     assert [r.values["claims"] for r in results] == [1, 0, 1]
     assert results[2].values["unsupported_claims"] == 1
+
+
+# --- a copied sentence with one thing changed (the perturbation kinds that slipped through) --------
+
+COPY_SOURCE = """Item 1. Business
+Our Portland office provides information technology consulting to management teams.
+Outsourcing our services enables management to focus on strategic business issues rather than on maintaining the information technology infrastructure.
+Order receipts for spares and upgrades grew steadily from fiscal year 1995 to fiscal year 2002.
+Spares revenue in fiscal year 2000 was $12 million.
+As of June 30, 2025, we had about 9,000 employees, an increase of 2% versus the prior year due to business growth.
+Our imaging software supports more than 120 languages, with up to 20 screen language choices.
+"""
+
+
+@pytest.fixture(scope="module")
+def copy_doc():
+    return Document(id="copies", text=COPY_SOURCE)
+
+
+@slow
+@pytest.mark.parametrize("summary", [
+    "Outsourcing our services enables management to focus on strategic business issues rather than on maintaining the information technology infrastructure.",
+    "Order receipts for spares and upgrades grew steadily from fiscal year 1995 to fiscal year 2002.",
+    "As of June 30, 2025, we had about 9,000 employees, an increase of 2% versus the prior year due to business growth.",
+    "Our imaging software supports more than 120 languages.",
+    "The Portland office offers IT consulting to management teams.",
+])
+def test_faithful_copies_stay_supported(metric, copy_doc, summary):
+    r = score(metric, copy_doc, summary)
+    assert [c["verdict"] for c in r.details["claims"]] == ["supported"]
+
+
+@slow
+def test_name_from_elsewhere_put_into_a_copied_sentence_is_caught(metric, copy_doc):
+    # Portland is in the filing, in a sentence sharing three words with the claim (the old rule let
+    # it through); the sentence the claim copies does not hold it
+    r = score(metric, copy_doc, "Outsourcing to Portland enables management to focus on strategic business issues "
+                                "rather than on maintaining the information technology infrastructure.")
+    claim = r.details["claims"][0]
+    assert claim["verdict"] == "unsupported"
+    assert {n["name"]: n["status"] for n in claim["names"]}["Portland"] == "wrong_context"
+
+
+@slow
+def test_year_changed_in_a_copied_sentence_is_caught(metric, copy_doc):
+    # 2000 occurs in the filing near "fiscal year", but the copied sentence has 2002 in its place
+    r = score(metric, copy_doc, "Order receipts for spares and upgrades grew steadily from fiscal year 1995 to fiscal year 2000.")
+    claim = r.details["claims"][0]
+    assert claim["verdict"] == "unsupported"
+    (bad,) = [n for n in claim["numbers"] if n["status"] != "ok"]
+    assert bad["number"] == "2000" and bad["replaces"] == "2002"
+
+
+@slow
+@pytest.mark.parametrize("summary", [
+    "As of June 30, 2025, we had about 9,000 employees, a decrease of 2% versus the prior year due to business growth.",
+    "Our imaging software supports less than 120 languages, with up to 20 screen language choices.",
+])
+def test_direction_flipped_in_a_copied_sentence_is_caught(metric, copy_doc, summary):
+    claim = score(metric, copy_doc, summary).details["claims"][0]
+    assert claim["verdict"] == "unsupported"
+    assert claim["features"]["direction_mismatch"] == 1.0
+
+
+@slow
+def test_company_name_is_in_context_anywhere(metric):
+    # the company's own name occurs once, in the sentence defining "the company"; a claim about its
+    # business elsewhere in the text is still in context
+    doc = Document(id="shoe", text=(
+        'The United States Shoe Corporation (the "company") is a specialty retailing company operating 2,237 outlets.\n'
+        "Its businesses are women's apparel retailing, optical retailing and footwear.\n"
+        "Footwear brands are sold to department stores and through the company's own stores.\n"))
+    claim = score(metric, doc, "The United States Shoe Corporation sells footwear brands to department stores.").details["claims"][0]
+    assert claim["names"][0]["status"] == "ok"
+    assert claim["verdict"] == "supported"

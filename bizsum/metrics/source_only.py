@@ -330,6 +330,19 @@ def direction(text: str) -> int:
     return (up > 0) - (down > 0)
 
 
+def direction_flipped(claim: str, source_span: str) -> bool:
+    """The claim turned an increase of the source into a decrease, or the reverse.
+
+    Counted as a swap: the claim has more words of one direction and fewer of the other than the
+    source span it overlaps ("an increase of 2% ... due to growth" -> "a decrease of 2% ... due to
+    growth"; "more than 120 languages" -> "less than 120"). Dropping or adding a direction word
+    alone is not a flip.
+    """
+    up_c, down_c = len(_UP.findall(claim)), len(_DOWN.findall(claim))
+    up_s, down_s = len(_UP.findall(source_span)), len(_DOWN.findall(source_span))
+    return (up_c > up_s and down_c < down_s) or (down_c > down_s and up_c < up_s)
+
+
 # ---------------------------------------------------------------------------------------------
 # claims
 
@@ -532,13 +545,47 @@ def check_numbers(claim: str, index: SourceIndex, aligned: Sequence[int]) -> tup
                 best_status, best_overlap, evidence = "ok", overlap, sentence
             elif best_status != "ok" and overlap >= best_overlap:
                 best_overlap, evidence = overlap, sentence
-        if best_status != "ok":
+        report = {"number": num.text, "value": num.value, "kind": num.kind, "status": best_status,
+                  "context_overlap": round(best_overlap, 3), "source": evidence}
+        if best_status == "ok":
+            replaced = _slot_in_aligned(num, window, index, aligned, claim_numbers)
+            if replaced is not None and (
+                replaced[0] > best_overlap
+                or (replaced[0] == best_overlap and _shared(claim, index.sentences[replaced[2]]) > _shared(claim, evidence))
+            ):
+                report.update(status="wrong_context", replaces=replaced[1].text, source=index.sentences[replaced[2]])
+        if report["status"] != "ok":
             bad += 1
-        reports.append(
-            {"number": num.text, "value": num.value, "kind": num.kind, "status": best_status,
-             "context_overlap": round(best_overlap, 3), "source": evidence}
-        )
+        reports.append(report)
     return reports, bad
+
+
+def _shared(claim: str, sentence: str | None) -> int:
+    return len(set(content_stems(claim)) & set(content_stems(sentence or "")))
+
+
+def _slot_in_aligned(
+    num: Number, window: set[str], index: SourceIndex, aligned: Sequence[int], claim_numbers: Sequence[Number]
+) -> tuple[float, Number, int] | None:
+    """The number of the same kind that stands in the claim number's place in the aligned passages.
+
+    A claim that copies a source sentence but changes one number ("from fiscal year 1995 to fiscal
+    year 2000" for "... to fiscal year 2002") still finds 2000 somewhere in a filing, with loosely
+    matching words around it. When the passage the claim is aligned with holds another number of
+    the same kind in the same words (overlap >= 0.5, better than anywhere the claim's number occurs,
+    or as good and in a sentence that shares more words with the claim), the claim's number was put
+    in its place. Returns (overlap, that number, its sentence) or None.
+    """
+    best = None
+    for si in aligned:
+        sentence = index.sentences[si]
+        for src in index.sentence_numbers[si]:
+            if not _kinds_compatible(num.kind, src.kind) or any(numbers_equal(c, src) for c in claim_numbers):
+                continue  # another kind, or a number the claim states itself
+            overlap = len(window & _window_stems(sentence, src.start, src.end, width=10)) / max(1, min(len(window), 4))
+            if overlap >= 0.5 and (best is None or overlap > best[0]):
+                best = (overlap, src, si)
+    return best
 
 
 def _phrase_in_source(tokens: list[str], index: SourceIndex) -> bool:
@@ -555,13 +602,43 @@ def _name_variants(toks: list[str]) -> list[str]:
     return out
 
 
+#: a name held by at least this share of the source sentences, or by the sentence that defines
+#: the company ('The United States Shoe Corporation (the "company") is ...'), is in context anywhere
+DOCUMENT_WIDE_SHARE = 0.05
+_COMPANY_DEFINED = re.compile(
+    r"\([^()]{0,60}?[\"“']\s*(?:company|registrant|corporation|we)\b", re.IGNORECASE
+)
+HEADING_WORDS = 6  # a "sentence" this short is a heading
+CONTAINED_SHARE = 0.6  # a source sentence whose words the claim mostly carries is its context too
+
+
+def _holders(variants: list[str], index: SourceIndex) -> list[int]:
+    """Source sentences that hold the name. A heading holds the text under it too ("Seasonal
+    Business" + "The demand for ..."), and a name that runs over a sentence boundary (a heading run
+    into the next sentence, "Segment Status No new segment ...") is held by both sentences."""
+    norms = index.sentence_norms
+    holders = [i for i, sent in enumerate(norms) if any(v in sent for v in variants)]
+    holders += [i + 1 for i in holders if i + 1 < len(norms) and len(norms[i].split()) <= HEADING_WORDS]
+    if not holders:
+        for i in range(len(norms) - 1):
+            joined = norms[i].rstrip() + " " + norms[i + 1].lstrip()
+            if any(v in joined for v in variants):
+                holders += [i, i + 1]
+    return holders
+
+
 def check_names(claim: str, index: SourceIndex, aligned: Sequence[int] = ()) -> tuple[list[dict], int]:
     """Names must occur in the source, and in a related context.
 
-    In context = the name occurs in one of the passages aligned with the claim, or some source
-    sentence holding the name shares at least two content words (or a third of the claim's content
-    words) with the claim. "Portland enables management to focus on ..." fails when Portland only
-    occurs in the list of office locations.
+    In context = some source sentence holding the name is about as related to the claim as the
+    best sentence of the passages aligned with the claim: it shares at least two of the claim's
+    other content words (a third of them for a short claim) and at least half as many as that best
+    sentence does, or the claim carries most (``CONTAINED_SHARE``) of that sentence's own words (a
+    claim that runs several source lines together). A claim that copies one source sentence but puts another name from the filing
+    into it ("Portland enables management to focus on ...", where Portland only occurs in the list
+    of office locations) fails. A name the filing uses throughout (in at least 3 sentences and
+    ``DOCUMENT_WIDE_SHARE`` of them) or the company's own name (held by the sentence that defines
+    "the Company") is in context anywhere.
     """
     reports = []
     bad = 0
@@ -579,17 +656,22 @@ def check_names(claim: str, index: SourceIndex, aligned: Sequence[int] = ()) -> 
             bad += 1
             reports.append({"name": name, "status": "not_in_source"})
             continue
-        holders = [i for i, sent in enumerate(index.sentence_norms) if any(v in sent for v in variants)]
+        holders = _holders(variants, index)
         name_stems = set(content_stems(name))
         rest = claim_stems - name_stems
         status = "wrong_context"
         evidence = None
-        if not rest or any(i in aligned for i in holders):
+        document_wide = (len(holders) >= max(3, DOCUMENT_WIDE_SHARE * len(index.sentences))
+                         or any(_COMPANY_DEFINED.search(index.sentences[i]) for i in holders))
+        if not rest or document_wide:
             status = "ok"
         else:
+            best_shared = max((len(rest & index.sentence_stems[i]) for i in aligned), default=0)
+            needed = max(min(2, math.ceil(len(rest) / 3)), math.ceil(best_shared / 2))
             for i in holders:
                 shared = len(rest & index.sentence_stems[i])
-                if shared >= 2 or shared >= max(1, len(rest) / 3):
+                own = len(index.sentence_stems[i] - name_stems)
+                if shared >= needed or (shared >= 2 and shared >= CONTAINED_SHARE * own):
                     status, evidence = "ok", index.sentences[i]
                     break
             if status != "ok" and holders:
@@ -663,18 +745,18 @@ def _bigrams(tokens: Sequence[str]) -> set[tuple[str, str]]:
 _NEG_TOKENS = {"not", "no", "never", "none", "neither", "nor", "without", "cannot", "n't", "unabl", "lack"}
 
 
-def _scope_negations(source_sentence: str, claim_stems: set[str]) -> tuple[int, int]:
-    """Negations and direction in the part of a source sentence that the claim overlaps."""
+def _scope_negations(source_sentence: str, claim_stems: set[str]) -> tuple[int, str]:
+    """Negations in the part of a source sentence that the claim overlaps, and that part."""
     toks = _TOK.findall(source_sentence)
     stems_ = [stem(t.lower()) for t in toks]
     hits = [i for i, st in enumerate(stems_) if st in claim_stems and st not in STOPWORDS]
     if not hits:
-        return 0, 0
+        return 0, ""
     lo, hi = max(0, min(hits) - 3), max(hits) + 1
     span = toks[lo:hi]
     text = " ".join(span)
     neg = sum(1 for t in span if t.lower() in _NEG_TOKENS or t.lower().endswith("n't"))
-    return neg, direction(text)
+    return neg, text
 
 
 def check_claim(claim: str, embedding: np.ndarray, index: SourceIndex) -> ClaimCheck:
@@ -705,12 +787,11 @@ def check_claim(claim: str, embedding: np.ndarray, index: SourceIndex) -> ClaimC
     # polarity against the best-matching single sentence, within the span the claim overlaps
     best_sentence = max(index.passage_sentences[best], key=lambda i: float(index.embeddings[i] @ embedding))
     claim_stem_set = set(stems)
-    src_neg, src_dir = _scope_negations(index.sentences[best_sentence], claim_stem_set)
+    src_neg, src_span = _scope_negations(index.sentences[best_sentence], claim_stem_set)
     neg_claim = sum(1 for t in _TOK.findall(claim) if t.lower() in _NEG_TOKENS or t.lower().endswith("n't"))
     close = sim >= 0.45 and lex_local >= 0.6
     negation_mismatch = float(close and neg_claim % 2 != src_neg % 2)  # parity: "not ... without" = affirmative
-    dir_claim = direction(claim)
-    direction_mismatch = float(close and dir_claim != 0 and src_dir != 0 and dir_claim != src_dir)
+    direction_mismatch = float(close and bool(src_span) and direction_flipped(claim, src_span))
 
     features = {
         "sim": sim,
@@ -729,6 +810,8 @@ def check_claim(claim: str, embedding: np.ndarray, index: SourceIndex) -> ClaimC
     for r in number_reports:
         if r["status"] == "not_in_source":
             reasons.append(f"number {r['number']!r} does not occur in the source")
+        elif r.get("replaces"):
+            reasons.append(f"number {r['number']!r} stands where the matching source passage has {r['replaces']!r}")
         elif r["status"] == "wrong_context":
             reasons.append(f"number {r['number']!r} occurs in the source but in a different context")
     for r in name_reports:
