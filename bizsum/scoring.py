@@ -1,8 +1,9 @@
 """Scoring: every metric on every generated summary, into ``scores.jsonl``.
 
 A score row holds the cell key, a hash of the summary, every metric value (flat columns) and each
-metric's details (the explanations shown in reports). Rows whose summary and metric set are
-unchanged since the last scoring run are reused, so re-scoring a grown run only scores new rows.
+metric's details (the explanations shown in reports). Rows whose summary and metrics (each
+metric's version: its code revision and models) are unchanged since the last scoring run are
+reused, so re-scoring a grown run only scores new rows, and a changed metric rescores its rows.
 """
 
 from __future__ import annotations
@@ -58,6 +59,14 @@ def metric_versions(names: Iterable[str]) -> dict[str, dict[str, str]]:
     return {name: get_metric(name).version() for name in names}
 
 
+def version_fingerprints(names: Iterable[str]) -> dict[str, str]:
+    """Short hash of each metric's version (code and models): a score row is reused only when equal."""
+    return {
+        name: hashlib.sha256(json.dumps(version, sort_keys=True).encode("utf-8")).hexdigest()[:12]
+        for name, version in metric_versions(names).items()
+    }
+
+
 def item_from_generation(row: Mapping[str, Any], document: Document, references: Mapping[str, str]) -> ScoringItem:
     meta = row.get("meta") or {}
     return ScoringItem(
@@ -96,14 +105,14 @@ def _write_lines_atomic(path: Path, lines: Iterable[str]) -> None:
 SCORE_GROUP = 256
 
 
-def _previous_rows(path: Path) -> dict[tuple, tuple[str | None, list, int]]:
-    """Index of an earlier ``scores.jsonl``: key -> (summary_sha, metrics, byte offset of the row).
+def _previous_rows(path: Path) -> dict[tuple, tuple[str | None, dict, int]]:
+    """Index of an earlier ``scores.jsonl``: key -> (summary_sha, metric versions, byte offset of the row).
 
     Rows are parsed one at a time and not kept (a scored row carries every metric's details), with
     ``read_jsonl``'s rules: blank lines skipped, a torn last line skipped with a warning, any other
     invalid line an error; the last row of a key wins.
     """
-    index: dict[tuple, tuple[str | None, list, int]] = {}
+    index: dict[tuple, tuple[str | None, dict, int]] = {}
     if not path.is_file():
         return index
     with path.open("rb") as handle:
@@ -121,7 +130,7 @@ def _previous_rows(path: Path) -> dict[tuple, tuple[str | None, list, int]]:
                     else:
                         raise InputError(f"{path}, line {number}: not valid JSON") from None
                 else:
-                    index[row_key(row)] = (row.get("summary_sha"), row.get("metrics", []), offset)
+                    index[row_key(row)] = (row.get("summary_sha"), row.get("metric_versions") or {}, offset)
             offset += len(line)
             number += 1
             line = following
@@ -140,6 +149,7 @@ def score_run(config: RunConfig, progress: bool = True) -> Path:
     are reused are read back from the old ``scores.jsonl`` only when the new file is written.
     """
     names = config.metrics or metric_names()
+    versions = version_fingerprints(names)
     generations = [r for r in JsonlStore(config.run_dir / GENERATIONS_FILE).rows()]
     scores_path = config.run_dir / SCORES_FILE
     previous = _previous_rows(scores_path)
@@ -157,7 +167,7 @@ def score_run(config: RunConfig, progress: bool = True) -> Path:
             plan.append(("row", {**base, "summary_sha": None, "error": row["error"], "metrics": []}))
             continue
         old = previous.get(key)
-        if old and old[0] == digest and set(names) <= set(old[1]):
+        if old and old[0] == digest and all(old[1].get(name) == versions[name] for name in names):
             plan.append(("old", old[2]))
             continue
         doc_id = row["doc_id"]
@@ -165,7 +175,9 @@ def score_run(config: RunConfig, progress: bool = True) -> Path:
             documents[doc_id] = store.load(doc_id)
             references[doc_id] = store.references(doc_id)
         item = item_from_generation(row, documents[doc_id], references[doc_id])
-        todo.setdefault(doc_id, []).append(({**base, "summary_sha": digest, "error": None, "metrics": names}, item))
+        todo.setdefault(doc_id, []).append(
+            ({**base, "summary_sha": digest, "error": None, "metrics": names,
+              "metric_versions": {name: versions[name] for name in names}}, item))
         plan.append(("new", key))
     count = sum(len(pairs) for pairs in todo.values())
     log.info("scoring %d summaries (%d reused) with %s", count, len(plan) - count, names)

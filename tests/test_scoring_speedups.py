@@ -119,3 +119,27 @@ def test_score_run_streams_reuses_and_keeps_generation_order(tmp_path):
     assert [r for k, r in enumerate(third) if k != 1] == [r for k, r in enumerate(first) if k != 1]
     assert third[1]["summary_sha"] != first[1]["summary_sha"]
     assert sorted(p.name for p in config.run_dir.iterdir()) == ["generations.jsonl", SCORES_FILE]
+
+
+def test_a_changed_metric_version_rescores_its_rows(tmp_path, monkeypatch):
+    from bizsum.metrics.format_check import FormatMetric
+
+    config = RunConfig(name="r", documents=["AMZN_2024"], prompts=["p"], models=[ModelSpec(id="m", provider="fake")],
+                       metrics=["token_limit", "format"], data_dir=str(ROOT / "data"), output_dir=str(tmp_path))
+    config.run_dir.mkdir(parents=True)
+    _generations(config.run_dir / "generations.jsonl", [
+        {"doc_id": "AMZN_2024", "prompt_id": "p", "model_id": "m", "sample": 0, "text": "Amazon sells things.", "error": None}])
+    path = score_run(config, progress=False)
+    (first,) = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert set(first["metric_versions"]) == {"token_limit", "format"}
+    calls = []
+    original = FormatMetric.score_batch
+    monkeypatch.setattr(FormatMetric, "score_batch", lambda self, items: calls.append(len(items)) or original(self, items))
+    score_run(config, progress=False)
+    assert calls == []  # same versions: reused
+    monkeypatch.setattr(FormatMetric, "version", lambda self: {"format": "changed"})
+    score_run(config, progress=False)
+    assert calls == [1]  # the format metric changed: the row is scored again
+    (again,) = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert again["metric_versions"]["format"] != first["metric_versions"]["format"]
+    assert again["metric_versions"]["token_limit"] == first["metric_versions"]["token_limit"]

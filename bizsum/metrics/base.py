@@ -56,5 +56,6 @@ class Metric(ABC):
         return self.score_batch([item])[0]
 
     def version(self) -> dict[str, str]:
-        """What produced the numbers (package versions, encoder names) for reports."""
+        """What produced the numbers (package versions, encoder names, a revision to bump when the
+        code changes what it returns): shown in reports, and a changed version rescores old rows."""
         return {}

@@ -609,6 +609,7 @@ _COMPANY_DEFINED = re.compile(
     r"\([^()]{0,60}?[\"“']\s*(?:company|registrant|corporation|we)\b", re.IGNORECASE
 )
 HEADING_WORDS = 6  # a "sentence" this short is a heading
+COPY_SHARE = 0.7  # a claim whose words are this much in one aligned sentence copies it
 CONTAINED_SHARE = 0.6  # a source sentence whose words the claim mostly carries is its context too
 
 
@@ -667,7 +668,9 @@ def check_names(claim: str, index: SourceIndex, aligned: Sequence[int] = ()) -> 
             status = "ok"
         else:
             best_shared = max((len(rest & index.sentence_stems[i]) for i in aligned), default=0)
-            needed = max(min(2, math.ceil(len(rest) / 3)), math.ceil(best_shared / 2))
+            needed = min(2, math.ceil(len(rest) / 3))
+            if best_shared >= COPY_SHARE * len(rest):  # the claim copies one sentence: hold names to it
+                needed = max(needed, math.ceil(best_shared / 2))
             for i in holders:
                 shared = len(rest & index.sentence_stems[i])
                 own = len(index.sentence_stems[i] - name_stems)
@@ -918,4 +921,4 @@ class SourceOnlyMetric(Metric):
     def version(self) -> dict[str, str]:
         from bizsum.encoders import encoder_versions
 
-        return {**encoder_versions(), "source_only": "1"}
+        return {**encoder_versions(), "source_only": "2"}  # 2: names and numbers held to the copied sentence, direction swaps
