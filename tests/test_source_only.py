@@ -181,6 +181,7 @@ Order receipts for spares and upgrades grew steadily from fiscal year 1995 to fi
 Spares revenue in fiscal year 2000 was $12 million.
 As of June 30, 2025, we had about 9,000 employees, an increase of 2% versus the prior year due to business growth.
 Our imaging software supports more than 120 languages, with up to 20 screen language choices.
+The Bank pays a business and occupation tax at the rate of 1.50% of gross receipts; however, interest received on loans secured by mortgages is not subject to such tax.
 """
 
 
@@ -245,3 +246,14 @@ def test_company_name_is_in_context_anywhere(metric):
     claim = score(metric, doc, "The United States Shoe Corporation sells footwear brands to department stores.").details["claims"][0]
     assert claim["names"][0]["status"] == "ok"
     assert claim["verdict"] == "supported"
+
+
+@slow
+def test_negation_is_compared_within_the_clause_the_claim_carries(metric, copy_doc):
+    # the "not" belongs to the source sentence's second clause, which this claim does not carry
+    kept = score(metric, copy_doc, "The Bank pays a business and occupation tax at the rate of 1.50% of gross receipts.")
+    assert kept.details["claims"][0]["features"]["negation_mismatch"] == 0.0
+    assert kept.details["claims"][0]["verdict"] == "supported"
+    flipped = score(metric, copy_doc, "Interest received on loans secured by mortgages is subject to such tax.")
+    assert flipped.details["claims"][0]["features"]["negation_mismatch"] == 1.0
+    assert flipped.details["claims"][0]["verdict"] == "unsupported"

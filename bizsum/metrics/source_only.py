@@ -351,6 +351,11 @@ _CLAUSE_SPLIT = re.compile(
 )
 
 
+# clause boundaries inside a source sentence, for the scope of negations (the claim splitter's
+# boundaries plus "; however," and ", but")
+_SOURCE_CLAUSE_SPLIT = re.compile(r";\s+(?:however,?\s+)?|,\s+(?:and|while|whereas|but|although|though|however)\s+(?=\w)|\s+(?:while|whereas)\s+(?=\w)|—\s*|\s+--\s+")
+
+
 def split_claims(summary: str) -> list[str]:
     """Sentences, split further into clauses where a sentence joins several facts."""
     claims: list[str] = []
@@ -749,8 +754,21 @@ _NEG_TOKENS = {"not", "no", "never", "none", "neither", "nor", "without", "canno
 
 
 def _scope_negations(source_sentence: str, claim_stems: set[str]) -> tuple[int, str]:
-    """Negations in the part of a source sentence that the claim overlaps, and that part."""
-    toks = _TOK.findall(source_sentence)
+    """Negations in the part of a source sentence that the claim overlaps, and that part.
+
+    The part is cut from the clauses the claim carries (at least half of a clause's content words
+    are in the claim; else the clause sharing the most), so "X is taxed at 1.5%" is not compared
+    with the "; however, Y is not subject to such tax" that follows it in the source sentence.
+    """
+    clauses = [c for c in _SOURCE_CLAUSE_SPLIT.split(source_sentence) if c and c.strip()]
+    shares = []
+    for clause in clauses:
+        own = set(content_stems(clause))
+        shares.append((len(own & claim_stems) / len(own)) if own else 0.0)
+    if not shares or max(shares) == 0:
+        return 0, ""
+    kept = [c for c, share in zip(clauses, shares) if share >= 0.5] or [clauses[shares.index(max(shares))]]
+    toks = _TOK.findall(" ".join(kept))
     stems_ = [stem(t.lower()) for t in toks]
     hits = [i for i, st in enumerate(stems_) if st in claim_stems and st not in STOPWORDS]
     if not hits:
