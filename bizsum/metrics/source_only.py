@@ -939,4 +939,4 @@ class SourceOnlyMetric(Metric):
     def version(self) -> dict[str, str]:
         from bizsum.encoders import encoder_versions
 
-        return {**encoder_versions(), "source_only": "2"}  # 2: names and numbers held to the copied sentence, direction swaps
+        return {**encoder_versions(), "source_only": "3"}  # 3: names and numbers held to the copied sentence, direction swaps, clause-scoped negation
