@@ -324,12 +324,6 @@ def negation_count(text: str) -> int:
     return len(_NEGATION.findall(text))
 
 
-def direction(text: str) -> int:
-    up = len(_UP.findall(text))
-    down = len(_DOWN.findall(text))
-    return (up > 0) - (down > 0)
-
-
 def direction_flipped(claim: str, source_span: str) -> bool:
     """The claim turned an increase of the source into a decrease, or the reverse.
 
@@ -351,9 +345,9 @@ _CLAUSE_SPLIT = re.compile(
 )
 
 
-# clause boundaries inside a source sentence, for the scope of negations (the claim splitter's
-# boundaries plus "; however," and ", but")
-_SOURCE_CLAUSE_SPLIT = re.compile(r";\s+(?:however,?\s+)?|,\s+(?:and|while|whereas|but|although|though|however)\s+(?=\w)|\s+(?:while|whereas)\s+(?=\w)|—\s*|\s+--\s+")
+# clause boundaries inside a source sentence, for the scope of negations: the claim splitter's,
+# plus "; however," and ", however"
+_SOURCE_CLAUSE_SPLIT = re.compile(r";\s+however,?\s+|,\s+however,?\s+(?=\w)|" + _CLAUSE_SPLIT.pattern)
 
 
 def split_claims(summary: str) -> list[str]:
@@ -639,10 +633,11 @@ def check_names(claim: str, index: SourceIndex, aligned: Sequence[int] = ()) -> 
     In context = some source sentence holding the name is about as related to the claim as the
     best sentence of the passages aligned with the claim: it shares at least two of the claim's
     other content words (a third of them for a short claim) and at least half as many as that best
-    sentence does, or the claim carries most (``CONTAINED_SHARE``) of that sentence's own words (a
-    claim that runs several source lines together). A claim that copies one source sentence but puts another name from the filing
-    into it ("Portland enables management to focus on ...", where Portland only occurs in the list
-    of office locations) fails. A name the filing uses throughout (in at least 3 sentences and
+    sentence does when the claim copies that sentence (``COPY_SHARE``), or the claim carries most
+    (``CONTAINED_SHARE``) of the holder's own words (a claim that runs several source lines
+    together). A claim that copies one source sentence but puts another name from the filing into
+    it ("Outsourcing to Portland enables management to focus on ...", where Portland only occurs in
+    the list of office locations) fails. A name the filing uses throughout (in at least 3 sentences and
     ``DOCUMENT_WIDE_SHARE`` of them) or the company's own name (held by the sentence that defines
     "the Company") is in context anywhere.
     """
