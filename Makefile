@@ -6,13 +6,13 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 CONFIG ?= configs/demo.yaml
 
-.PHONY: install setup-local demo demo-long test test-fast bench strip
+.PHONY: install setup-local demo demo-long test test-fast lint typecheck check bench strip
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q -e '.[lab,test]'
+	$(BIN)/python -m pip install -q -e '.[lab,test,dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -25,18 +25,29 @@ setup-local: $(STAMP)
 demo: setup-local
 	$(BIN)/bizsum run $(CONFIG)
 
-# Long-document strategies on the longest shared document (~8 min on 2 cores).
+# Long-document strategies on the longest shared document.
 demo-long: setup-local
 	$(BIN)/bizsum run configs/long.yaml
 
-test: $(STAMP)
+# What CI runs (.ci/run): lint, types, layer contracts, then the tests.
+test: check
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
 
+lint: $(STAMP)
+	$(BIN)/ruff check bizsum tests bench scripts
+	$(BIN)/ruff format --check bizsum tests bench scripts
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+check: lint typecheck
+
 bench: $(STAMP)
 	$(BIN)/python bench/scoring_speed.py
 
 strip:
-	$(BIN)/nbstripout notebooks/*.ipynb
+	$(BIN)/nbstripout bizsum/notebooks/*.ipynb

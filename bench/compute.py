@@ -15,12 +15,12 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
-from bizsum.documents import Document
+from bizsum.corpus.documents import Document
 from bizsum.metrics.base import ScoringItem
-from bizsum.text import normalize_text
+from bizsum.nlp.text import normalize_text
 
 log = logging.getLogger("bench.compute")
 
@@ -81,7 +81,8 @@ def _version_of(what: str, version: str) -> str:
 
 def _score(rows, todo, what, version, previous):
     from bizsum.metrics.focus_coverage import score_coverage
-    from bizsum.metrics.source_only import score_summary, source_index
+    from bizsum.metrics.source_only import score_summary
+    from bizsum.nlp.source_index import source_index
 
     recs = [dict(p or {}) for p in previous]
     for rec, i in zip(recs, todo):
@@ -130,7 +131,7 @@ def _score(rows, todo, what, version, previous):
 
         keep = [n for n, rec in enumerate(recs) if rec.get("_v_bertscore") != "1"]
         recs_all, recs = recs, [recs[n] for n in keep]
-        todo_all, todo = todo, [todo[n] for n in keep]
+        _todo_all, todo = todo, [todo[n] for n in keep]
         metric = BertScoreMetric() if todo else None
         items = []
         for i in todo:
@@ -139,8 +140,8 @@ def _score(rows, todo, what, version, previous):
             items.append(ScoringItem(summary=row["summary"], document=docs[row["doc_key"]], references=refs))
         batch = 64
         for start in range(0, len(items), batch):
-            results = metric.score_batch(items[start:start + batch])
-            for rec, res in zip(recs[start:start + batch], results):
+            results = metric.score_batch(items[start : start + batch])
+            for rec, res in zip(recs[start : start + batch], results):
                 rec["bertscore_p_src"] = res.values.get("bertscore_p_src")
                 rec["bertscore_f_ref1"] = res.values.get("bertscore_f_ref")
                 rec["_v_bertscore"] = "1"

@@ -1,6 +1,6 @@
 """Disk cache for sentence embeddings in benchmark runs (bench only; the library caches in memory).
 
-``install()`` wraps :func:`bizsum.encoders.embed` so every text already embedded in an earlier run
+``install()`` wraps :func:`bizsum.nlp.encoders.embed` so every text already embedded in an earlier run
 is read from ``results/cache/embeddings.npz`` instead of being encoded again; ``save()`` writes new
 vectors back. The encoder is deterministic on CPU, so results do not change.
 """
@@ -33,7 +33,7 @@ def install(name: str | None = None) -> None:
         PATH = DIR / f"embeddings_{name}.npz"
     if _installed:
         return
-    import bizsum.encoders as encoders
+    from bizsum.nlp import encoders
 
     for path in sorted(DIR.glob("embeddings*.npz")):
         if ".tmp" in path.name:

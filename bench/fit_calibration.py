@@ -27,12 +27,21 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import embed_cache  # noqa: E402
-from bench.compute import CACHE_DIR, _doc  # noqa: E402
-from bench.datasets import load_qags, load_summac  # noqa: E402
+from bench import embed_cache
+from bench.compute import CACHE_DIR, _doc
+from bench.datasets import load_qags, load_summac
 
-FEATURES = ["sim", "lex_local", "lex_global", "bigram_local", "novel_words", "bad_numbers", "bad_names",
-            "negation_mismatch", "direction_mismatch"]
+FEATURES = [
+    "sim",
+    "lex_local",
+    "lex_global",
+    "bigram_local",
+    "novel_words",
+    "bad_numbers",
+    "bad_names",
+    "negation_mismatch",
+    "direction_mismatch",
+]
 
 
 def _cache(name: str) -> dict[str, dict]:
@@ -43,8 +52,9 @@ def _cache(name: str) -> dict[str, dict]:
 def pools(with_qags: bool = False) -> dict[str, tuple[list[list[float]], list[int]]]:
     from bench.perturbations import generate
     from bench.validate_metrics import _holds_marker
-    from bizsum.encoders import embed
-    from bizsum.metrics.source_only import check_claim, source_index
+    from bizsum.metrics.source_only import check_claim
+    from bizsum.nlp.encoders import embed
+    from bizsum.nlp.source_index import source_index
 
     out: dict[str, tuple[list, list]] = {}
     summac = _cache("summac")
@@ -56,9 +66,11 @@ def pools(with_qags: bool = False) -> dict[str, tuple[list[list[float]], list[in
         claims = [c for c in rec["so_claims_detail"] if "sim" in c["features"]]
         if row["label"] == 1:
             for c in claims:
-                X.append([c["features"][f] for f in FEATURES]); y.append(1)
+                X.append([c["features"][f] for f in FEATURES])
+                y.append(1)
         elif len(claims) == 1:
-            X.append([claims[0]["features"][f] for f in FEATURES]); y.append(0)
+            X.append([claims[0]["features"][f] for f in FEATURES])
+            y.append(0)
     out["summac_dev"] = (X, y)
 
     perturb = _cache("perturb")
@@ -72,9 +84,11 @@ def pools(with_qags: bool = False) -> dict[str, tuple[list[list[float]], list[in
             if "sim" not in c["features"]:
                 continue
             if not r["error"]:
-                X.append([c["features"][f] for f in FEATURES]); y.append(1)
+                X.append([c["features"][f] for f in FEATURES])
+                y.append(1)
             elif _holds_marker(c["text"], r):
-                X.append([c["features"][f] for f in FEATURES]); y.append(0)
+                X.append([c["features"][f] for f in FEATURES])
+                y.append(0)
     out["perturb_dev"] = (X, y)
 
     if not with_qags:
@@ -86,7 +100,8 @@ def pools(with_qags: bool = False) -> dict[str, tuple[list[list[float]], list[in
         doc = _doc(r["document"])
         index = source_index(doc.text, doc.sha256)
         for sent, e, lab in zip(r["summary_sentences"], embed(r["summary_sentences"]), r["sentence_support"]):
-            X.append([check_claim(sent, e, index).features[f] for f in FEATURES]); y.append(int(lab > 0.5))
+            X.append([check_claim(sent, e, index).features[f] for f in FEATURES])
+            y.append(int(lab > 0.5))
     embed_cache.save()
     out["qags_dev"] = (X, y)
     return out
@@ -107,7 +122,9 @@ def main() -> None:
         if not len(y) or not n_pos or not n_neg:
             continue
         w = np.where(y == 1, 0.5 / n_pos, 0.5 / n_neg)
-        Xs.append(np.array(X)); ys.append(y); ws.append(w)
+        Xs.append(np.array(X))
+        ys.append(y)
+        ws.append(w)
     X, y, w = np.concatenate(Xs), np.concatenate(ys), np.concatenate(ws)
     model = LogisticRegression(C=1.0, max_iter=2000)
     model.fit(X, y, sample_weight=w * len(y))

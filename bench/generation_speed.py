@@ -42,9 +42,9 @@ import httpx2
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bizsum.config import build_config  # noqa: E402
-from bizsum.results import read_jsonl  # noqa: E402
-from bizsum.runner import GENERATIONS_FILE, generate  # noqa: E402
+from bizsum.config import build_config
+from bizsum.generation.runner import generate
+from bizsum.jsonl import read_jsonl
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -59,7 +59,11 @@ class StubHandler(BaseHTTPRequestHandler):
     def _send(self, status: int, payload: dict, headers: dict | None = None) -> None:
         data = json.dumps(payload).encode()
         self.send_response(status)
-        for name, value in {"content-type": "application/json", "content-length": str(len(data)), **(headers or {})}.items():
+        for name, value in {
+            "content-type": "application/json",
+            "content-length": str(len(data)),
+            **(headers or {}),
+        }.items():
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
@@ -67,8 +71,9 @@ class StubHandler(BaseHTTPRequestHandler):
     def do_GET(self):  # /_stats: counters for the benchmark
         server: StubServer = self.server  # type: ignore[assignment]
         with server.lock:
-            self._send(200, {"requests": server.requests, "max_in_flight": server.max_in_flight,
-                             "statuses": server.statuses})
+            self._send(
+                200, {"requests": server.requests, "max_in_flight": server.max_in_flight, "statuses": server.statuses}
+            )
 
     def do_POST(self):
         server: StubServer = self.server  # type: ignore[assignment]
@@ -98,9 +103,20 @@ class StubHandler(BaseHTTPRequestHandler):
                 prompt = body["messages"][0]["content"]
                 words = len(prompt.split())
                 payload = {
-                    "id": "chatcmpl-stub", "object": "chat.completion", "created": 0, "model": body["model"],
-                    "choices": [{"index": 0, "finish_reason": "stop", "message": {
-                        "role": "assistant", "content": f"Summary (seed {body.get('seed')}): " + prompt[:200]}}],
+                    "id": "chatcmpl-stub",
+                    "object": "chat.completion",
+                    "created": 0,
+                    "model": body["model"],
+                    "choices": [
+                        {
+                            "index": 0,
+                            "finish_reason": "stop",
+                            "message": {
+                                "role": "assistant",
+                                "content": f"Summary (seed {body.get('seed')}): " + prompt[:200],
+                            },
+                        }
+                    ],
                     "usage": {"prompt_tokens": 2 * words, "completion_tokens": 60, "total_tokens": 2 * words + 60},
                 }
             with server.lock:
@@ -150,7 +166,9 @@ class Stub:
 
     def __init__(self, latency: float, retry_after: float, max_seconds: float):
         queue = multiprocessing.Queue()
-        self.process = multiprocessing.Process(target=serve, args=(latency, retry_after, max_seconds, queue), daemon=True)
+        self.process = multiprocessing.Process(
+            target=serve, args=(latency, retry_after, max_seconds, queue), daemon=True
+        )
         self.process.start()
         port = queue.get(timeout=30)
         self.base = f"http://127.0.0.1:{port}"
@@ -176,32 +194,45 @@ def make_project(folder: Path, documents: int) -> None:
     for i in range(documents):
         doc_id = f"SYN_{i:03d}"
         lines.append(f"{doc_id},Synthetic {i} Inc.,2024,software")
-        text = (f"Synthetic {i} Inc. sells software subscriptions to small businesses. Revenue comes from "
-                f"monthly fees and services. Customers buy online and through resellers. The company is "
-                f"financed by a revolving credit facility of ${i + 1} million. ") * 20
+        text = (
+            f"Synthetic {i} Inc. sells software subscriptions to small businesses. Revenue comes from "
+            f"monthly fees and services. Customers buy online and through resellers. The company is "
+            f"financed by a revolving credit facility of ${i + 1} million. "
+        ) * 20
         (data / "documents" / f"{doc_id}.txt").write_text(text, encoding="utf-8")
     (data / "documents" / "manifest.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (data / "prices.yaml").write_text(
-        "prices_as_of: bench\nsource: made up for the benchmark\n"
-        "models:\n  stub-model: {input: 0.15, output: 0.60}\n", encoding="utf-8")
+        "prices_as_of: bench\nsource: made up for the benchmark\nmodels:\n  stub-model: {input: 0.15, output: 0.60}\n",
+        encoding="utf-8",
+    )
 
 
 def run(name: str, stub: Stub, n: int, concurrency: int, documents: int, deadline: float):
     samples = n // documents
-    config = build_config({
-        "name": name,
-        "documents": [f"SYN_{i:03d}" for i in range(documents)],
-        "prompts": ["seed"],
-        "models": [{
-            "id": "stub", "provider": "openai", "model": "stub-model", "base_url": stub.url,
-            "options": {"requires_key": False}, "count_encoding": "o200k_base", "concurrency": concurrency,
-            "params": {"temperature": 0.7},
-            "retry": {"max_attempts": 8, "initial_delay": 0.05, "max_delay": 1.0, "timeout": 10},
-        }],
-        "samples": samples,
-        "output_dir": "out",
-        "cache_dir": f"cache-{name}",  # a fresh cache per scenario: every cell is really requested
-    }, "bench")
+    config = build_config(
+        {
+            "name": name,
+            "documents": [f"SYN_{i:03d}" for i in range(documents)],
+            "prompts": ["seed"],
+            "models": [
+                {
+                    "id": "stub",
+                    "provider": "openai",
+                    "model": "stub-model",
+                    "base_url": stub.url,
+                    "options": {"requires_key": False},
+                    "count_encoding": "o200k_base",
+                    "concurrency": concurrency,
+                    "params": {"temperature": 0.7},
+                    "retry": {"max_attempts": 8, "initial_delay": 0.05, "max_delay": 1.0, "timeout": 10},
+                }
+            ],
+            "samples": samples,
+            "output_dir": "out",
+            "cache_dir": f"cache-{name}",  # a fresh cache per scenario: every cell is really requested
+        },
+        "bench",
+    )
     box: dict = {}
     thread = threading.Thread(target=lambda: box.update(stats=generate(config, progress=False)), daemon=True)
     started = time.perf_counter()
@@ -210,7 +241,7 @@ def run(name: str, stub: Stub, n: int, concurrency: int, documents: int, deadlin
     wall = time.perf_counter() - started
     if thread.is_alive():
         raise SystemExit(f"{name}: not finished after {deadline:.0f}s")
-    rows = read_jsonl(config.run_dir / GENERATIONS_FILE)
+    rows = read_jsonl(config.rundir.generations)
     return box["stats"], wall, rows
 
 
@@ -218,8 +249,11 @@ def bare_client(stub: Stub, n: int, concurrency: int) -> float:
     """Wall time of the same N requests from a plain threaded HTTP client: the machine's floor."""
     from concurrent.futures import ThreadPoolExecutor
 
-    prompt = Path("data/prompts/seed.txt").read_text(encoding="utf-8").replace(
-        "{document}", Path("data/documents/SYN_000.txt").read_text(encoding="utf-8"))
+    prompt = (
+        Path("data/prompts/seed.txt")
+        .read_text(encoding="utf-8")
+        .replace("{document}", Path("data/documents/SYN_000.txt").read_text(encoding="utf-8"))
+    )
     body = {"model": "stub-model", "messages": [{"role": "user", "content": prompt}], "seed": 0}
     with httpx2.Client(timeout=10, limits=httpx2.Limits(max_connections=concurrency)) as client:
         started = time.perf_counter()
@@ -232,7 +266,7 @@ def warm_up() -> None:
     """One-time imports, HTTP transport and tokenizer loads (~1 s) that a notebook pays once per kernel."""
     import openai
 
-    from bizsum.tokens import count_tokens
+    from bizsum.nlp.tokens import count_tokens
 
     openai.OpenAI(api_key="unused", base_url="http://127.0.0.1:9/v1").close()
     count_tokens("warm up", "o200k_base")
@@ -262,8 +296,10 @@ def main() -> int:
         os.chdir(folder)
         make_project(folder, args.documents)
         warm_up()
-        print(f"stub {stub.url} (own process): latency {args.latency * 1000:.0f} ms; N={args.n}, C={args.concurrency}; "
-              f"{os.cpu_count()} CPU(s), load average {os.getloadavg()[0]:.1f}")
+        print(
+            f"stub {stub.url} (own process): latency {args.latency * 1000:.0f} ms; N={args.n}, C={args.concurrency}; "
+            f"{os.cpu_count()} CPU(s), load average {os.getloadavg()[0]:.1f}"
+        )
 
         floors, walls = [], []
         for attempt in range(args.repeat):  # a busy machine is noisy: the median of a few runs
@@ -273,19 +309,25 @@ def main() -> int:
             stats, wall, rows = run(f"clean{attempt}", stub, args.n, args.concurrency, args.documents, 60)
             served = stub.stats()
             walls.append(wall)
-            ok &= stats.called == args.n and served["requests"] == args.n and served["max_in_flight"] <= args.concurrency
+            ok &= (
+                stats.called == args.n and served["requests"] == args.n and served["max_in_flight"] <= args.concurrency
+            )
         floor, wall = statistics.median(floors), statistics.median(walls)
-        print(f"0. floor : a bare httpx2 client in {args.concurrency} threads, same requests, no bizsum: "
-              f"median {floor:.2f}s → {floor / ideal:.3f}× ideal (runs: {', '.join(f'{f:.2f}' for f in floors)}s; "
-              f"what this machine allows right now)")
+        print(
+            f"0. floor : a bare httpx2 client in {args.concurrency} threads, same requests, no bizsum: "
+            f"median {floor:.2f}s → {floor / ideal:.3f}× ideal (runs: {', '.join(f'{f:.2f}' for f in floors)}s; "
+            f"what this machine allows right now)"
+        )
         ratio = wall / ideal
         good = ratio <= 1.1
         ok &= good
-        print(f"1. clean : generate() median wall {wall:.2f}s (runs: {', '.join(f'{w:.2f}' for w in walls)}s) vs ideal "
-              f"{args.latency:.1f}s × ceil({args.n}/{args.concurrency}) = {ideal:.2f}s → {ratio:.3f}× (target ≤ 1.1) | "
-              f"{stats.called} cells, {served['requests']} requests, max {served['max_in_flight']} in flight, "
-              f"cost ${stats.cost_usd:.4f} (estimate before the run ${stats.estimated_cost_usd:.4f}) "
-              f"{'OK' if good else 'FAIL'}")
+        print(
+            f"1. clean : generate() median wall {wall:.2f}s (runs: {', '.join(f'{w:.2f}' for w in walls)}s) vs ideal "
+            f"{args.latency:.1f}s × ceil({args.n}/{args.concurrency}) = {ideal:.2f}s → {ratio:.3f}× (target ≤ 1.1) | "
+            f"{stats.called} cells, {served['requests']} requests, max {served['max_in_flight']} in flight, "
+            f"cost ${stats.cost_usd:.4f} (estimate before the run ${stats.estimated_cost_usd:.4f}) "
+            f"{'OK' if good else 'FAIL'}"
+        )
 
         stub.reset(args.fault_rate)
         stats, wall, rows = run("faults", stub, args.n, args.concurrency, args.documents, 120)
@@ -293,18 +335,22 @@ def main() -> int:
         complete = sum(1 for r in rows if not r.get("error"))
         good = complete == args.n and stats.failed == 0
         ok &= good
-        print(f"2. faults: {args.fault_rate:.0%} injected → HTTP statuses {dict(sorted(served['statuses'].items()))}; "
-              f"{stats.retries} retries ({stats.rate_limited} × 429, Retry-After {args.retry_after}s); "
-              f"{complete}/{args.n} cells complete, {stats.failed} failed; wall {wall:.2f}s ({wall / ideal:.2f}× ideal) "
-              f"{'OK' if good else 'FAIL'}")
+        print(
+            f"2. faults: {args.fault_rate:.0%} injected → HTTP statuses {dict(sorted(served['statuses'].items()))}; "
+            f"{stats.retries} retries ({stats.rate_limited} × 429, Retry-After {args.retry_after}s); "
+            f"{complete}/{args.n} cells complete, {stats.failed} failed; wall {wall:.2f}s ({wall / ideal:.2f}× ideal) "
+            f"{'OK' if good else 'FAIL'}"
+        )
 
         stub.reset()
         stats, wall, rows = run("clean0", stub, args.n, args.concurrency, args.documents, 60)
         served = stub.stats()
         good = served["requests"] == 0 and stats.skipped == args.n
         ok &= good
-        print(f"3. rerun : {served['requests']} requests, {stats.skipped} cells skipped, wall {wall:.2f}s "
-              f"{'OK' if good else 'FAIL'}")
+        print(
+            f"3. rerun : {served['requests']} requests, {stats.skipped} cells skipped, wall {wall:.2f}s "
+            f"{'OK' if good else 'FAIL'}"
+        )
     finally:
         os.chdir(cwd)
         stub.close()

@@ -35,9 +35,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bizsum.errors import InputError  # noqa: E402
-from bizsum.ingest import ingest_filing  # noqa: E402
-from bizsum.text import normalize_text  # noqa: E402
+from bizsum.errors import InputError
+from bizsum.ingest import ingest_filing
+from bizsum.nlp.text import normalize_text
 
 DEFAULT_FULL = Path("/work/shared/data/tenk_full")
 DEFAULT_CUTS = Path("/work/shared/data/tenk_item1")

@@ -31,12 +31,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bizsum.config import ModelSpec  # noqa: E402
-from bizsum.documents import Document  # noqa: E402
-from bizsum.local_models import DEFAULT_LOCAL_MODEL, LOCAL_MODELS, ensure_model  # noqa: E402
-from bizsum.providers import create_provider  # noqa: E402
-from bizsum.providers.base import GenerationRequest  # noqa: E402
-from bizsum.providers.local_llama import gguf_token_count  # noqa: E402
+from bizsum.config import ModelSpec
+from bizsum.corpus.documents import Document
+from bizsum.providers import create_provider
+from bizsum.providers.base import GenerationRequest
+from bizsum.providers.local_llama import gguf_token_count
+from bizsum.providers.local_models import DEFAULT_LOCAL_MODEL, LOCAL_MODELS, ensure_model
 
 DEFAULT_SEED = Path(os.environ.get("BIZSUM_SEED_TASK", "/work/shared/seed/seed_task.txt"))
 
@@ -72,41 +72,50 @@ def main() -> int:
     ensure_s = time.perf_counter() - started
     prompts = build_prompts(args.seed.read_text(encoding="utf-8"), path, args.short_tokens)
     options = {"n_ctx": args.n_ctx, **({"n_threads": args.n_threads} if args.n_threads else {})}
-    spec = ModelSpec(id=args.model, provider="local", model=args.model, options=options,
-                     params={"max_tokens": args.max_tokens})
+    spec = ModelSpec(
+        id=args.model, provider="local", model=args.model, options=options, params={"max_tokens": args.max_tokens}
+    )
     provider = create_provider(spec)  # as a run uses it: with the long-document guard around it
     inner = getattr(provider, "inner", provider)
 
-    warm = GenerationRequest(model=spec, prompt_id="warmup", prompt="Say OK.",
-                             document=Document(id="warmup", text="OK"), token_limit=4)
+    warm = GenerationRequest(
+        model=spec, prompt_id="warmup", prompt="Say OK.", document=Document(id="warmup", text="OK"), token_limit=4
+    )
     warm_started = time.perf_counter()
     warm_gen = provider.generate(warm)
     warmup_s = time.perf_counter() - warm_started
     rows = []
     for case in [c.strip() for c in args.cases.split(",") if c.strip()]:
         inner._llm.reset()  # no KV-prefix reuse between cases
-        request = GenerationRequest(model=spec, prompt_id="seed", prompt=prompts[case],
-                                    document=Document(id=f"seed-{case}", text=prompts[case]),
-                                    seed=0, token_limit=args.max_tokens // 2)
+        request = GenerationRequest(
+            model=spec,
+            prompt_id="seed",
+            prompt=prompts[case],
+            document=Document(id=f"seed-{case}", text=prompts[case]),
+            seed=0,
+            token_limit=args.max_tokens // 2,
+        )
         cpu_started = time.process_time()
         generation = provider.generate(request)
         cpu_s = time.process_time() - cpu_started
         meta = generation.meta
-        rows.append({
-            "case": case,
-            "model": args.model,
-            "prompt_tokens": generation.prompt_tokens,
-            "completion_tokens": generation.completion_tokens,
-            "finish_reason": generation.finish_reason,
-            "seconds": round(generation.latency_s or 0.0, 2),
-            "cpu_s": round(cpu_s, 2),
-            "n_threads": inner.n_threads,
-            "load_avg_1m": round(os.getloadavg()[0], 2),
-            "prompt_eval_s": meta.get("prompt_eval_s"),
-            "eval_s": meta.get("eval_s"),
-            "summary_gguf_tokens": gguf_token_count(generation.text, path),
-            "summary_head": generation.text[:160],
-        })
+        rows.append(
+            {
+                "case": case,
+                "model": args.model,
+                "prompt_tokens": generation.prompt_tokens,
+                "completion_tokens": generation.completion_tokens,
+                "finish_reason": generation.finish_reason,
+                "seconds": round(generation.latency_s or 0.0, 2),
+                "cpu_s": round(cpu_s, 2),
+                "n_threads": inner.n_threads,
+                "load_avg_1m": round(os.getloadavg()[0], 2),
+                "prompt_eval_s": meta.get("prompt_eval_s"),
+                "eval_s": meta.get("eval_s"),
+                "summary_gguf_tokens": gguf_token_count(generation.text, path),
+                "summary_head": generation.text[:160],
+            }
+        )
         row = rows[-1]
         print(
             f"[{args.model}] case {case}: prompt {row['prompt_tokens']} tok, completion "
@@ -117,13 +126,19 @@ def main() -> int:
         )
     provider.close()
     print()
-    print(f"model file ready in {ensure_s:.1f} s; model load {warm_gen.meta.get('load_s') or 0:.1f} s; warm-up call {warmup_s:.1f} s")
-    print(f"{'case':<5}{'prompt_tok':>11}{'compl_tok':>10}{'finish':>8}{'total_s':>9}{'pp_s':>8}{'pp_tok/s':>9}{'tg_s':>8}{'tg_tok/s':>9}")
+    print(
+        f"model file ready in {ensure_s:.1f} s; model load {warm_gen.meta.get('load_s') or 0:.1f} s; warm-up call {warmup_s:.1f} s"
+    )
+    print(
+        f"{'case':<5}{'prompt_tok':>11}{'compl_tok':>10}{'finish':>8}{'total_s':>9}{'pp_s':>8}{'pp_tok/s':>9}{'tg_s':>8}{'tg_tok/s':>9}"
+    )
     for row in rows:
         pp_rate = row["prompt_tokens"] / row["prompt_eval_s"] if row["prompt_eval_s"] else float("nan")
         tg_rate = row["completion_tokens"] / row["eval_s"] if row["eval_s"] else float("nan")
-        print(f"{row['case']:<5}{row['prompt_tokens']:>11}{row['completion_tokens']:>10}{row['finish_reason']:>8}"
-              f"{row['seconds']:>9.1f}{row['prompt_eval_s'] or 0:>8.1f}{pp_rate:>9.1f}{row['eval_s'] or 0:>8.1f}{tg_rate:>9.1f}")
+        print(
+            f"{row['case']:<5}{row['prompt_tokens']:>11}{row['completion_tokens']:>10}{row['finish_reason']:>8}"
+            f"{row['seconds']:>9.1f}{row['prompt_eval_s'] or 0:>8.1f}{pp_rate:>9.1f}{row['eval_s'] or 0:>8.1f}{tg_rate:>9.1f}"
+        )
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2), encoding="utf-8")
     return 0

@@ -33,15 +33,32 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.datasets import DATA, seeded_split  # noqa: E402
+from bench.datasets import DATA, seeded_split
 
 SEED = 20240611
 N_SENTENCES = 8
 
 OUTSIDE_NAMES = [
-    "Oracle", "Siemens", "Goldman Sachs", "Brazil", "Singapore", "Deutsche Bank", "Toyota", "Nestlé",
-    "London Stock Exchange", "Barclays", "Mitsubishi", "Unilever", "Argentina", "Norway", "Hyundai",
-    "Credit Suisse", "Accenture", "Kraft Heinz", "Vodafone", "Sao Paulo",
+    "Oracle",
+    "Siemens",
+    "Goldman Sachs",
+    "Brazil",
+    "Singapore",
+    "Deutsche Bank",
+    "Toyota",
+    "Nestlé",
+    "London Stock Exchange",
+    "Barclays",
+    "Mitsubishi",
+    "Unilever",
+    "Argentina",
+    "Norway",
+    "Hyundai",
+    "Credit Suisse",
+    "Accenture",
+    "Kraft Heinz",
+    "Vodafone",
+    "Sao Paulo",
 ]
 BANKS = ["JPMorgan Chase", "Wells Fargo", "Citigroup", "Barclays", "HSBC", "BNP Paribas", "Bank of America"]
 INVENTED_FINANCING = [
@@ -64,23 +81,43 @@ COUNTRIES = ["Brazil", "Norway", "Argentina", "Vietnam", "Kenya", "Chile", "Port
 COMPANIES = ["Oracle", "Siemens", "Toyota", "Unilever", "Accenture", "Vodafone", "Hyundai"]
 
 PARAPHRASES = [
-    (r"\bWe\b", "The company"), (r"\bwe\b", "the company"), (r"\bOur\b", "Its"), (r"\bour\b", "its"),
-    (r"\bus\b", "the company"), (r"\bapproximately\b", "about"), (r"\bApproximately\b", "About"),
-    (r"^In addition,\s*", ""), (r"^Additionally,\s*", ""), (r"\butiliz(e|es|ed|ing)\b", r"us\1"),
-    (r"\ba variety of\b", "various"), (r"\bprimarily\b", "mainly"), (r"\bis comprised of\b", "consists of"),
-    (r"\s*\((?![^)]*\d)[^)]{1,60}\)", ""), (r"\bin order to\b", "to"), (r"\bcurrently\b", ""),
+    (r"\bWe\b", "The company"),
+    (r"\bwe\b", "the company"),
+    (r"\bOur\b", "Its"),
+    (r"\bour\b", "its"),
+    (r"\bus\b", "the company"),
+    (r"\bapproximately\b", "about"),
+    (r"\bApproximately\b", "About"),
+    (r"^In addition,\s*", ""),
+    (r"^Additionally,\s*", ""),
+    (r"\butiliz(e|es|ed|ing)\b", r"us\1"),
+    (r"\ba variety of\b", "various"),
+    (r"\bprimarily\b", "mainly"),
+    (r"\bis comprised of\b", "consists of"),
+    (r"\s*\((?![^)]*\d)[^)]{1,60}\)", ""),
+    (r"\bin order to\b", "to"),
+    (r"\bcurrently\b", ""),
 ]
 
 NEGATIONS = [
     (r"\b(is|are|was|were)\b(?! not)", r"\1 not"),
     (r"\b(has|have)\b(?! not| been)", r"does not have"),
-    (r"\b(offers|provides|sells|operates|serves|owns|markets|distributes|generates|develops|manufactures)\b",
-     lambda m: "does not " + m.group(1)[:-1] if not m.group(1).endswith("es") or m.group(1) in ("serves", "generates", "operates", "distributes") else "does not " + m.group(1)[:-1]),
+    (
+        r"\b(offers|provides|sells|operates|serves|owns|markets|distributes|generates|develops|manufactures)\b",
+        lambda m: "does not " + m.group(1)[:-1],
+    ),
 ]
 DIRECTIONS = [
-    (r"\bincreased\b", "decreased"), (r"\bincrease\b", "decrease"), (r"\bgrew\b", "declined"),
-    (r"\bgrowth\b", "decline"), (r"\bmore than\b", "less than"), (r"\bexpanded\b", "reduced"),
-    (r"\bhigher\b", "lower"), (r"\brose\b", "fell"), (r"\bdecreased\b", "increased"), (r"\blower\b", "higher"),
+    (r"\bincreased\b", "decreased"),
+    (r"\bincrease\b", "decrease"),
+    (r"\bgrew\b", "declined"),
+    (r"\bgrowth\b", "decline"),
+    (r"\bmore than\b", "less than"),
+    (r"\bexpanded\b", "reduced"),
+    (r"\bhigher\b", "lower"),
+    (r"\brose\b", "fell"),
+    (r"\bdecreased\b", "increased"),
+    (r"\blower\b", "higher"),
 ]
 
 
@@ -114,11 +151,11 @@ def change_number(sentence: str, rng: random.Random) -> tuple[str, str] | None:
         new = f"{value:.{decimals}f}"
     else:
         value = int(raw.replace(",", ""))
-        delta = max(1, int(round(value * rng.choice([0.2, 0.3, 0.45]))))
+        delta = max(1, round(value * rng.choice([0.2, 0.3, 0.45])))
         new_value = value + delta
         new = f"{new_value:,}" if "," in raw else str(new_value)
     marker = m.group(1) + new
-    return sentence[: m.start()] + marker + sentence[m.end():], marker
+    return sentence[: m.start()] + marker + sentence[m.end() :], marker
 
 
 def change_year(sentence: str, rng: random.Random) -> tuple[str, str] | None:
@@ -127,16 +164,18 @@ def change_year(sentence: str, rng: random.Random) -> tuple[str, str] | None:
         return None
     m = rng.choice(years)
     new = str(int(m.group(1)) + rng.choice([-3, -2, -1, 1, 2, 3]))
-    return sentence[: m.start()] + new + sentence[m.end():], new
+    return sentence[: m.start()] + new + sentence[m.end() :], new
 
 
 def names_in(sentence: str) -> list[str]:
-    from bizsum.metrics.source_only import extract_names
+    from bizsum.nlp.names import extract_names
 
     return [n for n in extract_names(sentence) if len(n) > 2 and not re.search(r"\d", n)]
 
 
-def swap_entity(sentence: str, pool: list[str], source_lower: str, rng: random.Random, outside: bool) -> tuple[str, str] | None:
+def swap_entity(
+    sentence: str, pool: list[str], source_lower: str, rng: random.Random, outside: bool
+) -> tuple[str, str] | None:
     names = [n for n in names_in(sentence) if n in sentence]
     if not names:
         return None
@@ -144,7 +183,11 @@ def swap_entity(sentence: str, pool: list[str], source_lower: str, rng: random.R
     if outside:
         options = [p for p in pool if p.lower() not in source_lower]
     else:
-        options = [p for p in pool if p.lower() not in sentence.lower() and target.lower() not in p.lower() and p.lower() not in target.lower()]
+        options = [
+            p
+            for p in pool
+            if p.lower() not in sentence.lower() and target.lower() not in p.lower() and p.lower() not in target.lower()
+        ]
     if not options:
         return None
     new = rng.choice(options)
@@ -171,8 +214,12 @@ def change_direction(sentence: str) -> tuple[str, str] | None:
 
 def _fill(template: str, rng: random.Random) -> str:
     return template.format(
-        n=rng.choice([150, 275, 350, 420, 600, 850]), bank=rng.choice(BANKS), year=rng.choice([2003, 2011, 2016, 2019]),
-        year2=rng.choice([2027, 2029, 2031]), p=rng.choice([12, 18, 27, 35, 41]), country=rng.choice(COUNTRIES),
+        n=rng.choice([150, 275, 350, 420, 600, 850]),
+        bank=rng.choice(BANKS),
+        year=rng.choice([2003, 2011, 2016, 2019]),
+        year2=rng.choice([2027, 2029, 2031]),
+        p=rng.choice([12, 18, 27, 35, 41]),
+        country=rng.choice(COUNTRIES),
         company=rng.choice(COMPANIES),
     )
 
@@ -185,15 +232,15 @@ def select_documents() -> list[Path]:
     files = sorted(f for f in (DATA / "tenk_item1").glob("*.txt") if f.stat().st_size <= MAX_CHARS)
     latest: dict[str, Path] = {}
     for f in files:
-        company, _, year = f.stem.rpartition("_")
+        company, _, _year = f.stem.rpartition("_")
         if company not in latest or f.stem > latest[company].stem:
             latest[company] = f
     return [latest[c] for c in sorted(latest)]
 
 
 def generate(max_docs: int | None = None) -> list[dict]:
-    from bizsum.metrics.source_only import source_sentences
-    from bizsum.text import normalize_text
+    from bizsum.nlp.source_index import source_sentences
+    from bizsum.nlp.text import normalize_text
 
     rng = random.Random(SEED)
     rows: list[dict] = []
@@ -204,7 +251,8 @@ def generate(max_docs: int | None = None) -> list[dict]:
         text = normalize_text(path.read_text(encoding="utf-8"))
         source_lower = text.lower()
         sentences = [
-            s for s in source_sentences(text)
+            s
+            for s in source_sentences(text)
             if 10 <= len(s.split()) <= 45 and s[0].isupper() and s.endswith(".") and "|" not in s and s.count("--") < 2
         ]
         if len(sentences) < N_SENTENCES:
@@ -222,7 +270,9 @@ def generate(max_docs: int | None = None) -> list[dict]:
         doc_id = path.stem
         split = seeded_split(doc_id)
         base = {"doc_id": doc_id, "doc_path": str(path), "split": split}
-        rows.append({**base, "kind": "faithful_extractive", "summary": " ".join(picked), "error": False, "marker": None})
+        rows.append(
+            {**base, "kind": "faithful_extractive", "summary": " ".join(picked), "error": False, "marker": None}
+        )
         rows.append({**base, "kind": "faithful_paraphrase", "summary": " ".join(para), "error": False, "marker": None})
         doc_names = sorted({n for s in sentences for n in names_in(s) if len(n.split()) <= 3})
 
@@ -235,9 +285,18 @@ def generate(max_docs: int | None = None) -> list[dict]:
                     new_sentence, marker = out
                     if new_sentence == para[i]:
                         continue
-                    text_out = " ".join(para[:i] + [new_sentence] + para[i + 1:])
-                    rows.append({**base, "kind": kind, "summary": text_out, "error": True, "marker": marker,
-                                 "changed_sentence": new_sentence, "original_sentence": para[i]})
+                    text_out = " ".join(para[:i] + [new_sentence] + para[i + 1 :])
+                    rows.append(
+                        {
+                            **base,
+                            "kind": kind,
+                            "summary": text_out,
+                            "error": True,
+                            "marker": marker,
+                            "changed_sentence": new_sentence,
+                            "original_sentence": para[i],
+                        }
+                    )
                     return
 
         inject("number_changed", lambda s: change_number(s, rng))
@@ -249,8 +308,16 @@ def generate(max_docs: int | None = None) -> list[dict]:
         for kind, templates in (("invented_financing", INVENTED_FINANCING), ("invented_fact", INVENTED_FACTS)):
             sentence = _fill(rng.choice(templates), rng)
             pos = rng.randrange(1, len(para) + 1)
-            rows.append({**base, "kind": kind, "summary": " ".join(para[:pos] + [sentence] + para[pos:]),
-                         "error": True, "marker": sentence, "changed_sentence": sentence})
+            rows.append(
+                {
+                    **base,
+                    "kind": kind,
+                    "summary": " ".join(para[:pos] + [sentence] + para[pos:]),
+                    "error": True,
+                    "marker": sentence,
+                    "changed_sentence": sentence,
+                }
+            )
     return rows
 
 

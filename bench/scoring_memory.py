@@ -34,7 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.scoring_speed import DOCS, ROOT, build_items, machine  # noqa: E402
+from bench.scoring_speed import DOCS, ROOT, build_items, machine
 
 log = logging.getLogger("bench.scoring_memory")
 
@@ -66,31 +66,53 @@ def run_chunks(items, names, chunk: int) -> dict:
         out = run_metrics(items[offset : offset + chunk], names)
         detail_bytes += sum(len(json.dumps(row["details"], default=str)) for row in out)
         kept.extend(out)
-        print(f"  {offset + len(out):>5} scored  {time.perf_counter() - start:7.1f} s  RSS {rss_mb():6.0f} MB  "
-              f"peak {peak_rss_mb():6.0f} MB", flush=True)
+        print(
+            f"  {offset + len(out):>5} scored  {time.perf_counter() - start:7.1f} s  RSS {rss_mb():6.0f} MB  "
+            f"peak {peak_rss_mb():6.0f} MB",
+            flush=True,
+        )
     return {"rows": len(kept), "details_json_mb": detail_bytes / 2**20, "seconds": time.perf_counter() - start}
 
 
 def run_score_run(items, names) -> dict:
     from bizsum.config import ModelSpec, RunConfig
-    from bizsum.runner import GENERATIONS_FILE
     from bizsum.scoring import get_metric, score_run
 
     for name in names:
         get_metric(name)
     print(f"models loaded: RSS {rss_mb():.0f} MB, peak {peak_rss_mb():.0f} MB")
     with tempfile.TemporaryDirectory(prefix="bizsum-mem-") as tmp:
-        config = RunConfig(name="memory", documents=list(DOCS), prompts=["bench"],
-                           models=[ModelSpec(id="bench", provider="fake")], metrics=names,
-                           data_dir=str(ROOT / "data"), output_dir=tmp)
+        config = RunConfig(
+            name="memory",
+            documents=list(DOCS),
+            prompts=["bench"],
+            models=[ModelSpec(id="bench", provider="fake")],
+            metrics=names,
+            data_dir=str(ROOT / "data"),
+            output_dir=tmp,
+        )
         config.run_dir.mkdir(parents=True)
         samples: dict[str, int] = {}
-        with (config.run_dir / GENERATIONS_FILE).open("w", encoding="utf-8") as handle:
+        with config.rundir.generations.open("w", encoding="utf-8") as handle:
             for item in items:
                 sample = samples[item.document.id] = samples.get(item.document.id, -1) + 1
-                handle.write(json.dumps({"doc_id": item.document.id, "prompt_id": "bench", "model_id": "bench",
-                                         "sample": sample, "text": item.summary, "token_limit": 512,
-                                         "count_encoding": "o200k_base", "error": None}) + "\n")
+                handle.write(
+                    json.dumps(
+                        {
+                            "doc_id": item.document.id,
+                            "prompt_id": "bench",
+                            "model_id": "bench",
+                            "sample": sample,
+                            "provider": "fake",
+                            "model": "bench",
+                            "text": item.summary,
+                            "token_limit": 512,
+                            "count_encoding": "o200k_base",
+                            "error": None,
+                        }
+                    )
+                    + "\n"
+                )
         start = time.perf_counter()
         path = score_run(config, progress=False)
         seconds = time.perf_counter() - start
@@ -115,16 +137,22 @@ def main() -> int:
     names = args.metrics or metric_names()
     items = build_items(per_doc=10, variants=2) if args.quick else build_items(per_doc=20, variants=10)
     info = machine()
-    print(f"machine: {info['cpu']}, {info['cores']} cores, {info['ram_gb']} GB RAM, torch {info['torch']}; "
-          f"load average {info['load_avg']}")
-    print(f"{len(items)} summaries ({len({i.summary for i in items})} distinct) on {len(DOCS)} documents; "
-          f"metrics: {', '.join(names)}; mode {args.mode}")
+    print(
+        f"machine: {info['cpu']}, {info['cores']} cores, {info['ram_gb']} GB RAM, torch {info['torch']}; "
+        f"load average {info['load_avg']}"
+    )
+    print(
+        f"{len(items)} summaries ({len({i.summary for i in items})} distinct) on {len(DOCS)} documents; "
+        f"metrics: {', '.join(names)}; mode {args.mode}"
+    )
     print(f"start: RSS {rss_mb():.0f} MB")
     result = run_chunks(items, names, args.chunk) if args.mode == "chunks" else run_score_run(items, names)
     peak = peak_rss_mb()
     result.update(summaries=len(items), mode=args.mode, peak_rss_mb=peak, final_rss_mb=rss_mb(), machine=info)
-    print(f"peak RSS {peak:.0f} MB ({peak / 1024:.2f} GB); target < {args.limit_mb / 1024:.1f} GB: "
-          f"{'met' if peak < args.limit_mb else 'NOT met'}; {result['seconds']:.0f} s for {len(items)} summaries")
+    print(
+        f"peak RSS {peak:.0f} MB ({peak / 1024:.2f} GB); target < {args.limit_mb / 1024:.1f} GB: "
+        f"{'met' if peak < args.limit_mb else 'NOT met'}; {result['seconds']:.0f} s for {len(items)} summaries"
+    )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=2))

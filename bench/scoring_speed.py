@@ -42,14 +42,15 @@ import re
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bizsum.documents import Document, DocumentStore  # noqa: E402
-from bizsum.metrics.base import ScoringItem  # noqa: E402
-from bizsum.text import split_sentences  # noqa: E402
+from bizsum.corpus.documents import Document, DocumentStore
+from bizsum.metrics.base import ScoringItem
+from bizsum.nlp.text import split_sentences
 
 log = logging.getLogger("bench.scoring_speed")
 
@@ -63,10 +64,18 @@ MAX_WORDS = 320
 # deterministic summaries: source sentences, lightly paraphrased, some with injected errors
 
 _PARAPHRASES = [
-    (r"\bWe\b", "The company"), (r"\bwe\b", "the company"), (r"\bOur\b", "Its"), (r"\bour\b", "its"),
-    (r"\bus\b", "the company"), (r"\bapproximately\b", "about"), (r"\bApproximately\b", "About"),
-    (r"\bprimarily\b", "mainly"), (r"\butiliz(e|es|ed|ing)\b", r"us\1"), (r"\bin order to\b", "to"),
-    (r"\ba variety of\b", "various"), (r"\s*\((?![^)]*\d)[^)]{1,60}\)", ""),
+    (r"\bWe\b", "The company"),
+    (r"\bwe\b", "the company"),
+    (r"\bOur\b", "Its"),
+    (r"\bour\b", "its"),
+    (r"\bus\b", "the company"),
+    (r"\bapproximately\b", "about"),
+    (r"\bApproximately\b", "About"),
+    (r"\bprimarily\b", "mainly"),
+    (r"\butiliz(e|es|ed|ing)\b", r"us\1"),
+    (r"\bin order to\b", "to"),
+    (r"\ba variety of\b", "various"),
+    (r"\s*\((?![^)]*\d)[^)]{1,60}\)", ""),
 ]
 _INVENTED = [
     "The company financed its expansion through a $420 million revolving credit facility with Barclays.",
@@ -97,7 +106,7 @@ def _perturb(sentence: str, rng: random.Random) -> str:
     match = _NUMBER.search(sentence)
     if match:
         value = int(match.group(1)) + rng.choice([3, 7, 11])
-        return sentence[: match.start()] + str(value) + sentence[match.end():]
+        return sentence[: match.start()] + str(value) + sentence[match.end() :]
     names = _NAME.findall(sentence[1:])
     if names:
         return sentence.replace(rng.choice(names), rng.choice(["Oracle", "Siemens", "Toyota"]), 1)
@@ -171,10 +180,11 @@ def machine() -> dict[str, Any]:
 
     cpu = "unknown"
     try:
-        for line in open("/proc/cpuinfo", encoding="utf-8"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
     except OSError:
         pass
     mem = None
@@ -213,7 +223,7 @@ class Clock:
 CACHES = {
     "bizsum.metrics.source_only": ("_CACHE", "_CLAIM_EMB", "stem"),
     "bizsum.metrics.focus_coverage": ("_PLANS",),
-    "bizsum.focus_areas": (),
+    "bizsum.nlp.focus_areas": (),
 }
 
 
@@ -291,7 +301,7 @@ class NaiveBertScore:
 
         import bert_score
 
-        from bizsum.encoders import MINILM_LAYERS, minilm_path
+        from bizsum.nlp.encoders import MINILM_LAYERS, minilm_path
 
         self.scorer = bert_score.BERTScorer(model_type=minilm_path(), num_layers=MINILM_LAYERS, lang="en")
         tokenizer = self.scorer._tokenizer
@@ -300,16 +310,18 @@ class NaiveBertScore:
         self.idf[tokenizer.cls_token_id] = 0
 
     def pooled(self, text: str):
+        import torch
         from bert_score.utils import get_bert_embedding
 
-        import torch
-
         chunks = naive_chunks(self.scorer._tokenizer, text)
-        emb, mask, idf = get_bert_embedding(chunks, self.scorer._model, self.scorer._tokenizer, self.idf,
-                                            batch_size=8, device="cpu")
+        emb, mask, idf = get_bert_embedding(
+            chunks, self.scorer._model, self.scorer._tokenizer, self.idf, batch_size=8, device="cpu"
+        )
         emb = emb / emb.norm(dim=-1, keepdim=True)
         keep = mask.bool()
-        return torch.cat([emb[k][keep[k]] for k in range(len(chunks))]), torch.cat([idf[k][keep[k]] for k in range(len(chunks))])
+        return torch.cat([emb[k][keep[k]] for k in range(len(chunks))]), torch.cat(
+            [idf[k][keep[k]] for k in range(len(chunks))]
+        )
 
     @staticmethod
     def greedy(cand, ref) -> tuple[float, float, float]:
@@ -358,7 +370,7 @@ def run_bizsum(items: list[ScoringItem], names: list[str]) -> tuple[dict, dict]:
                 get_metric(name)
             with Clock() as score:
                 out = run_metrics(items, [name])
-        except Exception:  # noqa: BLE001 - a metric under development must not hide the others
+        except Exception:
             log.error("bizsum %s failed:\n%s", name, traceback.format_exc())
             continue
         timings[name] = {"load_s": load.wall, "wall_s": score.wall, "cpu_s": score.cpu}
@@ -381,11 +393,13 @@ def run_naive(items: list[ScoringItem], names: list[str]) -> tuple[dict, dict]:
                 elif name == "bertscore":
                     fn = NaiveBertScore()
                 else:
+
                     def fn(item, name=name):  # a fresh instance per pair, one item per call
                         return create_metric(name).score(item).values
+
             with Clock() as score:
                 out = [fn(item) for item in items]
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.error("naive %s failed:\n%s", name, traceback.format_exc())
             continue
         timings[name] = {"load_s": load.wall, "wall_s": score.wall, "cpu_s": score.cpu}
@@ -444,8 +458,10 @@ def main() -> int:
 
     items = build_items(per_doc)
     info = machine()
-    print(f"machine: {info['cpu']}, {info['cores']} cores, {info['ram_gb']} GB RAM, torch {info['torch']} "
-          f"({info['torch_threads']} threads), python {info['python']}; load average {info['load_avg']}")
+    print(
+        f"machine: {info['cpu']}, {info['cores']} cores, {info['ram_gb']} GB RAM, torch {info['torch']} "
+        f"({info['torch_threads']} threads), python {info['python']}; load average {info['load_avg']}"
+    )
     print(f"data: {len(items)} summaries on {len(DOCS)} documents ({', '.join(DOCS)}); metrics: {', '.join(names)}")
     log.info("warming up on one summary per document")
     warm_up(items, names)
@@ -467,25 +483,45 @@ def main() -> int:
         if diff > limit or mismatches:
             failures.append(f"{name}: max abs diff {diff:.3g} (limit {limit}); {mismatches[:3]}")
         speed = n["wall_s"] / b["wall_s"] if b["wall_s"] else float("inf")
-        rows.append({"metric": name, "bizsum": b, "naive": n, "speedup": speed, "max_abs_diff": diff,
-                     "mismatches": len(mismatches)})
-        print(f"{name:<16}{b['wall_s']:>10.2f}{b['cpu_s']:>8.1f}{n['wall_s']:>10.2f}{n['cpu_s']:>8.1f}"
-              f"{speed:>9.1f}x{diff:>12.2g}")
+        rows.append(
+            {
+                "metric": name,
+                "bizsum": b,
+                "naive": n,
+                "speedup": speed,
+                "max_abs_diff": diff,
+                "mismatches": len(mismatches),
+            }
+        )
+        print(
+            f"{name:<16}{b['wall_s']:>10.2f}{b['cpu_s']:>8.1f}{n['wall_s']:>10.2f}{n['cpu_s']:>8.1f}"
+            f"{speed:>9.1f}x{diff:>12.2g}"
+        )
 
     def total(side: dict, which: list[str], key: str = "wall_s") -> float:
         return sum(side[m][key] for m in which if m in side)
 
-    groups = {"rouge+bertscore": [m for m in ("rouge", "bertscore") if m in bizsum_t and m in naive_t],
-              "full suite": [m for m in names if m in bizsum_t and m in naive_t]}
+    groups = {
+        "rouge+bertscore": [m for m in ("rouge", "bertscore") if m in bizsum_t and m in naive_t],
+        "full suite": [m for m in names if m in bizsum_t and m in naive_t],
+    }
     summary = {}
     for label, which in groups.items():
         if not which:
             continue
         b, n = total(bizsum_t, which), total(naive_t, which)
-        summary[label] = {"metrics": which, "bizsum_s": b, "naive_s": n, "speedup": n / b if b else None,
-                          "bizsum_per_summary_s": b / len(items), "naive_per_summary_s": n / len(items)}
-        print(f"{label:<16}{b:>10.2f}{total(bizsum_t, which, 'cpu_s'):>8.1f}{n:>10.2f}"
-              f"{total(naive_t, which, 'cpu_s'):>8.1f}{n / b:>9.1f}x   ({b / len(items):.2f} vs {n / len(items):.2f} s/summary)")
+        summary[label] = {
+            "metrics": which,
+            "bizsum_s": b,
+            "naive_s": n,
+            "speedup": n / b if b else None,
+            "bizsum_per_summary_s": b / len(items),
+            "naive_per_summary_s": n / len(items),
+        }
+        print(
+            f"{label:<16}{b:>10.2f}{total(bizsum_t, which, 'cpu_s'):>8.1f}{n:>10.2f}"
+            f"{total(naive_t, which, 'cpu_s'):>8.1f}{n / b:>9.1f}x   ({b / len(items):.2f} vs {n / len(items):.2f} s/summary)"
+        )
     loads = {m: (round(bizsum_t[m]["load_s"], 2), round(naive_t.get(m, {}).get("load_s", 0), 2)) for m in bizsum_t}
     print(f"model loading (bizsum, naive; not in the times above): {loads}")
     print(f"load average after: {load_after}")
@@ -494,8 +530,19 @@ def main() -> int:
         print(f"target >= 5x for ROUGE+BERTScore: {'met' if target >= 5 else 'NOT met'} ({target:.1f}x)")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"machine": info, "load_avg_after": load_after, "summaries": len(items),
-                                         "documents": list(DOCS), "rows": rows, "totals": summary}, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "machine": info,
+                    "load_avg_after": load_after,
+                    "summaries": len(items),
+                    "documents": list(DOCS),
+                    "rows": rows,
+                    "totals": summary,
+                },
+                indent=2,
+            )
+        )
     if failures:
         print("\nFAILED:\n  " + "\n  ".join(failures))
         return 1

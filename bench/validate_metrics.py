@@ -53,9 +53,9 @@ from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import embed_cache  # noqa: E402
-from bench.compute import compute  # noqa: E402
-from bench.datasets import LOADERS, seeded_split  # noqa: E402
+from bench import embed_cache
+from bench.compute import compute
+from bench.datasets import LOADERS, seeded_split
 
 log = logging.getLogger("bench.validate")
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -193,7 +193,9 @@ def run_summeval(limit):
     out = {"n": len(rows), "articles": len(set(groups)), "rows": {}}
     for target in ("consistency", "relevance"):
         y = np.array([r[target] for r in rows])
-        for key, label in METRICS_REL if target == "relevance" else METRICS_FAITH + [("cov_coverage", "focus_coverage: coverage")]:
+        for key, label in (
+            METRICS_REL if target == "relevance" else METRICS_FAITH + [("cov_coverage", "focus_coverage: coverage")]
+        ):
             x = _vals(recs, key)
             if np.isnan(x).all():
                 continue
@@ -201,7 +203,9 @@ def run_summeval(limit):
             res["tau_pooled"] = _kendall(x, y)
             res["tau_pooled_ci"] = boot_ci(lambda idx: _kendall(x[idx], y[idx]), groups)
             res["tau_article"] = _per_group(_kendall, x, y, groups)
-            res["tau_article_ci"] = boot_ci(lambda idx: _per_group(_kendall, x[idx], y[idx], [groups[i] for i in idx]), groups)
+            res["tau_article_ci"] = boot_ci(
+                lambda idx: _per_group(_kendall, x[idx], y[idx], [groups[i] for i in idx]), groups
+            )
             res["rho_pooled"] = _spearman(x, y)
             res["rho_article"] = _per_group(_spearman, x, y, groups)
             out["rows"][f"{target}|{key}"] = {"label": label, **res}
@@ -247,8 +251,12 @@ def run_summac(limit):
                     boots.append(v)
             ci = (float(np.percentile(boots, 2.5)), float(np.percentile(boots, 97.5))) if boots else (float("nan"),) * 2
             res["metrics"][key] = {
-                "label": label, "threshold": t, "ba_test": ba, "ba_test_ci": ci,
-                "ba_dev": balanced_accuracy(y[dev], pred[dev]), "auc_test": roc_auc(y[test], x[test]),
+                "label": label,
+                "threshold": t,
+                "ba_test": ba,
+                "ba_test_ci": ci,
+                "ba_dev": balanced_accuracy(y[dev], pred[dev]),
+                "auc_test": roc_auc(y[test], x[test]),
             }
         out[name] = res
     return out
@@ -274,8 +282,10 @@ def run_frank(limit):
                 continue
             res["metrics"][key] = {
                 "label": label,
-                "tau": _kendall(x, y), "tau_ci": boot_ci(lambda s: _kendall(x[s], y[s]), groups),
-                "rho": _spearman(x, y), "rho_ci": boot_ci(lambda s: _spearman(x[s], y[s]), groups),
+                "tau": _kendall(x, y),
+                "tau_ci": boot_ci(lambda s: _kendall(x[s], y[s]), groups),
+                "rho": _spearman(x, y),
+                "rho_ci": boot_ci(lambda s: _spearman(x[s], y[s]), groups),
             }
         out[name] = res
     return out
@@ -299,14 +309,17 @@ def run_qags(limit):
             x = _vals(recs, key)[idx]
             res["metrics"][key] = {
                 "label": label,
-                "tau": _kendall(x, y), "tau_ci": boot_ci(lambda s: _kendall(x[s], y[s]), groups),
-                "rho": _spearman(x, y), "rho_ci": boot_ci(lambda s: _spearman(x[s], y[s]), groups),
+                "tau": _kendall(x, y),
+                "tau_ci": boot_ci(lambda s: _kendall(x[s], y[s]), groups),
+                "rho": _spearman(x, y),
+                "rho_ci": boot_ci(lambda s: _spearman(x[s], y[s]), groups),
             }
         out[name] = res
     # claim level: QAGS sentences as given vs our claim score of the claim(s) inside each sentence
     from bench.compute import _doc
-    from bizsum.encoders import embed
-    from bizsum.metrics.source_only import check_claim, source_index
+    from bizsum.metrics.source_only import check_claim
+    from bizsum.nlp.encoders import embed
+    from bizsum.nlp.source_index import source_index
 
     ys, ss = [], []
     for r in rows:
@@ -329,8 +342,13 @@ def run_perturb(limit):
         if r["doc_path"] not in texts:
             texts[r["doc_path"]] = Path(r["doc_path"]).read_text(encoding="utf-8")
     brow = [
-        {"key": f"{r['doc_id']}|{r['kind']}|{i}", "doc_key": r["doc_id"], "document": texts[r["doc_path"]],
-         "summary": r["summary"], "references": []}
+        {
+            "key": f"{r['doc_id']}|{r['kind']}|{i}",
+            "doc_key": r["doc_id"],
+            "document": texts[r["doc_path"]],
+            "summary": r["summary"],
+            "references": [],
+        }
         for i, r in enumerate(rows)
     ]
     recs = compute(brow, ["source_only", "coverage"], "perturb")
@@ -355,13 +373,22 @@ def run_perturb(limit):
                 fa_claims[1] += rec["so_claims"]
         errors = [v for k, v in kinds.items() if not k.startswith("faithful")]
         out["kinds"][split] = {k: {"rate": v[0] / v[1], "n": v[1]} for k, v in sorted(kinds.items())}
-        out["kinds"][split]["_caught_all_errors"] = {"rate": sum(e[0] for e in errors) / max(1, sum(e[1] for e in errors)), "n": sum(e[1] for e in errors)}
-        out["kinds"][split]["_faithful_claims_flagged"] = {"rate": fa_claims[0] / max(1, fa_claims[1]), "n": fa_claims[1]}
+        out["kinds"][split]["_caught_all_errors"] = {
+            "rate": sum(e[0] for e in errors) / max(1, sum(e[1] for e in errors)),
+            "n": sum(e[1] for e in errors),
+        }
+        out["kinds"][split]["_faithful_claims_flagged"] = {
+            "rate": fa_claims[0] / max(1, fa_claims[1]),
+            "n": fa_claims[1],
+        }
     out["examples_missed"] = [
         {"kind": r["kind"], "doc": r["doc_id"], "changed": r.get("changed_sentence")}
         for r, rec in zip(rows, recs)
-        if r["error"] and r["split"] == "test" and not any(
-            c["verdict"] == "unsupported" for c in rec.get("so_claims_detail", []) if _holds_marker(c["text"], r))
+        if r["error"]
+        and r["split"] == "test"
+        and not any(
+            c["verdict"] == "unsupported" for c in rec.get("so_claims_detail", []) if _holds_marker(c["text"], r)
+        )
     ][:25]
     out["coverage_deletion"] = _coverage_deletion(rows, texts)
     return out
@@ -373,7 +400,9 @@ def _holds_marker(claim_text: str, row: dict) -> bool:
     if row["kind"] in ("invented_financing", "invented_fact"):
         return claim_text in changed or changed in claim_text or claim_text[:40] in changed
     if row["kind"] == "negation":
-        return "not" in claim_text.split() and claim_text[:30] in changed or (claim_text in changed and "not" in claim_text)
+        return ("not" in claim_text.split() and claim_text[:30] in changed) or (
+            claim_text in changed and "not" in claim_text
+        )
     return marker in claim_text and (claim_text in changed or changed[:40] in claim_text or claim_text[:40] in changed)
 
 
@@ -381,9 +410,10 @@ def _coverage_deletion(rows, texts):
     """Drop the sentences of a faithful extractive summary that are tagged to one area (source tags)."""
     from bench.compute import _doc
     from bizsum.config import FOCUS_AREAS
-    from bizsum.focus_areas import TAG_THRESHOLD
     from bizsum.metrics.focus_coverage import score_coverage
-    from bizsum.metrics.source_only import source_index, split_sentences
+    from bizsum.nlp.focus_areas import TAG_THRESHOLD
+    from bizsum.nlp.source_index import source_index
+    from bizsum.nlp.text import split_sentences
 
     results = defaultdict(list)
     for r in rows:
@@ -413,14 +443,18 @@ def _coverage_deletion(rows, texts):
             vals, _ = score_coverage(reduced, index)
             others = [
                 abs(vals[f"coverage_{a}"] - base_vals[f"coverage_{a}"])
-                for a in FOCUS_AREAS if a != area and base_vals[f"coverage_{a}"] is not None
+                for a in FOCUS_AREAS
+                if a != area and base_vals[f"coverage_{a}"] is not None
             ]
-            results[area].append({
-                "drop": base_vals[f"coverage_{area}"] - vals[f"coverage_{area}"],
-                "rel_drop": (base_vals[f"coverage_{area}"] - vals[f"coverage_{area}"]) / max(1e-9, base_vals[f"coverage_{area}"]),
-                "max_other_change": max(others) if others else 0.0,
-                "mean_other_change": float(np.mean(others)) if others else 0.0,
-            })
+            results[area].append(
+                {
+                    "drop": base_vals[f"coverage_{area}"] - vals[f"coverage_{area}"],
+                    "rel_drop": (base_vals[f"coverage_{area}"] - vals[f"coverage_{area}"])
+                    / max(1e-9, base_vals[f"coverage_{area}"]),
+                    "max_other_change": max(others) if others else 0.0,
+                    "mean_other_change": float(np.mean(others)) if others else 0.0,
+                }
+            )
     summary = {}
     for area, lst in results.items():
         summary[area] = {
@@ -436,7 +470,7 @@ def _coverage_deletion(rows, texts):
 
 def run_areas(limit):
     from bizsum.config import FOCUS_AREAS
-    from bizsum.focus_areas import TAG_THRESHOLD, area_scores
+    from bizsum.nlp.focus_areas import TAG_THRESHOLD, area_scores
 
     rows = [json.loads(line) for line in (Path(__file__).parent / "data" / "area_labels.jsonl").open()]
     scores = area_scores([r["sentence"] for r in rows])
@@ -451,10 +485,16 @@ def run_areas(limit):
             p = tp / pred.sum() if pred.sum() else float("nan")
             rcl = tp / gold.sum() if gold.sum() else float("nan")
             f1 = 2 * p * rcl / (p + rcl) if p and rcl and not math.isnan(p) and not math.isnan(rcl) else float("nan")
-            per[area] = {"n_gold": int(gold.sum()), "n_pred": int(pred.sum()), "precision": p, "recall": rcl, "f1": f1,
-                         "auc": roc_auc(gold.astype(int), scores[idx, k])}
+            per[area] = {
+                "n_gold": int(gold.sum()),
+                "n_pred": int(pred.sum()),
+                "precision": p,
+                "recall": rcl,
+                "f1": f1,
+                "auc": roc_auc(gold.astype(int), scores[idx, k]),
+            }
         # confusion: for sentences with exactly one gold area, how often each area is predicted
-        conf = {a: {b: 0 for b in [*FOCUS_AREAS, "(none)"]} for a in [*FOCUS_AREAS, "(none)"]}
+        conf = {a: dict.fromkeys([*FOCUS_AREAS, "(none)"], 0) for a in [*FOCUS_AREAS, "(none)"]}
         for i in idx:
             golds = rows[i]["areas"] or ["(none)"]
             preds = [a for k, a in enumerate(FOCUS_AREAS) if scores[i, k] >= TAG_THRESHOLD] or ["(none)"]
@@ -471,29 +511,46 @@ def run_areas(limit):
 
 def render(results: dict, quick: bool) -> str:
     L = ["# Validation of source_only and focus_coverage", ""]
-    L.append(f"Generated by `python bench/validate_metrics.py{' --quick' if quick else ''}`"
-             f" on {time.strftime('%Y-%m-%d %H:%M')}. Values with [95% bootstrap CI].")
+    L.append(
+        f"Generated by `python bench/validate_metrics.py{' --quick' if quick else ''}`"
+        f" on {time.strftime('%Y-%m-%d %H:%M')}. Values with [95% bootstrap CI]."
+    )
     L.append("")
     if "summeval" in results:
         se = results["summeval"]
         L += [f"## SummEval ({se['n']} summaries, {se['articles']} articles)", ""]
         for target in ("consistency", "relevance"):
-            L += [f"### Expert {target}", "", "| metric | τ pooled | τ per article | ρ pooled | ρ per article |", "|---|---|---|---|---|"]
+            L += [
+                f"### Expert {target}",
+                "",
+                "| metric | τ pooled | τ per article | ρ pooled | ρ per article |",
+                "|---|---|---|---|---|",
+            ]
             for key, row in se["rows"].items():
                 if not key.startswith(target + "|"):
                     continue
-                L.append(f"| {row['label']} | {fmt(row['tau_pooled'], row['tau_pooled_ci'])} | {fmt(row['tau_article'], row['tau_article_ci'])} | {fmt(row['rho_pooled'])} | {fmt(row['rho_article'])} |")
+                L.append(
+                    f"| {row['label']} | {fmt(row['tau_pooled'], row['tau_pooled_ci'])} | {fmt(row['tau_article'], row['tau_article_ci'])} | {fmt(row['rho_pooled'])} | {fmt(row['rho_article'])} |"
+                )
             L.append("")
     if "summac" in results:
         L += ["## SummaC benchmark subsets: balanced accuracy on the test half (threshold from the dev half)", ""]
         sets = sorted(results["summac"])
-        L.append("| metric | " + " | ".join(f"{s.replace('summac_', '')} (n={results['summac'][s]['n_test']})" for s in sets) + " | mean |")
+        L.append(
+            "| metric | "
+            + " | ".join(f"{s.replace('summac_', '')} (n={results['summac'][s]['n_test']})" for s in sets)
+            + " | mean |"
+        )
         L.append("|---|" + "---|" * (len(sets) + 1))
         keys = list(next(iter(results["summac"].values()))["metrics"])
         for key in keys:
             vals = [results["summac"][s]["metrics"][key] for s in sets]
             mean = np.nanmean([v["ba_test"] for v in vals])
-            L.append(f"| {vals[0]['label']} | " + " | ".join(fmt(v["ba_test"], v["ba_test_ci"], pct=True) for v in vals) + f" | {fmt(mean, pct=True)} |")
+            L.append(
+                f"| {vals[0]['label']} | "
+                + " | ".join(fmt(v["ba_test"], v["ba_test_ci"], pct=True) for v in vals)
+                + f" | {fmt(mean, pct=True)} |"
+            )
         L.append("")
         L.append("ROC AUC on the test half (threshold-free):")
         L.append("")
@@ -503,53 +560,94 @@ def render(results: dict, quick: bool) -> str:
             vals = [results["summac"][s]["metrics"][key] for s in sets]
             L.append(f"| {vals[0]['label']} | " + " | ".join(fmt(v["auc_test"]) for v in vals) + " |")
         L.append("")
-    for name, title in (("frank", "FRANK test split: correlation with Factuality"), ("qags", "QAGS test half: correlation with the share of supported sentences")):
+    for name, title in (
+        ("frank", "FRANK test split: correlation with Factuality"),
+        ("qags", "QAGS test half: correlation with the share of supported sentences"),
+    ):
         if name not in results:
             continue
         L += [f"## {title}", ""]
         subsets = [s for s in sorted(results[name]) if s != "claim_level"]
-        L.append("| metric | " + " | ".join(f"{s} τ (n={results[name][s]['n']})" for s in subsets) + " | " + " | ".join(f"{s} ρ" for s in subsets) + " |")
+        L.append(
+            "| metric | "
+            + " | ".join(f"{s} τ (n={results[name][s]['n']})" for s in subsets)
+            + " | "
+            + " | ".join(f"{s} ρ" for s in subsets)
+            + " |"
+        )
         L.append("|---|" + "---|" * (2 * len(subsets)))
         for key in results[name][subsets[0]]["metrics"]:
             vals = [results[name][s]["metrics"].get(key) for s in subsets]
             if any(v is None for v in vals):
                 continue
-            L.append(f"| {vals[0]['label']} | " + " | ".join(fmt(v["tau"], v["tau_ci"]) for v in vals) + " | " + " | ".join(fmt(v["rho"], v["rho_ci"]) for v in vals) + " |")
+            L.append(
+                f"| {vals[0]['label']} | "
+                + " | ".join(fmt(v["tau"], v["tau_ci"]) for v in vals)
+                + " | "
+                + " | ".join(fmt(v["rho"], v["rho_ci"]) for v in vals)
+                + " |"
+            )
         if name == "qags":
             cl = results[name]["claim_level"]
-            L += ["", f"Claim level: ROC AUC of the per-claim support score against the sentence judgments (majority of 3): {fmt(cl['auc'])} on {cl['n']} sentences ({100 * cl['supported_share']:.0f}% supported)."]
+            L += [
+                "",
+                f"Claim level: ROC AUC of the per-claim support score against the sentence judgments (majority of 3): {fmt(cl['auc'])} on {cl['n']} sentences ({100 * cl['supported_share']:.0f}% supported).",
+            ]
         L.append("")
     if "perturb" in results:
         pt = results["perturb"]
-        L += [f"## Perturbations of real 10-K texts ({pt['docs']} filings; dev = filings whose hash is even, test = odd)", ""]
+        L += [
+            f"## Perturbations of real 10-K texts ({pt['docs']} filings; dev = filings whose hash is even, test = odd)",
+            "",
+        ]
         L.append("| kind | test: rate | n | dev: rate | n |")
         L.append("|---|---|---|---|---|")
         for kind in pt["kinds"]["test"]:
             t = pt["kinds"]["test"][kind]
             d = pt["kinds"]["dev"].get(kind, {"rate": float("nan"), "n": 0})
-            what = "flagged (false alarm)" if kind.startswith("faithful") or kind == "_faithful_claims_flagged" else "caught"
+            what = (
+                "flagged (false alarm)"
+                if kind.startswith("faithful") or kind == "_faithful_claims_flagged"
+                else "caught"
+            )
             L.append(f"| {kind} ({what}) | {100 * t['rate']:.1f}% | {t['n']} | {100 * d['rate']:.1f}% | {d['n']} |")
         L.append("")
         cd = pt.get("coverage_deletion", {})
         if cd:
-            L += ["### Coverage: deleting one area's sentences from a faithful extractive summary", "",
-                  "| area deleted | n | mean drop of that area | mean relative drop | share where it dropped | mean change of other areas | share where the deleted area dropped most |",
-                  "|---|---|---|---|---|---|---|"]
+            L += [
+                "### Coverage: deleting one area's sentences from a faithful extractive summary",
+                "",
+                "| area deleted | n | mean drop of that area | mean relative drop | share where it dropped | mean change of other areas | share where the deleted area dropped most |",
+                "|---|---|---|---|---|---|---|",
+            ]
             for area, v in cd.items():
-                L.append(f"| {area} | {v['n']} | {v['mean_drop']:.3f} | {100 * v['mean_rel_drop']:.0f}% | {100 * v['share_dropped']:.0f}% | {v['mean_other_change']:.3f} | {100 * v['share_area_drop_largest']:.0f}% |")
+                L.append(
+                    f"| {area} | {v['n']} | {v['mean_drop']:.3f} | {100 * v['mean_rel_drop']:.0f}% | {100 * v['share_dropped']:.0f}% | {v['mean_other_change']:.3f} | {100 * v['share_area_drop_largest']:.0f}% |"
+                )
             L.append("")
     if "areas" in results:
         ar = results["areas"]
         L += ["## Focus-area tagging vs hand labels (bench/data/area_labels.jsonl)", ""]
         for split in ("test", "all"):
-            L += [f"### {split} ({ar[split]['n']} sentences)", "", "| area | gold | tagged | precision | recall | F1 | AUC |", "|---|---|---|---|---|---|---|"]
+            L += [
+                f"### {split} ({ar[split]['n']} sentences)",
+                "",
+                "| area | gold | tagged | precision | recall | F1 | AUC |",
+                "|---|---|---|---|---|---|---|",
+            ]
             for area, v in ar[split]["per_area"].items():
-                L.append(f"| {area} | {v['n_gold']} | {v['n_pred']} | {fmt(v['precision'])} | {fmt(v['recall'])} | {fmt(v['f1'])} | {fmt(v['auc'])} |")
+                L.append(
+                    f"| {area} | {v['n_gold']} | {v['n_pred']} | {fmt(v['precision'])} | {fmt(v['recall'])} | {fmt(v['f1'])} | {fmt(v['auc'])} |"
+                )
             L.append("")
         conf = ar["all"]["confusion"]
         areas = list(conf)
-        L += ["Confusion on all labelled sentences (rows: gold area, columns: tagged area; a sentence with several areas counts in each):", "",
-              "| gold \\ tagged | " + " | ".join(a.replace("_", " ") for a in areas) + " |", "|---|" + "---|" * len(areas)]
+        L += [
+            "Confusion on all labelled sentences (rows: gold area, columns: tagged area; a sentence with several areas counts in each):",
+            "",
+            "| gold \\ tagged | " + " | ".join(a.replace("_", " ") for a in areas) + " |",
+            "|---|" + "---|" * len(areas),
+        ]
         for g in areas:
             L.append(f"| {g.replace('_', ' ')} | " + " | ".join(str(conf[g][p]) for p in areas) + " |")
         L.append("")
@@ -593,8 +691,14 @@ def run(options: ValidationOptions, part: str = "") -> str:
         return render(results, options.quick)
     embed_cache.install(name=options.sets.replace(",", "_") + suffix)
     limit = 60 if options.quick else None
-    runners = {"areas": run_areas, "perturb": run_perturb, "summeval": run_summeval, "summac": run_summac,
-               "frank": run_frank, "qags": run_qags}
+    runners = {
+        "areas": run_areas,
+        "perturb": run_perturb,
+        "summeval": run_summeval,
+        "summac": run_summac,
+        "frank": run_frank,
+        "qags": run_qags,
+    }
     for name in options.sets.split(","):
         started = time.time()
         log.info("== %s", name)

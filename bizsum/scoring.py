@@ -1,9 +1,10 @@
 """Scoring: every metric on every generated summary, into ``scores.jsonl``.
 
-A score row holds the cell key, a hash of the summary, every metric value (flat columns) and each
-metric's details (the explanations shown in reports). Rows whose summary and metrics (each
-metric's version: its code revision and models) are unchanged since the last scoring run are
-reused, so re-scoring a grown run only scores new rows, and a changed metric rescores its rows.
+A :class:`~bizsum.records.ScoreRecord` holds the cell key, the generation it scored, the document
+sha256, a hash of the references, every metric's values and the details that explain them. A row
+is reused only when all of that is unchanged (the same generation row, the same document text, the
+same references, each metric's version fingerprint), so re-scoring a grown run only scores new
+rows, and a changed metric, document or reference rescores exactly the rows it affects.
 """
 
 from __future__ import annotations
@@ -13,34 +14,44 @@ import json
 import logging
 import os
 import tempfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
-from functools import lru_cache
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from tqdm.auto import tqdm
 
 from bizsum.config import RunConfig
-from bizsum.documents import Document, DocumentStore
+from bizsum.corpus.documents import Document, DocumentStore, check_document_size
 from bizsum.errors import InputError
+from bizsum.jsonl import dumps, read_row_at, write_lines_atomic
 from bizsum.metrics import Metric, ScoringItem, create_metric, metric_names
-from bizsum.results import KEY_FIELDS, JsonlStore, row_key
-from bizsum.runner import GENERATIONS_FILE
+from bizsum.records import (
+    CellKey,
+    GenerationRecord,
+    ScoreRecord,
+    load_latest,
+    read_records,
+    references_hash,
+    summary_hash,
+    to_row,
+)
+from bizsum.rundir import RunDir
 
 log = logging.getLogger(__name__)
 
-SCORES_FILE = "scores.jsonl"
-SCORE_SCHEMA_VERSION = 1
+#: the layout of ``bizsum score --json`` output (not of scores.jsonl rows: see bizsum.records)
+SCORE_JSON_SCHEMA = 1
+#: summaries scored per ``run_metrics`` call in :func:`score_run` (all of one document at most)
+SCORE_GROUP = 256
 
 
-@lru_cache(maxsize=None)
+@cache
 def get_metric(name: str) -> Metric:
     """One instance per metric per process: models and source caches are reused."""
     return create_metric(name)
-
-
-def summary_hash(text: str | None) -> str:
-    return hashlib.sha256((text or "").encode("utf-8")).hexdigest()[:16]
 
 
 def run_metrics(items: Sequence[ScoringItem], names: Iterable[str], progress: bool = False) -> list[dict[str, Any]]:
@@ -67,78 +78,123 @@ def version_fingerprints(names: Iterable[str]) -> dict[str, str]:
     }
 
 
-def item_from_generation(row: Mapping[str, Any], document: Document, references: Mapping[str, str]) -> ScoringItem:
-    meta = row.get("meta") or {}
+def item_from_generation(record: GenerationRecord, document: Document, references: Mapping[str, str]) -> ScoringItem:
     return ScoringItem(
-        summary=row.get("text") or "",
+        summary=record.text or "",
         document=document,
         references=references,
-        token_limit=int(row.get("token_limit") or 512),
-        count_encoding=row.get("count_encoding") or "o200k_base",
-        model_path=meta.get("model_path"),
-        finish_reason=row.get("finish_reason"),
-        completion_tokens=row.get("completion_tokens"),
-        prompt_truncated=bool(row.get("prompt_truncated")),
+        token_limit=record.token_limit,
+        count_encoding=record.count_encoding,
+        model_path=record.meta.get("model_path"),
+        finish_reason=record.finish_reason,
+        completion_tokens=record.completion_tokens,
+        prompt_truncated=record.prompt_truncated,
     )
 
 
-def _write_jsonl_atomic(path: Path, rows: Iterable[Mapping[str, Any]]) -> None:
-    _write_lines_atomic(path, (_dump(row) for row in rows))
+@dataclass(frozen=True)
+class _Previous:
+    """What an earlier score row was made from, and where it is in the old file."""
+
+    generation_key: str | None
+    summary_sha: str | None
+    document_sha256: str | None
+    references_sha256: str | None
+    metric_versions: dict[str, str]
+    offset: int
 
 
-def _write_lines_atomic(path: Path, lines: Iterable[str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            for line in lines:
-                handle.write(line)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-#: summaries scored per ``run_metrics`` call in :func:`score_run` (all of one document at most)
-SCORE_GROUP = 256
-
-
-def _previous_rows(path: Path) -> dict[tuple, tuple[str | None, dict, int]]:
-    """Index of an earlier ``scores.jsonl``: key -> (summary_sha, metric versions, byte offset of the row).
-
-    Rows are parsed one at a time and not kept (a scored row carries every metric's details), with
-    ``read_jsonl``'s rules: blank lines skipped, a torn last line skipped with a warning, any other
-    invalid line an error; the last row of a key wins.
-    """
-    index: dict[tuple, tuple[str | None, dict, int]] = {}
-    if not path.is_file():
-        return index
-    with path.open("rb") as handle:
-        offset, number = 0, 1
-        line = handle.readline()
-        while line:
-            following = handle.readline()
-            text = line.decode("utf-8")
-            if text.strip():
-                try:
-                    row = json.loads(text)
-                except json.JSONDecodeError:
-                    if not following:
-                        log.warning("%s: skipping an incomplete last line (interrupted write)", path)
-                    else:
-                        raise InputError(f"{path}, line {number}: not valid JSON") from None
-                else:
-                    index[row_key(row)] = (row.get("summary_sha"), row.get("metric_versions") or {}, offset)
-            offset += len(line)
-            number += 1
-            line = following
+def _previous_rows(path: Path) -> dict[CellKey, _Previous]:
+    """Index of an earlier ``scores.jsonl`` (rows are parsed one at a time and not kept)."""
+    index: dict[CellKey, _Previous] = {}
+    for offset, record in read_records(path, ScoreRecord):
+        index[record.key] = _Previous(
+            record.generation_key,
+            record.summary_sha,
+            record.document_sha256,
+            record.references_sha256,
+            dict(record.metric_versions),
+            offset,
+        )
     return index
 
 
-def _dump(row: Mapping[str, Any]) -> str:
-    return json.dumps(row, ensure_ascii=False, default=str) + "\n"
+class _Corpus:
+    """Documents and references of a run, loaded once each."""
+
+    def __init__(self, data_dir: Path):
+        self.store = DocumentStore(data_dir)
+        self.documents: dict[str, Document] = {}
+        self.references: dict[str, dict[str, str]] = {}
+
+    def document(self, doc_id: str) -> Document:
+        if doc_id not in self.documents:
+            self.documents[doc_id] = self.store.load(doc_id)
+        return self.documents[doc_id]
+
+    def refs(self, doc_id: str) -> dict[str, str]:
+        if doc_id not in self.references:
+            self.references[doc_id] = self.store.references(doc_id)
+        return self.references[doc_id]
+
+
+def _reusable(old: _Previous | None, new: ScoreRecord, names: Sequence[str], versions: Mapping[str, str]) -> bool:
+    return (
+        old is not None
+        and old.generation_key == new.generation_key
+        and old.summary_sha == new.summary_sha
+        and old.document_sha256 == new.document_sha256
+        and old.references_sha256 == new.references_sha256
+        and all(old.metric_versions.get(name) == versions[name] for name in names)
+    )
+
+
+def plan_scores(
+    config: RunConfig,
+) -> tuple[list[tuple[str, Any]], dict[str, list[tuple[ScoreRecord, ScoringItem]]], list[str]]:
+    """What :func:`score_run` will do: per generation row, write an error row, reuse an old row
+    (by byte offset) or score it anew (grouped by document)."""
+    rundir = config.rundir
+    names = config.metrics or metric_names()
+    versions = version_fingerprints(names)
+    previous = _previous_rows(rundir.scores)
+    corpus = _Corpus(config.data_path)
+    plan: list[tuple[str, Any]] = []
+    todo: dict[str, list[tuple[ScoreRecord, ScoringItem]]] = {}
+    for key, generation in load_latest(rundir.generations, GenerationRecord).items():
+        base = dict(zip(("doc_id", "prompt_id", "model_id", "sample"), key))
+        if generation.error is not None or generation.text is None:
+            plan.append(
+                (
+                    "row",
+                    ScoreRecord(**base, generation_key=generation.request_id, error=generation.error or "no summary"),
+                )
+            )
+            continue
+        document = corpus.document(generation.doc_id)
+        if generation.document_sha256 is not None and generation.document_sha256 != document.sha256:
+            log.warning(
+                "%s: the document changed since this summary was generated; scoring against the current "
+                "text (regenerate to compare like with like)",
+                "/".join(map(str, key)),
+            )
+        references = corpus.refs(generation.doc_id)
+        record = ScoreRecord(
+            **base,
+            summary_sha=summary_hash(generation.text),
+            generation_key=generation.request_id,
+            document_sha256=document.sha256,
+            references_sha256=references_hash(references),
+            metrics=list(names),
+            metric_versions={name: versions[name] for name in names},
+        )
+        old = previous.get(key)
+        if old is not None and _reusable(old, record, names, versions):
+            plan.append(("old", old.offset))
+            continue
+        todo.setdefault(generation.doc_id, []).append((record, item_from_generation(generation, document, references)))
+        plan.append(("new", key))
+    return plan, todo, names
 
 
 def score_run(config: RunConfig, progress: bool = True) -> Path:
@@ -148,74 +204,69 @@ def score_run(config: RunConfig, progress: bool = True) -> Path:
     ``SCORE_GROUP`` per call) and each scored row goes to a spill file at once; earlier rows that
     are reused are read back from the old ``scores.jsonl`` only when the new file is written.
     """
-    names = config.metrics or metric_names()
-    versions = version_fingerprints(names)
-    generations = [r for r in JsonlStore(config.run_dir / GENERATIONS_FILE).rows()]
-    scores_path = config.run_dir / SCORES_FILE
-    previous = _previous_rows(scores_path)
-    store = DocumentStore(config.data_dir)
-    documents: dict[str, Document] = {}
-    references: dict[str, dict[str, str]] = {}
-    # generation order: ("row", row) written as is, ("old", offset) reused, ("new", key) scored now
-    plan: list[tuple[str, Any]] = []
-    todo: dict[str, list[tuple[dict, ScoringItem]]] = {}
-    for row in generations:
-        key = row_key(row)
-        base = {field: row[field] for field in KEY_FIELDS}
-        digest = summary_hash(row.get("text"))
-        if row.get("error"):
-            plan.append(("row", {**base, "summary_sha": None, "error": row["error"], "metrics": []}))
-            continue
-        old = previous.get(key)
-        if old and old[0] == digest and all(old[1].get(name) == versions[name] for name in names):
-            plan.append(("old", old[2]))
-            continue
-        doc_id = row["doc_id"]
-        if doc_id not in documents:
-            documents[doc_id] = store.load(doc_id)
-            references[doc_id] = store.references(doc_id)
-        item = item_from_generation(row, documents[doc_id], references[doc_id])
-        todo.setdefault(doc_id, []).append(
-            ({**base, "summary_sha": digest, "error": None, "metrics": names,
-              "metric_versions": {name: versions[name] for name in names}}, item))
-        plan.append(("new", key))
-    count = sum(len(pairs) for pairs in todo.values())
-    log.info("scoring %d summaries (%d reused) with %s", count, len(plan) - count, names)
-    scores_path.parent.mkdir(parents=True, exist_ok=True)
-    spill_fd, spill_name = tempfile.mkstemp(dir=scores_path.parent, prefix=".scores-", suffix=".spill")
-    try:
-        scored: dict[tuple, int] = {}  # key -> byte offset in the spill file
-        with os.fdopen(spill_fd, "wb") as spill, tqdm(total=count, desc="scoring", disable=not progress or not count) as bar:
-            # Document by document (sorted by id) so per-document caches (source embeddings, tagged
-            # passages) are reused and evicted in turn.
-            for doc_id in sorted(todo):
-                pairs = todo.pop(doc_id)
-                for start in range(0, len(pairs), SCORE_GROUP):
-                    group = pairs[start : start + SCORE_GROUP]
-                    results = run_metrics([item for _, item in group], names)
-                    for (base, _), result in zip(group, results):
-                        scored[row_key(base)] = spill.tell()
-                        spill.write(_dump({**base, **result["values"], "details": result["details"]}).encode("utf-8"))
-                    bar.update(len(group))
-                documents.pop(doc_id, None)
-        with open(spill_name, "rb") as spilled, ExitStack() as stack:
-            old_file = stack.enter_context(scores_path.open("rb")) if any(kind == "old" for kind, _ in plan) else None
+    rundir = config.rundir
+    with rundir.lock("bizsum score"):
+        plan, todo, names = plan_scores(config)
+        count = sum(len(pairs) for pairs in todo.values())
+        log.info("scoring %d summaries (%d reused) with %s", count, len(plan) - count, names)
+        _write_scores(rundir, plan, todo, names, count, progress)
+    return rundir.scores
 
-            def lines():
+
+def score_groups(
+    todo: Mapping[str, list[tuple[ScoreRecord, ScoringItem]]], names: Sequence[str]
+) -> Iterator[list[ScoreRecord]]:
+    """Scored records, a group at a time: document by document (sorted by id) so per-document
+    caches (source embeddings, tagged passages) are reused and evicted in turn."""
+    for doc_id in sorted(todo):
+        pairs = todo[doc_id]
+        for start in range(0, len(pairs), SCORE_GROUP):
+            group = pairs[start : start + SCORE_GROUP]
+            results = run_metrics([item for _, item in group], names)
+            yield [
+                record.model_copy(update={"values": result["values"], "details": result["details"]})
+                for (record, _), result in zip(group, results)
+            ]
+
+
+def _write_scores(
+    rundir: RunDir,
+    plan: list[tuple[str, Any]],
+    todo: dict[str, list[tuple[ScoreRecord, ScoringItem]]],
+    names: Sequence[str],
+    count: int,
+    progress: bool,
+) -> None:
+    rundir.path.mkdir(parents=True, exist_ok=True)
+    spill_fd, spill_name = tempfile.mkstemp(dir=rundir.path, prefix=".scores-", suffix=".spill")
+    try:
+        scored: dict[CellKey, int] = {}  # key -> byte offset in the spill file
+        with (
+            os.fdopen(spill_fd, "wb") as spill,
+            tqdm(total=count, desc="scoring", disable=not progress or not count) as bar,
+        ):
+            for group in score_groups(todo, names):
+                for record in group:
+                    scored[record.key] = spill.tell()
+                    spill.write(dumps(to_row(record)).encode("utf-8"))
+                bar.update(len(group))
+        with open(spill_name, "rb") as spilled, ExitStack() as stack:
+            old_file = stack.enter_context(rundir.scores.open("rb")) if any(kind == "old" for kind, _ in plan) else None
+
+            def lines() -> Iterator[str]:
                 for kind, value in plan:
                     if kind == "row":
-                        yield _dump(value)
+                        yield dumps(to_row(value))
                     elif kind == "old":
-                        old_file.seek(value)
-                        yield _dump(json.loads(old_file.readline().decode("utf-8")))
+                        assert old_file is not None
+                        yield dumps(read_row_at(old_file, value))
                     else:
                         spilled.seek(scored[value])
                         yield spilled.readline().decode("utf-8")
 
-            _write_lines_atomic(scores_path, lines())
+            write_lines_atomic(rundir.scores, lines())
     finally:
         os.unlink(spill_name)
-    return scores_path
 
 
 def score_text(
@@ -227,9 +278,14 @@ def score_text(
     count_encoding: str = "o200k_base",
     document_id: str = "document",
     metrics: Sequence[str] | None = None,
+    max_document_tokens: int | None = None,
 ) -> dict[str, Any]:
     """Every score for one summary (what ``bizsum score`` prints). Keys are documented in README."""
     document = Document(id=document_id, text=document_text)
+    if max_document_tokens is not None:
+        check_document_size(document, max_document_tokens)
+    if not summary.strip() and not document_text.strip():
+        raise InputError("both the document and the summary are empty")
     item = ScoringItem(
         summary=summary,
         document=document,
@@ -240,7 +296,7 @@ def score_text(
     names = list(metrics or metric_names())
     result = run_metrics([item], names)[0]
     return {
-        "schema_version": SCORE_SCHEMA_VERSION,
+        "schema_version": SCORE_JSON_SCHEMA,
         "document": {"id": document_id, "sha256": document.sha256},
         "token_limit": token_limit,
         "count_encoding": count_encoding,

@@ -2,7 +2,7 @@
 """Build ``data/documents/`` (texts + manifest.csv) from the shared 10-K Item 1 texts and the seed task.
 
 Re-runnable and deterministic: the same inputs give byte-identical outputs. Each text is passed
-through :func:`bizsum.text.normalize_text` and nothing else is changed. Stale ``*.txt`` files in the
+through :func:`bizsum.nlp.text.normalize_text` and nothing else is changed. Stale ``*.txt`` files in the
 output folder that are no longer part of the corpus are removed.
 
 Usage::
@@ -26,14 +26,27 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from bizsum.text import normalize_text  # noqa: E402
-from bizsum.tokens import count_tokens  # noqa: E402
+from bizsum.nlp.text import normalize_text
+from bizsum.nlp.tokens import count_tokens
 
 log = logging.getLogger("build_corpus")
 
 COLUMNS = [
-    "id", "company", "cik", "ticker", "fiscal_year", "period_of_report", "filing_date", "accession",
-    "sic", "industry", "chars", "words", "tokens_o200k", "source", "license",
+    "id",
+    "company",
+    "cik",
+    "ticker",
+    "fiscal_year",
+    "period_of_report",
+    "filing_date",
+    "accession",
+    "sic",
+    "industry",
+    "chars",
+    "words",
+    "tokens_o200k",
+    "source",
+    "license",
 ]
 
 EDGAR_CRAWLER_COMMIT = "6aeed66a6bc30639c0186eb8397bbd63b83210ab"
@@ -198,22 +211,28 @@ def collect_entries(shared: Path) -> tuple[list[Entry], list[tuple[str, str]]]:
     for row in read_csv(tenk / "manifest.csv"):
         doc_id = Path(row["file"]).stem
         known.add(row["file"])
-        entries.append(Entry(doc_id, tenk / row["file"], {
-            "id": doc_id,
-            "company": row["company"].strip(),
-            "cik": row["cik"].strip(),
-            "ticker": EDGAR_CRAWLER_TICKERS.get(row["cik"].strip(), ""),
-            "fiscal_year": row["period_of_report"][:4],
-            "period_of_report": row["period_of_report"],
-            "filing_date": row["filing_date"],
-            "accession": row["accession"],
-            "sic": row["sic"].strip(),
-            "source": (
-                f"github.com/nlpaueb/edgar-crawler@{EDGAR_CRAWLER_COMMIT}:"
-                f"tests/fixtures/EXTRACTED_FILINGS/10-K.zip/{row['source_json']}#item_1"
-            ),
-            "license": LICENSE_EDGAR_CRAWLER,
-        }))
+        entries.append(
+            Entry(
+                doc_id,
+                tenk / row["file"],
+                {
+                    "id": doc_id,
+                    "company": row["company"].strip(),
+                    "cik": row["cik"].strip(),
+                    "ticker": EDGAR_CRAWLER_TICKERS.get(row["cik"].strip(), ""),
+                    "fiscal_year": row["period_of_report"][:4],
+                    "period_of_report": row["period_of_report"],
+                    "filing_date": row["filing_date"],
+                    "accession": row["accession"],
+                    "sic": row["sic"].strip(),
+                    "source": (
+                        f"github.com/nlpaueb/edgar-crawler@{EDGAR_CRAWLER_COMMIT}:"
+                        f"tests/fixtures/EXTRACTED_FILINGS/10-K.zip/{row['source_json']}#item_1"
+                    ),
+                    "license": LICENSE_EDGAR_CRAWLER,
+                },
+            )
+        )
 
     for row in read_csv(tenk / "manifest_edgartools.csv"):
         doc_id = Path(row["file"]).stem
@@ -224,29 +243,41 @@ def collect_entries(shared: Path) -> tuple[list[Entry], list[tuple[str, str]]]:
             log.warning("%s: no company name/CIK/SIC known for edgartools name %r", doc_id, name)
         period = cover_date(row["period_from_cover"]) if row["period_from_cover"].strip() else ""
         is_ticker = name.isupper() and "_" not in name
-        entries.append(Entry(doc_id, tenk / row["file"], {
-            "id": doc_id,
-            "company": company or name,
-            "cik": cik,
-            "ticker": name if is_ticker else "",
-            "fiscal_year": period[:4],
-            "period_of_report": period,
-            "filing_date": row["filed"].strip(),
-            "accession": row["accession"].strip(),
-            "sic": sic,
-            "source": f"github.com/dgunning/edgartools@{EDGARTOOLS_COMMIT}:{row['source_path']}",
-            "license": LICENSE_EDGARTOOLS,
-        }))
+        entries.append(
+            Entry(
+                doc_id,
+                tenk / row["file"],
+                {
+                    "id": doc_id,
+                    "company": company or name,
+                    "cik": cik,
+                    "ticker": name if is_ticker else "",
+                    "fiscal_year": period[:4],
+                    "period_of_report": period,
+                    "filing_date": row["filed"].strip(),
+                    "accession": row["accession"].strip(),
+                    "sic": sic,
+                    "source": f"github.com/dgunning/edgartools@{EDGARTOOLS_COMMIT}:{row['source_path']}",
+                    "license": LICENSE_EDGARTOOLS,
+                },
+            )
+        )
 
     for path in sorted(tenk.glob("*.txt")):
         if path.name not in known:
             skipped.append((path.name, "not listed in manifest.csv or manifest_edgartools.csv (no metadata)"))
 
-    entries.append(Entry(SEED["id"], None, {
-        **SEED,
-        "source": "bizsum seed task: shared/seed/seed_task.txt (document after the prompt line)",
-        "license": LICENSE_SEED,
-    }))
+    entries.append(
+        Entry(
+            SEED["id"],
+            None,
+            {
+                **SEED,
+                "source": "bizsum seed task: shared/seed/seed_task.txt (document after the prompt line)",
+                "license": LICENSE_SEED,
+            },
+        )
+    )
     return entries, skipped
 
 
@@ -328,7 +359,12 @@ def build(shared: Path, out: Path) -> dict[str, object]:
     tokens = sorted(int(row["tokens_o200k"]) for row in rows)
     log.info(
         "wrote %d documents and %s; o200k tokens min %d / median %g / max %d; skipped %d",
-        len(rows), manifest, tokens[0], statistics.median(tokens), tokens[-1], len(skipped),
+        len(rows),
+        manifest,
+        tokens[0],
+        statistics.median(tokens),
+        tokens[-1],
+        len(skipped),
     )
     for row in rows:
         if not row["sic"] or not row["cik"]:

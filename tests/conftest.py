@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SEED_TASK = ROOT.parent / "shared" / "seed" / "seed_task.txt"
+from tests.helpers import ROOT
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -31,17 +29,3 @@ def project(tmp_path, monkeypatch):
     shutil.copytree(ROOT / "data" / "references" / "AMZN_2024", data / "references" / "AMZN_2024")
     monkeypatch.chdir(tmp_path)
     return tmp_path
-
-
-def base_config(**overrides):
-    config = {
-        "name": "t",
-        "documents": ["ZIONS_COOPERATIVE_MERCANTILE_1995", "AMZN_2024"],
-        "prompts": ["seed", "focused"],
-        "models": [{"id": "fake", "provider": "fake"}],
-        "output_dir": "out",
-        "cache_dir": "cache",
-        "metrics": ["rouge", "token_limit", "format"],
-    }
-    config.update(overrides)
-    return config

@@ -4,7 +4,7 @@ import yaml
 from bizsum.config import RunConfig, build_config, config_from_parameters, load_config, parameter_names
 from bizsum.errors import ConfigError
 from bizsum.notebook import parameters_from_namespace
-from tests.conftest import base_config
+from tests.helpers import base_config
 
 
 def test_yaml_round_trip(tmp_path):

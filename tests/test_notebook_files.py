@@ -6,7 +6,7 @@ import nbformat
 import pytest
 
 from bizsum.config import parameter_names
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 VALIDATION_NOTEBOOK = "validate_metrics.ipynb"  # parameters: bench.validate_metrics.ValidationOptions
 
@@ -27,7 +27,9 @@ def test_notebook_is_stripped_and_parameterized(path):
     # Thin: no function or class definitions, no loops.
     for cell in code:
         tree = ast.parse(cell.source)
-        assert not any(isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.For, ast.While)) for n in ast.walk(tree)), cell.source
+        assert not any(isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.For, ast.While)) for n in ast.walk(tree)), (
+            cell.source
+        )
 
 
 def _expected_parameters(name: str) -> list[str]:

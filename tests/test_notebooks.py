@@ -6,16 +6,16 @@ import papermill
 import pytest
 from papermill.exceptions import PapermillExecutionError
 
+from bizsum.jsonl import read_jsonl
+from bizsum.notebook import notebook_path
 from bizsum.pipeline import run_pipeline
-from bizsum.results import read_jsonl
-from tests.conftest import ROOT
+from tests.helpers import ROOT, score_rows
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
 def notebook_project(project):
-    shutil.copytree(ROOT / "notebooks", project / "notebooks")
     (project / "configs").mkdir()
     shutil.copy(ROOT / "configs" / "ci.yaml", project / "configs" / "ci.yaml")
     return project
@@ -26,7 +26,7 @@ def test_pipeline_writes_a_report_with_flags(notebook_project):
     html = report.read_text(encoding="utf-8")
     run_dir = notebook_project / "reports" / "ci"
     generations = read_jsonl(run_dir / "generations.jsonl")
-    scores = {(r["doc_id"], r["prompt_id"], r["model_id"]): r for r in read_jsonl(run_dir / "scores.jsonl")}
+    scores = {(r["doc_id"], r["prompt_id"], r["model_id"]): r for r in score_rows(run_dir / "scores.jsonl")}
     assert len(generations) == 2 * 2 * 4 == len(scores)
     misbehaving = {k[:2]: v for k, v in scores.items() if k[2] == "fake-misbehaving"}
     assert misbehaving[("AMZN_2024", "focused")]["over_limit"] is True
@@ -35,8 +35,15 @@ def test_pipeline_writes_a_report_with_flags(notebook_project):
     for column in ("rouge1_p_src", "bertscore_p_src", "coverage", "source_only", "token_compliant"):
         assert all(column in row for row in scores.values()), column
     # The report shows each problem, the scores, and escapes model output.
-    for text in ("over the token limit", "cut off (finish_reason", "not continuous text: bullets",
-                 "Focus-area coverage", "What each score means", "Ranking by", "no baseline rescaling"):
+    for text in (
+        "over the token limit",
+        "cut off (finish_reason",
+        "not continuous text: bullets",
+        "Focus-area coverage",
+        "What each score means",
+        "Ranking by",
+        "no baseline rescaling",
+    ):
         assert text in html, text
     assert "&lt;script&gt;alert(" in html
     assert "<script>alert(" not in html
@@ -45,7 +52,10 @@ def test_pipeline_writes_a_report_with_flags(notebook_project):
 def test_unknown_parameter_stops_the_notebook(notebook_project):
     with pytest.raises(PapermillExecutionError, match=r"unknown notebook parameter\(s\) \['sampels'\]"):
         papermill.execute_notebook(
-            str(notebook_project / "notebooks" / "generate.ipynb"), str(notebook_project / "out.ipynb"),
-            parameters={"config_path": "configs/ci.yaml", "sampels": 2}, cwd=str(notebook_project),
-            progress_bar=False, kernel_name="python3",
+            str(notebook_path("generate")),
+            str(notebook_project / "out.ipynb"),
+            parameters={"config_path": "configs/ci.yaml", "sampels": 2},
+            cwd=str(notebook_project),
+            progress_bar=False,
+            kernel_name="python3",
         )

@@ -7,7 +7,7 @@ import pytest
 from papermill.exceptions import PapermillExecutionError
 
 from bench.validate_metrics import ValidationOptions, options_from_parameters
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 NOTEBOOK = ROOT / "notebooks" / "validate_metrics.ipynb"
 
@@ -23,8 +23,14 @@ def test_unknown_parameter_or_set_is_an_error():
 @pytest.mark.slow
 def test_notebook_recomputes_the_area_tagging_table(tmp_path):
     output = tmp_path / "out.ipynb"
-    papermill.execute_notebook(str(NOTEBOOK), str(output), parameters={"sets": "areas", "out": str(tmp_path)},
-                               cwd=str(ROOT), progress_bar=False, kernel_name="python3")
+    papermill.execute_notebook(
+        str(NOTEBOOK),
+        str(output),
+        parameters={"sets": "areas", "out": str(tmp_path)},
+        cwd=str(ROOT),
+        progress_bar=False,
+        kernel_name="python3",
+    )
     results = json.loads((tmp_path / "validation.json").read_text())
     labels = [json.loads(line) for line in (ROOT / "bench" / "data" / "area_labels.jsonl").open()]
     assert results["areas"]["all"]["n"] == len(labels)
@@ -38,5 +44,11 @@ def test_notebook_recomputes_the_area_tagging_table(tmp_path):
 @pytest.mark.slow
 def test_notebook_rejects_an_unknown_parameter(tmp_path):
     with pytest.raises(PapermillExecutionError, match="unknown notebook parameter"):
-        papermill.execute_notebook(str(NOTEBOOK), str(tmp_path / "out.ipynb"), parameters={"set": "areas"},
-                                   cwd=str(ROOT), progress_bar=False, kernel_name="python3")
+        papermill.execute_notebook(
+            str(NOTEBOOK),
+            str(tmp_path / "out.ipynb"),
+            parameters={"set": "areas"},
+            cwd=str(ROOT),
+            progress_bar=False,
+            kernel_name="python3",
+        )

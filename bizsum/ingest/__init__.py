@@ -32,11 +32,11 @@ from bizsum.ingest.item1 import MIN_WORDS, locate_item1
 from bizsum.ingest.metadata import company_slug, extract_metadata
 from bizsum.ingest.plaintext import text_to_lines
 from bizsum.ingest.source import read_filing
-from bizsum.text import normalize_text
+from bizsum.nlp.text import normalize_text
 
 log = logging.getLogger(__name__)
 
-__all__ = ["IngestedFiling", "ingest_filing", "write_ingested", "default_doc_id", "MIN_WORDS"]
+__all__ = ["MIN_WORDS", "IngestedFiling", "default_doc_id", "ingest_filing", "write_ingested"]
 
 COVER_LINES = 400  # the cover page and table of contents are within the first lines
 _DOC_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
@@ -128,7 +128,12 @@ def ingest_filing(path: str | Path, min_words: int = MIN_WORDS) -> IngestedFilin
     )
     log.info(
         "%s: Item 1 = lines %s..%s (%r → %r), %d words",
-        path, result.start_line, result.end_line, result.start_heading, result.end_heading, result.words,
+        path,
+        result.start_line,
+        result.end_line,
+        result.start_heading,
+        result.end_heading,
+        result.words,
     )
     return result
 
@@ -146,9 +151,7 @@ def write_ingested(result: IngestedFiling, out_dir: str | Path, doc_id: str | No
     """Write ``<id>.txt`` (normalized Item 1 text) and ``<id>.json`` (metadata); return the .txt path."""
     doc_id = doc_id or default_doc_id(result)
     if not _DOC_ID.match(doc_id):
-        raise InputError(
-            f"invalid document id {doc_id!r}: use letters, digits, '.', '_' or '-' (no spaces or slashes)"
-        )
+        raise InputError(f"invalid document id {doc_id!r}: use letters, digits, '.', '_' or '-' (no spaces or slashes)")
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"output folder {out_dir} exists and is not a folder")

@@ -21,23 +21,78 @@ A ``<pre>`` block (late-1990s filings that wrap the whole plain-text document in
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import lxml.etree
 import lxml.html
 
-PAGE_BREAK = "\f"
-CELL_SEP = " | "
+from bizsum.ingest.lines import CELL_SEP, PAGE_BREAK, fix_c1_controls
+from bizsum.ingest.plaintext import text_to_lines
+
 PROSE_CELL_CHARS = 200
 
 # Elements whose start and end break the line.
 BLOCK_TAGS = frozenset(
-    """address article aside blockquote body caption center dd details dir div dl dt fieldset figcaption
-    figure footer form h1 h2 h3 h4 h5 h6 header hgroup html li main menu nav ol p pre section summary
-    table tbody tfoot thead title tr ul""".split()
+    [
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "body",
+        "caption",
+        "center",
+        "dd",
+        "details",
+        "dir",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hgroup",
+        "html",
+        "li",
+        "main",
+        "menu",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "summary",
+        "table",
+        "tbody",
+        "tfoot",
+        "thead",
+        "title",
+        "tr",
+        "ul",
+    ]
 )
 # Elements whose content is never shown.
 HIDDEN_TAGS = frozenset(
-    "head script style noscript template ix:header ix:hidden ix:references ix:resources xbrli:context".split()
+    [
+        "head",
+        "script",
+        "style",
+        "noscript",
+        "template",
+        "ix:header",
+        "ix:hidden",
+        "ix:references",
+        "ix:resources",
+        "xbrli:context",
+    ]
 )
 _DISPLAY_NONE = re.compile(r"(?:^|;)\s*display\s*:\s*none\b", re.I)
 _PAGE_BREAK_STYLE = re.compile(r"(?:page-)?break-(before|after)\s*:\s*(?:always|page)\b", re.I)
@@ -46,15 +101,6 @@ _CURRENCY_CELL = re.compile(r"^[$€£¥]$")
 _CLOSING_CELL = re.compile(r"^(?:\)|%|\)%|%\)|\*+)$")
 _BULLET_LINE = re.compile(r"^[•●◦▪■□❖➢►▸·∙]")
 _BULLET_CELL = re.compile(r"^[•●◦▪■□❖➢►▸·∙–—-]$|^\(?[a-z0-9]\)$|^\d{1,2}\.$")
-# C1 control characters that old filings use for Windows-1252 punctuation (&#147; &#148; &#150; ...).
-_C1_TO_CP1252 = {
-    code: bytes([code]).decode("cp1252", errors="ignore") or " " for code in range(0x80, 0xA0)
-}
-
-
-def fix_c1_controls(text: str) -> str:
-    """Map U+0080..U+009F (cp1252 bytes written as numeric entities) to the characters meant."""
-    return text.translate(_C1_TO_CP1252)
 
 
 def _is_hidden(el) -> bool:
@@ -107,25 +153,25 @@ def _breaks(el, where: str) -> bool:
     return bool(style) and where in [m.lower() for m in _PAGE_BREAK_STYLE.findall(style)]
 
 
-def _walk(root, out: _Lines) -> None:
+def _walk(root: Any, out: _Lines) -> None:
     """Depth-first walk without recursion (old filings nest unclosed tags very deeply)."""
-    stack: list[tuple[str, object]] = [("el", root)]
+    stack: list[tuple[str, Any]] = [("el", root)]
     while stack:
         kind, item = stack.pop()
         if kind == "text":
-            out.add(item)  # type: ignore[arg-type]
+            out.add(item)
             continue
         el = item
         if kind == "close":
-            if el.tag in BLOCK_TAGS:  # type: ignore[attr-defined]
+            if el.tag in BLOCK_TAGS:
                 out.newline()
             if _breaks(el, "after"):
                 out.page_break()
             continue
-        tag = el.tag  # type: ignore[attr-defined]
-        stack.append(("text", el.tail))  # type: ignore[attr-defined]
+        tag = el.tag
+        stack.append(("text", el.tail))
         if not isinstance(tag, str):  # comment, processing instruction, entity
-            if tag is lxml.etree.Comment and "PAGEBREAK" in (el.text or "").upper():  # type: ignore[attr-defined]
+            if tag is lxml.etree.Comment and "PAGEBREAK" in (el.text or "").upper():
                 out.page_break()
             continue
         if _is_hidden(el):
@@ -146,8 +192,6 @@ def _walk(root, out: _Lines) -> None:
             continue
         if tag == "pre":
             # Old filings wrap a whole plain-text document in <pre>: unwrap it like a .txt filing.
-            from bizsum.ingest.plaintext import text_to_lines
-
             out.extend(text_to_lines(el.text_content()))
             if _breaks(el, "after"):
                 out.page_break()

@@ -27,7 +27,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from bizsum.errors import InputError
-from bizsum.ingest.html_text import CELL_SEP, PAGE_BREAK
+from bizsum.ingest.lines import CELL_SEP, PAGE_BREAK
 
 MIN_WORDS = 100  # an Item 1 shorter than this is not a business description
 
@@ -139,11 +139,11 @@ def furniture_flags(lines: list[str]) -> list[bool]:
         if flags[i]:
             continue
         view = heading_view(line)
-        if _TOC_LINK.match(view):
-            flags[i] = True
-        elif _PAGE_NUMBER.match(view) and (i in near_break or few_breaks):
-            flags[i] = True
-        elif i in near_break and _running_key(line) in running:
+        if (
+            _TOC_LINK.match(view)
+            or (_PAGE_NUMBER.match(view) and (i in near_break or few_breaks))
+            or (i in near_break and _running_key(line) in running)
+        ):
             flags[i] = True
     return flags
 
@@ -290,7 +290,11 @@ def locate_item1(lines: list[str], source: str = "filing", min_words: int = MIN_
         if candidates:
             warnings.append("the Item 1 heading was only found among page headers/footers")
     if not candidates:
-        seen = [heading_view(l) for l, ok in zip(lines, usable) if ok and re.match(r"(?i)^items?\s*\d", heading_view(l))]
+        seen = [
+            heading_view(line)
+            for line, ok in zip(lines, usable)
+            if ok and re.match(r"(?i)^items?\s*\d", heading_view(line))
+        ]
         hint = f" (item headings seen: {'; '.join(seen[:6])})" if seen else " (no 'Item N.' headings at all)"
         raise InputError(f"{source}: no 'Item 1. Business' heading found; is this a 10-K?{hint}")
 
@@ -307,7 +311,9 @@ def locate_item1(lines: list[str], source: str = "filing", min_words: int = MIN_
     with_end = [c for c in pool if c.end is not None] or pool
     best = max(with_end, key=lambda c: (c.words, -c.index))
     if best.end is None:
-        warnings.append("no heading after Item 1 (Item 1A/1B/1C/2/3 or PART II) found; kept text to the end of the document")
+        warnings.append(
+            "no heading after Item 1 (Item 1A/1B/1C/2/3 or PART II) found; kept text to the end of the document"
+        )
 
     stop = best.end if best.end is not None else len(lines)
     body = _body_lines(lines, usable, best.body_start, stop)

@@ -22,7 +22,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from bizsum.ingest.html_text import CELL_SEP, PAGE_BREAK
+from bizsum.ingest.lines import CELL_SEP, PAGE_BREAK
 
 DEI_FIELDS = (
     "EntityRegistrantName",
@@ -65,8 +65,24 @@ _FORM_LINE = re.compile(r"^form\s+(10-?[kq](?:sb|405|t)?(?:\s*/\s*a)?|20-?f|40-?
 _EXACT_NAME = re.compile(r"exact\s+name\s+of\s+(?:the\s+)?registrant", re.I)
 _ACCESSION = re.compile(r"\b(\d{10}-\d{2}-\d{6})\b")
 _CORPORATE_SUFFIXES = {
-    "INC", "INCORPORATED", "CORP", "CORPORATION", "CO", "COMPANY", "LTD", "LIMITED", "LLC", "LP", "L_P",
-    "PLC", "NV", "SA", "AG", "THE", "DE", "HOLDINGS_INC",
+    "INC",
+    "INCORPORATED",
+    "CORP",
+    "CORPORATION",
+    "CO",
+    "COMPANY",
+    "LTD",
+    "LIMITED",
+    "LLC",
+    "LP",
+    "L_P",
+    "PLC",
+    "NV",
+    "SA",
+    "AG",
+    "THE",
+    "DE",
+    "HOLDINGS_INC",
 }
 
 
@@ -86,7 +102,7 @@ class FilingMetadata:
 def parse_date(text: str) -> dt.date | None:
     """First date in ``text`` written as "June 30, 1999", "30 June 1999", "1999-06-30" or "6/30/1999"."""
     text = text.replace("\u00a0", " ")
-    candidates: list[tuple[int, dt.date]] = []
+    candidates: list[tuple[int, dt.date | None]] = []
     for match in _DATE_MDY.finditer(text):
         month = _MONTHS.get(match.group(1).lower().rstrip("."))
         candidates.append((match.start(), _safe_date(match.group(3), month, match.group(2))))
@@ -148,8 +164,9 @@ def _cover_text_fields(cover_lines: list[str]) -> dict[str, str]:
                     date = parse_date(f"{match.group('date')} {text_lines[i + 1]}")
                 if date is not None:
                     found["period_end"] = date.isoformat()
-        if "company" not in found and _EXACT_NAME.search(line):
-            before = line[: _EXACT_NAME.search(line).start()].strip(" (")
+        exact = _EXACT_NAME.search(line) if "company" not in found else None
+        if exact is not None:
+            before = line[: exact.start()].strip(" (")
             name = before or (text_lines[i - 1] if i else "")
             name = name.strip(" |()")
             if name and len(name) <= 120:
@@ -186,7 +203,13 @@ def extract_metadata(
     )
     cik = facts.get("EntityCentralIndexKey") or header.get("CENTRAL INDEX KEY")
     if cik and cik.strip().isdigit():
-        pick("cik", ("ixbrl:dei:EntityCentralIndexKey" if facts.get("EntityCentralIndexKey") else "sgml:CENTRAL INDEX KEY", cik.strip().zfill(10)))
+        pick(
+            "cik",
+            (
+                "ixbrl:dei:EntityCentralIndexKey" if facts.get("EntityCentralIndexKey") else "sgml:CENTRAL INDEX KEY",
+                cik.strip().zfill(10),
+            ),
+        )
     pick(
         "form",
         ("ixbrl:dei:DocumentType", facts.get("DocumentType")),

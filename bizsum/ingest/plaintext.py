@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from bizsum.ingest.html_text import CELL_SEP, PAGE_BREAK, fix_c1_controls
+from bizsum.ingest.lines import CELL_SEP, PAGE_BREAK, fix_c1_controls
 
 _PAGE_TAG = re.compile(r"^\s*<PAGE>\s*\d*\s*$", re.I)
 _TABLE_OPEN = re.compile(r"<TABLE>", re.I)

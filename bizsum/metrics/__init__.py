@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 from bizsum.errors import ConfigError
 from bizsum.metrics.base import Metric, MetricResult, ScoringItem
@@ -22,7 +23,7 @@ def metric_names() -> list[str]:
     return list(METRICS)
 
 
-def create_metric(name: str, **options) -> Metric:
+def create_metric(name: str, **options: Any) -> Metric:
     if name not in METRICS:
         raise ConfigError(f"unknown metric {name!r}; available: {metric_names()}")
     module_name, class_name = METRICS[name].split(":")
@@ -30,4 +31,4 @@ def create_metric(name: str, **options) -> Metric:
     return cls(**options)
 
 
-__all__ = ["Metric", "MetricResult", "ScoringItem", "METRICS", "metric_names", "create_metric"]
+__all__ = ["METRICS", "Metric", "MetricResult", "ScoringItem", "create_metric", "metric_names"]

@@ -11,10 +11,11 @@ metrics (BERTScore, sentence encoders) reuse models and cached source encodings.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Mapping, Sequence
+from typing import Any, ClassVar
 
-from bizsum.documents import Document
+from bizsum.corpus.documents import Document
 
 Value = float | int | bool | str | None
 

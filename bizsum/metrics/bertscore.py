@@ -27,11 +27,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict, defaultdict
-from typing import Sequence
+from collections.abc import Sequence
+from typing import Any
 
-from bizsum.encoders import MINILM_LAYERS, MINILM_NAME, minilm_path
-from bizsum.metrics.base import Metric, MetricResult, ScoringItem
-from bizsum.text import split_sentences
+from bizsum.metrics.base import Metric, MetricResult, ScoringItem, Value
+from bizsum.nlp.encoders import MINILM_LAYERS, MINILM_NAME, minilm_path
+from bizsum.nlp.text import split_sentences
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ class BertScoreMetric(Metric):
         self.tokenizer = get_tokenizer(self.model_dir, use_fast=False)
         self.model = get_model(self.model_dir, num_layers)
         self.model.eval()
-        self.idf = defaultdict(lambda: 1.0)
+        self.idf: defaultdict[int, float] = defaultdict(lambda: 1.0)
         self.idf[self.tokenizer.sep_token_id] = 0
         self.idf[self.tokenizer.cls_token_id] = 0
         self._torch = torch
@@ -143,7 +144,11 @@ class BertScoreMetric(Metric):
         order = sorted(range(len(all_chunks)), key=lambda k: -lengths[k])
         batches: list[list[int]] = []
         for k in order:
-            if batches and len(batches[-1]) < self.batch_size and (len(batches[-1]) + 1) * (lengths[batches[-1][0]] + 2) <= MAX_BATCH_TOKENS:
+            if (
+                batches
+                and len(batches[-1]) < self.batch_size
+                and (len(batches[-1]) + 1) * (lengths[batches[-1][0]] + 2) <= MAX_BATCH_TOKENS
+            ):
                 batches[-1].append(k)
             else:
                 batches.append([k])
@@ -166,7 +171,7 @@ class BertScoreMetric(Metric):
             for e, w in zip(embeddings, weights)
         ]
 
-    def _cached_source(self, key: str):
+    def _cached_source(self, key: str) -> tuple[Any, ...] | None:
         with self._lock:
             hit = self._source_cache.get(key)
             if hit is not None:
@@ -228,7 +233,7 @@ class BertScoreMetric(Metric):
             self._store_source(key, value)
         results = []
         for item, summary, refs in zip(items, summaries, references):
-            values: dict[str, float | None] = {}
+            values: dict[str, Value] = {}
             details: dict = {"per_reference_f1": {}}
             if not summary:
                 values.update(bertscore_p_src=0.0, bertscore_r_src=0.0, bertscore_f_src=0.0)
@@ -241,14 +246,14 @@ class BertScoreMetric(Metric):
             source = fresh.get(item.document.sha256) or self._source(item)
             p, r, f = self.match(cand, source)
             values.update(bertscore_p_src=p, bertscore_r_src=r, bertscore_f_src=f)
-            best = None
+            best: tuple[float, float, float] | None = None
             for name, text in refs:
                 scores = self.match(cand, embedded[text])
                 details["per_reference_f1"][name] = round(scores[2], 4)
                 if best is None or scores[2] > best[2]:
                     best = scores
-            for key, value in zip(("p", "r", "f"), best or (None, None, None)):
-                values[f"bertscore_{key}_ref"] = value
+            for position, key in enumerate(("p", "r", "f")):
+                values[f"bertscore_{key}_ref"] = None if best is None else best[position]
             results.append(MetricResult(values=values, details=details))
         return results
 

@@ -2,7 +2,7 @@
 
 Per document (cached by ``document.sha256``, shared with the source-only metric's index):
 
-* every source sentence is scored against the five areas (:func:`bizsum.focus_areas.area_scores`:
+* every source sentence is scored against the five areas (:func:`bizsum.nlp.focus_areas.area_scores`:
   weighted lexicon + similarity to prototype sentences); sentences scoring at least
   ``TAG_THRESHOLD`` are *tagged* to the area;
 * an area is **thin** in the source when fewer than ``THIN_MIN_PASSAGES`` sentences are strongly
@@ -26,13 +26,15 @@ Per summary:
 from __future__ import annotations
 
 import logging
-import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from bizsum.config import FOCUS_AREAS
-from bizsum.focus_areas import (
+from bizsum.metrics.base import Metric, MetricResult, ScoringItem
+from bizsum.nlp.claims import split_claims
+from bizsum.nlp.focus_areas import (
     AREAS,
     STRONG_THRESHOLD,
     TAG_THRESHOLD,
@@ -40,16 +42,10 @@ from bizsum.focus_areas import (
     absence_areas,
     area_scores,
 )
-from bizsum.metrics.base import Metric, MetricResult, ScoringItem
-from bizsum.metrics.source_only import (
-    SourceIndex,
-    content_stems,
-    embed_claims,
-    extract_names,
-    extract_numbers,
-    source_index,
-    split_claims,
-)
+from bizsum.nlp.lexicon import content_stems
+from bizsum.nlp.names import extract_names
+from bizsum.nlp.numbers import extract_numbers
+from bizsum.nlp.source_index import SourceIndex, embed_claims, source_index
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +148,7 @@ def score_coverage(summary: str, index: SourceIndex) -> tuple[dict[str, Any], di
     else:
         emb = np.zeros((0, 384), dtype="float32")
         claim_scores = np.zeros((0, len(FOCUS_AREAS)))
-        absent, sims, row, terms = [], None, {}, set()
+        absent, sims, row, terms = [], np.zeros((0, 0)), {}, set()
 
     covered_scores = []
     addressed_count = 0
@@ -161,7 +157,8 @@ def score_coverage(summary: str, index: SourceIndex) -> tuple[dict[str, Any], di
         says_absent = [j for j in range(len(claims)) if area in absent[j]]
         addressed = bool(addressing or says_absent)
         addressed_count += addressed
-        carried, missing = [], []
+        carried: list[dict[str, Any]] = []
+        missing: list[dict[str, Any]] = []
         carry_scores = []
         for i in plan.key[area]:
             if claims:
@@ -216,6 +213,6 @@ class FocusCoverageMetric(Metric):
         return results
 
     def version(self) -> dict[str, str]:
-        from bizsum.encoders import encoder_versions
+        from bizsum.nlp.encoders import encoder_versions
 
         return {**encoder_versions(), "focus_coverage": "1"}

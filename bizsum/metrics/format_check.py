@@ -14,7 +14,7 @@ several prose paragraphs.
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 from bizsum.metrics.base import Metric, MetricResult, ScoringItem
 
@@ -27,11 +27,15 @@ _END_PUNCT = re.compile(r"[.!?\"”')]\s*$")
 
 def format_problems(text: str) -> list[dict[str, str]]:
     problems: list[dict[str, str]] = []
-    lines = [line for line in text.splitlines()]
+    lines = list(text.splitlines())
     nonempty = [i for i, line in enumerate(lines) if line.strip()]
     if len(nonempty) < 2:
         # One block of text is continuous, even if it starts like "(a) ..." (old filings do).
-        return [{"kind": "table", "line": lines[nonempty[0]].strip()}] if nonempty and lines[nonempty[0]].count("|") >= 2 else []
+        return (
+            [{"kind": "table", "line": lines[nonempty[0]].strip()}]
+            if nonempty and lines[nonempty[0]].count("|") >= 2
+            else []
+        )
     for position, index in enumerate(nonempty):
         line = lines[index].strip()
         is_last = position == len(nonempty) - 1
@@ -39,9 +43,11 @@ def format_problems(text: str) -> list[dict[str, str]]:
             problems.append({"kind": "table", "line": line})
         elif _BULLET.match(line):
             problems.append({"kind": "bullet", "line": line})
-        elif _MD_HEADING.match(line) or _BOLD_LINE.match(line):
-            problems.append({"kind": "heading", "line": line})
-        elif not is_last and len(line.split()) <= 8 and (line.endswith(":") or not _END_PUNCT.search(line)):
+        elif (
+            _MD_HEADING.match(line)
+            or _BOLD_LINE.match(line)
+            or (not is_last and len(line.split()) <= 8 and (line.endswith(":") or not _END_PUNCT.search(line)))
+        ):
             problems.append({"kind": "heading", "line": line})
     return problems
 

@@ -27,15 +27,15 @@ import collections
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Sequence
 
 import numpy as np
 from rouge_score import rouge_scorer, scoring, tokenize, tokenizers
 
-from bizsum.metrics.base import Metric, MetricResult, ScoringItem
-from bizsum.text import split_sentences
+from bizsum.metrics.base import Metric, MetricResult, ScoringItem, Value
+from bizsum.nlp.text import split_sentences
 
 log = logging.getLogger(__name__)
 
@@ -83,10 +83,10 @@ class _Text:
     tokens: list[str]
     ngrams: dict[int, collections.Counter]
     sentences: list[list[str]]  # tokens per non-empty line
-    _lcs: "_LcsTarget | None" = None
+    _lcs: _LcsTarget | None = None
 
     @property
-    def lcs(self) -> "_LcsTarget":
+    def lcs(self) -> _LcsTarget:
         if self._lcs is None:
             self._lcs = _LcsTarget(self.sentences)
         return self._lcs
@@ -139,7 +139,9 @@ class _LcsTarget:
             begin = int(self.start[s])
             seg[begin : begin + len(sentence) + 1] = s
             if sentence:
-                flat[begin + 1 : begin + 1 + len(sentence)] = [self.vocab.setdefault(t, len(self.vocab)) for t in sentence]
+                flat[begin + 1 : begin + 1 + len(sentence)] = [
+                    self.vocab.setdefault(t, len(self.vocab)) for t in sentence
+                ]
         self.flat = flat
         self.names = list(self.vocab)  # token id -> token
         self.seg = seg
@@ -207,8 +209,8 @@ def _mark_union(target: _LcsTarget, cand_ids: list[np.ndarray], mask: np.ndarray
     # backtracking for every (candidate, target sentence) pair with a non-empty LCS
     ends = target.start + target.lengths
     k_idx, s_idx = np.nonzero(table[np.arange(n_cand)[:, None], cand_len[:, None], ends[None, :]] > 0)
-    i = target.lengths[s_idx].copy()
-    j = cand_len[k_idx].copy()
+    i: np.ndarray = target.lengths[s_idx].copy()
+    j: np.ndarray = cand_len[k_idx].copy()  # type: ignore[no-redef]  # an int above, an array from here
     base = target.start[s_idx]
     flat_tab = table.reshape(n_cand, -1)
     while k_idx.size:
@@ -236,7 +238,7 @@ def summary_level_lcs(target: _LcsTarget, candidates: list[list[str]]) -> scorin
     n = sum(map(len, candidates))
     if not n or not m:
         return zero
-    cnt_c = collections.Counter()
+    cnt_c: collections.Counter[str] = collections.Counter()
     for sentence in candidates:
         cnt_c.update(sentence)
     # only tokens of the candidate can ever be hits: the target's counts are needed for those only
@@ -306,7 +308,7 @@ class RougeMetric(Metric):
 
     def _one(self, item: ScoringItem) -> MetricResult:
         summary = _prepare(sentence_lines(item.summary), self.tokenizer, (1, 2))
-        values: dict[str, float | None] = {}
+        values: dict[str, Value] = {}
         source_scores = self.score_pair(self._source(item), summary)
         for rouge_type in ROUGE_TYPES:
             values[f"{_SHORT[rouge_type]}_p_src"] = source_scores[rouge_type].precision

@@ -11,11 +11,11 @@ count falls back to ``o200k_base`` and ``token_counter`` says so.
 from __future__ import annotations
 
 import logging
-from typing import Sequence
+from collections.abc import Sequence
 
 from bizsum.errors import SetupError
 from bizsum.metrics.base import Metric, MetricResult, ScoringItem
-from bizsum.tokens import DEFAULT_ENCODING, GGUF, count_tokens
+from bizsum.nlp.tokens import DEFAULT_ENCODING, GGUF, count_tokens
 
 log = logging.getLogger(__name__)
 

@@ -1,17 +1,20 @@
 """Provider registry. The core never imports a concrete provider: it asks the registry by name.
 
 Built-in providers are imported lazily (the local one needs llama.cpp, the openai one the SDK);
-third-party code can add its own with :func:`register`.
+third-party code can add its own with :func:`register`. Adding a provider touches only this
+package: everything the core needs to know about it is a capability hook of
+:class:`~bizsum.providers.base.Provider`.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Callable
+from collections.abc import Callable
+from typing import TypeVar
 
 from bizsum.config import ModelSpec
 from bizsum.errors import ConfigError
-from bizsum.providers.base import Generation, GenerationRequest, Provider
+from bizsum.providers.base import BudgetExhausted, Generation, GenerationRequest, Meter, Provider
 
 _BUILTIN_MODULES = {
     "openai": "bizsum.providers.openai_chat",
@@ -21,9 +24,11 @@ _BUILTIN_MODULES = {
 }
 _REGISTRY: dict[str, type[Provider]] = {}
 
+P = TypeVar("P", bound=type[Provider])
 
-def register(name: str) -> Callable[[type[Provider]], type[Provider]]:
-    def decorator(cls: type[Provider]) -> type[Provider]:
+
+def register(name: str) -> Callable[[P], P]:
+    def decorator(cls: P) -> P:
         cls.name = name
         _REGISTRY[name] = cls
         return cls
@@ -43,11 +48,25 @@ def provider_class(name: str) -> type[Provider]:
     return _REGISTRY[name]
 
 
+def check_spec(spec: ModelSpec) -> None:
+    """Everything about a model entry that can be checked without loading it or calling it."""
+    provider_class(spec.provider).check(spec)
+
+
 def create_provider(spec: ModelSpec) -> Provider:
-    """The provider for a model, wrapped with the context-window check (bizsum.long_docs)."""
-    from bizsum.long_docs import guard
-
-    return guard(provider_class(spec.provider)(spec))
+    """The provider for a model (bare: bizsum.generation wraps it in the long-document guard)."""
+    return provider_class(spec.provider)(spec)
 
 
-__all__ = ["Generation", "GenerationRequest", "Provider", "register", "available", "create_provider", "provider_class"]
+__all__ = [
+    "BudgetExhausted",
+    "Generation",
+    "GenerationRequest",
+    "Meter",
+    "Provider",
+    "available",
+    "check_spec",
+    "create_provider",
+    "provider_class",
+    "register",
+]

@@ -14,12 +14,14 @@ Both count tokens with o200k_base and stay ``options.margin`` (default 16) token
 from __future__ import annotations
 
 import time
+from typing import Any
 
+from bizsum.config import ModelSpec
 from bizsum.errors import ConfigError
+from bizsum.nlp.text import split_sentences
+from bizsum.nlp.tokens import count_tokens
 from bizsum.providers import register
 from bizsum.providers.base import Generation, GenerationRequest, Provider
-from bizsum.text import split_sentences
-from bizsum.tokens import count_tokens
 
 AREA_QUERIES: dict[str, str] = {
     "sources_of_revenue": "The company generates revenue from subscriptions, sales, fees and services.",
@@ -32,7 +34,7 @@ METHODS = ("lead", "focus")
 
 
 def _is_sentence(segment: str) -> bool:
-    return len(segment.split()) >= 4 and segment.rstrip()[-1:] in ".!?;:\"”)"
+    return len(segment.split()) >= 4 and segment.rstrip()[-1:] in '.!?;:"”)'
 
 
 def lead_summary(text: str, budget: int) -> str:
@@ -49,7 +51,7 @@ def lead_summary(text: str, budget: int) -> str:
 
 
 def focus_summary(text: str, budget: int, min_similarity: float = 0.2) -> str:
-    from bizsum.encoders import embed
+    from bizsum.nlp.encoders import embed
 
     sentences = [s for s in split_sentences(text) if _is_sentence(s)]
     if not sentences:
@@ -61,8 +63,11 @@ def focus_summary(text: str, budget: int, min_similarity: float = 0.2) -> str:
     exhausted = [False] * len(rankings)
     while not all(exhausted):
         for area, ranking in enumerate(rankings):
-            while ranking and (ranking[0] in picked or similarity[area, ranking[0]] < min_similarity
-                               or used + count_tokens(sentences[ranking[0]] + " ") > budget):
+            while ranking and (
+                ranking[0] in picked
+                or similarity[area, ranking[0]] < min_similarity
+                or used + count_tokens(sentences[ranking[0]] + " ") > budget
+            ):
                 ranking.pop(0)
             if not ranking:
                 exhausted[area] = True
@@ -75,14 +80,24 @@ def focus_summary(text: str, budget: int, min_similarity: float = 0.2) -> str:
 
 @register("extractive")
 class ExtractiveProvider(Provider):
-    def __init__(self, spec):
-        super().__init__(spec)
-        method = spec.options.get("method", spec.model_name)
+    is_free = True
+
+    @classmethod
+    def check(cls, spec: ModelSpec) -> None:
+        cls.method_of(spec)
+
+    @staticmethod
+    def method_of(spec: ModelSpec) -> str:
+        method = str(spec.options.get("method", spec.model_name))
         if method not in METHODS:
             raise ConfigError(f"model {spec.id!r}: extractive method {method!r} unknown; use one of {METHODS}")
-        self.method = method
+        return method
 
-    def identity(self) -> dict:
+    def __init__(self, spec: ModelSpec):
+        super().__init__(spec)
+        self.method = self.method_of(spec)
+
+    def identity(self) -> dict[str, Any]:
         return {**super().identity(), "method": self.method}
 
     def generate(self, request: GenerationRequest) -> Generation:

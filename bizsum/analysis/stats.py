@@ -1,0 +1,636 @@
+"""Comparison statistics over a scores table.
+
+A scores table has one row per summary with the key columns ``doc_id``, ``prompt_id``,
+``model_id`` and ``sample`` plus numeric metric columns. A *configuration* is a
+``(prompt_id, model_id)`` pair.
+
+Conventions used everywhere in this module:
+
+* **The document is the unit of analysis.** Several samples of one configuration on one document
+  are not independent observations, so every analysis first averages a configuration's samples per
+  document (NaN values are skipped; a document whose values are all NaN is dropped for that
+  configuration). Bootstrap resampling, the Wilcoxon test, win/tie/loss counts and effect sizes
+  are all computed over documents.
+* **Paired comparisons use shared documents only**: a document enters a comparison of ``a`` and
+  ``b`` only when both configurations have a value for it. ``mean_a``/``mean_b`` are the means over
+  those shared documents, so they can differ from a configuration's overall mean.
+* **Differences are ``b - a``**: a positive ``mean_diff`` means ``b`` scores higher; ``wins`` counts
+  documents where ``b`` beats ``a``.
+* **Bool metric columns** (``token_compliant``, ``format_compliant``) are read as 0/1, so their
+  means are rates.
+* **Bootstrap** intervals are percentile intervals over documents, resampled with
+  ``numpy.random.default_rng(seed)``: the same inputs and seed always give the same interval.
+* **Wilcoxon signed-rank test** (``scipy.stats.wilcoxon``, two-sided, ``method="auto"``) with
+  ``zero_method="wilcox"``: documents whose difference is zero are dropped before ranking (the
+  classic Wilcoxon treatment). It asks "among documents where the configurations differ, does one
+  tend to be higher?"; unchanged documents are reported as ``ties`` (exactly those documents with
+  the default ``tie_tol=0``). The matched-pairs rank-biserial correlation uses the same non-zero
+  differences, so effect size and test agree.
+* **Rounding**: before the test, the win/tie/loss counts and the effect sizes, per-document
+  differences are rounded to ``ROUND_DECIMALS`` (12) decimal places, so floating-point noise
+  (0.7 averaged from two samples vs from three) neither turns a tie into a tiny non-zero
+  difference nor breaks ties between equal magnitudes (``0.4 - 0.2`` vs ``0.5 - 0.7``). Means and
+  confidence intervals use the unrounded values.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import warnings
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import asdict, dataclass
+from itertools import combinations
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+from bizsum.errors import ConfigError, InputError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+
+log = logging.getLogger(__name__)
+
+KEY_COLUMNS: tuple[str, ...] = ("doc_id", "prompt_id", "model_id", "sample")
+CONFIG_COLUMNS: tuple[str, str] = ("prompt_id", "model_id")
+ZERO_METHOD = "wilcox"
+CORRECTIONS: tuple[str, ...] = ("holm", "bh", "bonferroni", "none")
+_CORRECTION_ALIASES = {
+    "fdr_bh": "bh",
+    "benjamini-hochberg": "bh",
+    "bh": "bh",
+    "holm": "holm",
+    "bonferroni": "bonferroni",
+    "none": "none",
+}
+ROUND_DECIMALS = 12  # differences are rounded to this many decimals for tests and counts
+_BOOT_CHUNK_ELEMENTS = 2_000_000  # resampled values held in memory at once
+
+Configuration = tuple[str, str]
+
+
+def config_label(config: Sequence[str]) -> str:
+    """Human-readable name of a configuration, used in tables and plots: ``"prompt / model"``."""
+    prompt_id, model_id = config
+    return f"{prompt_id} / {model_id}"
+
+
+@dataclass(frozen=True)
+class PairedComparison:
+    """Paired comparison of configuration ``b`` against ``a`` on one metric (differences ``b - a``).
+
+    ``n`` is the number of shared documents; ``wins``/``ties``/``losses`` count documents where
+    ``b`` is higher than / within ``tie_tol`` of / lower than ``a``. ``rank_biserial`` is the
+    matched-pairs rank-biserial correlation (+1: every non-zero difference favours ``b``) and
+    ``cohens_dz`` is ``mean(d) / sd(d)``. ``note`` explains any NaN or degenerate value.
+    """
+
+    metric: str
+    a: Configuration
+    b: Configuration
+    n: int
+    mean_a: float
+    mean_b: float
+    mean_diff: float
+    ci_low: float
+    ci_high: float
+    ci_level: float
+    p_value: float
+    wins: int
+    ties: int
+    losses: int
+    rank_biserial: float
+    cohens_dz: float
+    n_boot: int
+    seed: int
+    tie_tol: float
+    zero_method: str = ZERO_METHOD
+    note: str = ""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+# --------------------------------------------------------------------------------------------
+# Input handling
+
+
+def _as_config(config: Sequence[str], what: str) -> Configuration:
+    if isinstance(config, str) or len(config) != 2:
+        raise ConfigError(f"{what} must be a (prompt_id, model_id) pair, got {config!r}")
+    return (str(config[0]), str(config[1]))
+
+
+def check_scores(scores: pd.DataFrame, metrics: Iterable[str] = (), *, where: str = "scores") -> None:
+    """Raise :class:`InputError`/:class:`ConfigError` when key or metric columns are missing."""
+    if not isinstance(scores, pd.DataFrame):
+        raise InputError(f"{where}: expected a pandas DataFrame, got {type(scores).__name__}")
+    missing = [c for c in KEY_COLUMNS if c not in scores.columns]
+    if missing:
+        raise InputError(f"{where}: missing key column(s) {missing}; found columns {list(scores.columns)}")
+    unknown = [m for m in metrics if m not in scores.columns]
+    if unknown:
+        available = [c for c in scores.columns if c not in KEY_COLUMNS]
+        raise ConfigError(f"{where}: unknown metric column(s) {unknown}; available: {available}")
+
+
+def metric_values(scores: pd.DataFrame, metric: str, *, where: str = "scores") -> pd.Series:
+    """The metric column as floats: bools become 0/1, None becomes NaN, text is an error."""
+    column = scores[metric]
+    if is_bool_dtype(column.dtype):
+        return column.astype("float64")
+    if is_numeric_dtype(column.dtype):
+        return column.astype("float64")
+    converted = column.map(lambda v: float(v) if isinstance(v, (bool, np.bool_)) else v)
+    try:
+        return pd.to_numeric(converted, errors="raise").astype("float64")
+    except (TypeError, ValueError) as error:
+        raise InputError(f"{where}: metric column {metric!r} is not numeric ({error})") from None
+
+
+def document_means(scores: pd.DataFrame, metric: str, *, where: str = "scores") -> pd.DataFrame:
+    """Per-document mean of ``metric`` for every configuration.
+
+    Returns a frame indexed by ``doc_id`` with one column per configuration (a
+    ``(prompt_id, model_id)`` MultiIndex); samples are averaged, NaN values skipped, and a cell is
+    NaN when the configuration has no value for that document.
+    """
+    check_scores(scores, [metric], where=where)
+    frame = scores[list(CONFIG_COLUMNS) + ["doc_id"]].astype(str)
+    frame = frame.assign(_value=metric_values(scores, metric, where=where).to_numpy())
+    means = frame.groupby(list(CONFIG_COLUMNS) + ["doc_id"], sort=True)["_value"].mean()
+    table = means.unstack(list(CONFIG_COLUMNS))
+    if not isinstance(table.columns, pd.MultiIndex):  # pragma: no cover - defensive
+        table.columns = pd.MultiIndex.from_tuples(table.columns, names=list(CONFIG_COLUMNS))
+    return table
+
+
+def configurations(scores: pd.DataFrame) -> list[Configuration]:
+    """Sorted list of the ``(prompt_id, model_id)`` pairs present in ``scores``."""
+    check_scores(scores)
+    pairs = scores[list(CONFIG_COLUMNS)].astype(str).drop_duplicates()
+    return sorted((str(p), str(m)) for p, m in pairs.itertuples(index=False))
+
+
+# --------------------------------------------------------------------------------------------
+# Core statistics on aligned arrays
+
+
+def _check_boot(n_boot: int, ci: float) -> None:
+    if int(n_boot) < 1:
+        raise ConfigError(f"n_boot must be at least 1, got {n_boot!r}")
+    if not 0.0 < float(ci) < 1.0:
+        raise ConfigError(f"ci must be between 0 and 1 (e.g. 0.95), got {ci!r}")
+
+
+def _bootstrap_means(values: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    """Means of ``n_boot`` resamples (with replacement) of ``values``; vectorized, chunked."""
+    n = values.size
+    out = np.empty(n_boot, dtype="float64")
+    chunk = max(1, _BOOT_CHUNK_ELEMENTS // max(n, 1))
+    for start in range(0, n_boot, chunk):
+        stop = min(n_boot, start + chunk)
+        idx = rng.integers(0, n, size=(stop - start, n))
+        out[start:stop] = values[idx].mean(axis=1)
+    return out
+
+
+def bootstrap_ci(
+    values: Sequence[float], *, n_boot: int = 2000, seed: int = 0, ci: float = 0.95
+) -> tuple[float, float]:
+    """Percentile bootstrap interval for the mean of ``values`` (NaN, NaN when fewer than 2 values)."""
+    _check_boot(n_boot, ci)
+    arr = np.asarray(values, dtype="float64")
+    arr = arr[~np.isnan(arr)]
+    if arr.size < 2:
+        return (math.nan, math.nan)
+    boot = _bootstrap_means(arr, int(n_boot), np.random.default_rng(seed))
+    tail = (1.0 - ci) / 2.0
+    low, high = np.quantile(boot, [tail, 1.0 - tail])
+    return (float(low), float(high))
+
+
+def rank_biserial(differences: Sequence[float]) -> float:
+    """Matched-pairs rank-biserial correlation ``(R+ - R-) / (R+ + R-)``.
+
+    Ranks are those of ``|d|`` over the non-zero differences (average ranks for ties), matching
+    the Wilcoxon test with ``zero_method="wilcox"``. Returns 0.0 when every difference is zero and
+    NaN for empty input.
+    """
+    from scipy.stats import rankdata
+
+    d = np.asarray(differences, dtype="float64")
+    if d.size == 0:
+        return math.nan
+    nonzero = d[d != 0]
+    if nonzero.size == 0:
+        return 0.0
+    ranks = rankdata(np.abs(nonzero))
+    r_plus = ranks[nonzero > 0].sum()
+    r_minus = ranks[nonzero < 0].sum()
+    return float((r_plus - r_minus) / (r_plus + r_minus))
+
+
+def _paired_stats(
+    values_a: np.ndarray, values_b: np.ndarray, *, n_boot: int, seed: int, ci: float, tie_tol: float
+) -> dict:
+    """Every statistic of :class:`PairedComparison` for aligned per-document values."""
+    from scipy.stats import wilcoxon
+
+    notes: list[str] = []
+    n = int(values_a.size)
+    d = values_b - values_a
+    d_clean = np.round(d, ROUND_DECIMALS) + 0.0  # + 0.0 turns -0.0 into 0.0
+
+    result: dict[str, Any] = {
+        "n": n,
+        "mean_a": float(values_a.mean()) if n else math.nan,
+        "mean_b": float(values_b.mean()) if n else math.nan,
+        "mean_diff": float(d.mean()) if n else math.nan,
+        "ci_low": math.nan,
+        "ci_high": math.nan,
+        "p_value": math.nan,
+        "wins": int((d_clean > tie_tol).sum()),
+        "losses": int((d_clean < -tie_tol).sum()),
+        "rank_biserial": rank_biserial(d_clean),
+        "cohens_dz": math.nan,
+    }
+    result["ties"] = n - result["wins"] - result["losses"]
+
+    if n == 0:
+        notes.append("no shared documents")
+    elif n < 2:
+        notes.append(f"only {n} shared document: no confidence interval, test or d_z")
+    else:
+        result["ci_low"], result["ci_high"] = bootstrap_ci(d, n_boot=n_boot, seed=seed, ci=ci)
+        if not np.any(d_clean):
+            result["p_value"] = 1.0
+            result["cohens_dz"] = 0.0
+            notes.append("all paired differences are zero: p=1.0")
+        else:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                test = wilcoxon(d_clean, zero_method=ZERO_METHOD, alternative="two-sided")
+            for warning in caught:
+                log.debug("scipy.stats.wilcoxon: %s", warning.message)
+            result["p_value"] = float(test.pvalue)
+            sd = float(np.std(d_clean, ddof=1))
+            if sd > 0:
+                result["cohens_dz"] = float(d_clean.mean() / sd)
+            else:
+                notes.append("every paired difference is the same non-zero value: d_z undefined")
+    result["note"] = "; ".join(notes)
+    return result
+
+
+def _aligned(table: pd.DataFrame, a: Hashable, b: Hashable) -> tuple[np.ndarray, np.ndarray]:
+    pair = table[[a, b]].dropna()
+    return pair[a].to_numpy(dtype="float64"), pair[b].to_numpy(dtype="float64")
+
+
+def _require_configs(table: pd.DataFrame, configs: Iterable[Configuration], metric: str) -> None:
+    present = set(table.columns)
+    for config in configs:
+        if config not in present:
+            raise ConfigError(
+                f"configuration {config_label(config)!r} has no {metric!r} values in the scores; "
+                f"available: {[config_label(c) for c in sorted(present)]}"
+            )
+
+
+def paired_difference(
+    scores: pd.DataFrame,
+    metric: str,
+    a: Sequence[str],
+    b: Sequence[str],
+    *,
+    n_boot: int = 2000,
+    seed: int = 0,
+    ci: float = 0.95,
+    tie_tol: float = 0.0,
+) -> PairedComparison:
+    """Compare configuration ``b`` with ``a`` on ``metric``, paired by document.
+
+    The document is the unit: each configuration's samples are averaged per ``doc_id`` first, then
+    only documents both configurations have are used (pairing on ``(doc_id, sample)`` after
+    averaging over ``sample``). Returns the mean difference ``b - a``, its percentile bootstrap
+    CI over documents (``n_boot`` resamples, ``numpy.random.default_rng(seed)``), the two-sided
+    Wilcoxon signed-rank p-value (``scipy.stats.wilcoxon``, ``zero_method="wilcox"``: zero
+    differences are dropped), win/tie/loss counts (a tie is ``|b - a| <= tie_tol``), the
+    matched-pairs rank-biserial correlation and Cohen's d_z.
+
+    Degenerate cases do not raise: with no shared documents everything is NaN; with one, the CI,
+    p-value and d_z are NaN; when every difference is zero, p is 1.0 and both effect sizes 0.0.
+    ``note`` says which case applied.
+    """
+    a, b = _as_config(a, "a"), _as_config(b, "b")
+    _check_boot(n_boot, ci)
+    if tie_tol < 0:
+        raise ConfigError(f"tie_tol must be >= 0, got {tie_tol!r}")
+    table = document_means(scores, metric)
+    _require_configs(table, (a, b), metric)
+    values_a, values_b = _aligned(table, a, b)
+    stats = _paired_stats(values_a, values_b, n_boot=int(n_boot), seed=seed, ci=ci, tie_tol=tie_tol)
+    if stats["note"]:
+        log.info("%s: %s vs %s: %s", metric, config_label(a), config_label(b), stats["note"])
+    return PairedComparison(
+        metric=metric, a=a, b=b, ci_level=float(ci), n_boot=int(n_boot), seed=seed, tie_tol=float(tie_tol), **stats
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Multiple comparisons
+
+
+def _holm(p: np.ndarray) -> np.ndarray:
+    m = p.size
+    order = np.argsort(p, kind="stable")
+    adjusted = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
+    out = np.empty(m)
+    out[order] = adjusted
+    return out
+
+
+def _bh(p: np.ndarray) -> np.ndarray:
+    m = p.size
+    order = np.argsort(p, kind="stable")
+    scaled = p[order] * m / np.arange(1, m + 1)
+    adjusted = np.minimum(1.0, np.minimum.accumulate(scaled[::-1])[::-1])
+    out = np.empty(m)
+    out[order] = adjusted
+    return out
+
+
+def _adjust_fallback(p: np.ndarray, method: str) -> np.ndarray:
+    if method == "holm":
+        return _holm(p)
+    if method == "bh":
+        return _bh(p)
+    if method == "bonferroni":
+        return np.minimum(1.0, p * p.size)
+    return p.copy()
+
+
+def adjust_pvalues(pvalues: Sequence[float], method: str = "holm", *, use_statsmodels: bool = True) -> np.ndarray:
+    """Adjust p-values for multiple comparisons: ``holm``, ``bh`` (Benjamini–Hochberg), ``bonferroni``, ``none``.
+
+    NaN p-values stay NaN and are not counted in the family size. Uses
+    ``statsmodels.stats.multitest.multipletests`` when installed, otherwise an equivalent
+    implementation in this module.
+    """
+    key = _CORRECTION_ALIASES.get(str(method).lower())
+    if key is None:
+        raise ConfigError(f"unknown correction {method!r}; choose one of {list(CORRECTIONS)}")
+    p = np.asarray(pvalues, dtype="float64")
+    out = np.full(p.shape, np.nan)
+    finite = ~np.isnan(p)
+    if not finite.any():
+        return out
+    values = p[finite]
+    if key == "none":
+        out[finite] = values
+        return out
+    adjusted = None
+    if use_statsmodels:
+        try:
+            from statsmodels.stats.multitest import multipletests
+        except ImportError:
+            log.debug("statsmodels not installed; using bizsum's own %s adjustment", key)
+        else:
+            sm_method = {"holm": "holm", "bh": "fdr_bh", "bonferroni": "bonferroni"}[key]
+            adjusted = multipletests(values, method=sm_method)[1]
+    if adjusted is None:
+        adjusted = _adjust_fallback(values, key)
+    out[finite] = adjusted
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Tables
+
+
+def compare_all(
+    scores: pd.DataFrame,
+    metrics: str | Sequence[str],
+    baseline: Sequence[str] | None = None,
+    correction: str = "holm",
+    *,
+    family: str = "all",
+    alpha: float = 0.05,
+    n_boot: int = 2000,
+    seed: int = 0,
+    ci: float = 0.95,
+    tie_tol: float = 0.0,
+) -> pd.DataFrame:
+    """Paired comparisons of configurations on several metrics, with adjusted p-values.
+
+    Without ``baseline`` every pair of configurations is compared (``a`` sorts before ``b``);
+    with ``baseline=(prompt_id, model_id)`` each other configuration ``b`` is compared with it.
+    Each row is one :func:`paired_difference` (same seed for every row). ``p_adjusted`` applies
+    ``correction`` (``holm``, ``bh``, ``bonferroni`` or ``none``) over ``family``: ``"all"`` (every
+    row of the table is one family, the default) or ``"metric"`` (one family per metric).
+    ``significant`` is ``p_adjusted < alpha``.
+    """
+    metric_list = [metrics] if isinstance(metrics, str) else list(metrics)
+    if not metric_list:
+        raise ConfigError("compare_all needs at least one metric")
+    if family not in ("all", "metric"):
+        raise ConfigError(f"family must be 'all' or 'metric', got {family!r}")
+    _check_boot(n_boot, ci)
+    check_scores(scores, metric_list)
+    configs = configurations(scores)
+    if baseline is not None:
+        base = _as_config(baseline, "baseline")
+        if base not in configs:
+            raise ConfigError(
+                f"baseline configuration {config_label(base)!r} is not in the scores; "
+                f"available: {[config_label(c) for c in configs]}"
+            )
+        pairs = [(base, c) for c in configs if c != base]
+    else:
+        pairs = list(combinations(configs, 2))
+
+    rows = []
+    for metric in metric_list:
+        table = document_means(scores, metric)
+        for a, b in pairs:
+            if a in table.columns and b in table.columns:
+                values_a, values_b = _aligned(table, a, b)
+            else:
+                values_a = values_b = np.empty(0)
+            stats = _paired_stats(values_a, values_b, n_boot=int(n_boot), seed=seed, ci=ci, tie_tol=tie_tol)
+            rows.append(
+                {
+                    "metric": metric,
+                    "a": config_label(a),
+                    "b": config_label(b),
+                    "a_prompt_id": a[0],
+                    "a_model_id": a[1],
+                    "b_prompt_id": b[0],
+                    "b_model_id": b[1],
+                    **stats,
+                }
+            )
+    columns = [
+        "metric",
+        "a",
+        "b",
+        "a_prompt_id",
+        "a_model_id",
+        "b_prompt_id",
+        "b_model_id",
+        "n",
+        "mean_a",
+        "mean_b",
+        "mean_diff",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "p_adjusted",
+        "significant",
+        "wins",
+        "ties",
+        "losses",
+        "rank_biserial",
+        "cohens_dz",
+        "note",
+    ]
+    result = pd.DataFrame(rows, columns=[c for c in columns if c not in ("p_adjusted", "significant")])
+    if result.empty:
+        log.warning("compare_all: fewer than two configurations, nothing to compare")
+        result["p_adjusted"] = pd.Series(dtype="float64")
+        result["significant"] = pd.Series(dtype="bool")
+        return result[columns]
+    if family == "all":
+        result["p_adjusted"] = adjust_pvalues(result["p_value"].to_numpy(), correction)
+    else:
+        result["p_adjusted"] = np.nan
+        for _, index in result.groupby("metric", sort=False).groups.items():
+            result.loc[index, "p_adjusted"] = adjust_pvalues(result.loc[index, "p_value"].to_numpy(), correction)
+    result["significant"] = result["p_adjusted"].lt(alpha)
+    result.attrs.update(correction=correction, family=family, alpha=alpha, ci_level=ci, n_boot=n_boot, seed=seed)
+    return result[columns]
+
+
+def rank_configurations(
+    scores: pd.DataFrame,
+    metric: str,
+    n_boot: int = 2000,
+    seed: int = 0,
+    *,
+    ci: float = 0.95,
+    common_documents: bool = True,
+    ascending: bool = False,
+) -> pd.DataFrame:
+    """Mean of ``metric`` per configuration with a percentile bootstrap CI over documents, sorted.
+
+    Samples are averaged per document first. With ``common_documents`` (default) only documents
+    every configuration has are used, so the means are comparable; otherwise each configuration
+    uses all of its documents. Sorted best first (descending; ``ascending=True`` for metrics where
+    lower is better). Columns: ``rank``, ``config``, ``prompt_id``, ``model_id``, ``mean``,
+    ``ci_low``, ``ci_high``, ``n_docs``, ``n_summaries``.
+    """
+    _check_boot(n_boot, ci)
+    table = document_means(scores, metric)
+    if common_documents and table.shape[1] > 1:
+        complete = table.dropna()
+        dropped = len(table) - len(complete)
+        if dropped:
+            log.warning(
+                "rank_configurations(%s): %d of %d documents are missing for some configuration and are left out",
+                metric,
+                dropped,
+                len(table),
+            )
+        table = complete
+    values = metric_values(scores, metric)
+    counts = (
+        scores.assign(_value=values.to_numpy())
+        .dropna(subset=["_value"])
+        .astype({"prompt_id": str, "model_id": str, "doc_id": str})
+    )
+    counts = counts[counts["doc_id"].isin(table.index)].groupby(list(CONFIG_COLUMNS)).size()
+
+    rows = []
+    for config in table.columns:
+        docs = table[config].dropna().to_numpy(dtype="float64")
+        low, high = bootstrap_ci(docs, n_boot=n_boot, seed=seed, ci=ci)
+        rows.append(
+            {
+                "config": config_label(config),
+                "prompt_id": config[0],
+                "model_id": config[1],
+                "mean": float(docs.mean()) if docs.size else math.nan,
+                "ci_low": low,
+                "ci_high": high,
+                "n_docs": int(docs.size),
+                "n_summaries": int(counts.get(config, 0)),
+            }
+        )
+    result = pd.DataFrame(
+        rows, columns=["config", "prompt_id", "model_id", "mean", "ci_low", "ci_high", "n_docs", "n_summaries"]
+    )
+    result = result.sort_values(
+        ["mean", "config"], ascending=[ascending, True], na_position="last", kind="stable"
+    ).reset_index(drop=True)
+    result.insert(0, "rank", np.arange(1, len(result) + 1))
+    result.attrs.update(metric=metric, ci_level=ci, n_boot=n_boot, seed=seed)
+    return result
+
+
+def plot_ranking(df: pd.DataFrame, metric: str, ax: Axes | None = None) -> Axes:
+    """Horizontal error-bar chart of :func:`rank_configurations` output (first row on top)."""
+    import matplotlib.pyplot as plt
+
+    missing = [c for c in ("config", "mean", "ci_low", "ci_high") if c not in df.columns]
+    if missing:
+        raise InputError(f"plot_ranking: the table lacks column(s) {missing}; pass rank_configurations() output")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 0.45 * max(len(df), 2) + 1.2))
+    y = np.arange(len(df))[::-1]
+    mean = df["mean"].to_numpy(dtype="float64")
+    lower = np.nan_to_num(mean - df["ci_low"].to_numpy(dtype="float64"), nan=0.0)
+    upper = np.nan_to_num(df["ci_high"].to_numpy(dtype="float64") - mean, nan=0.0)
+    ax.errorbar(
+        mean,
+        y,
+        xerr=np.vstack([np.clip(lower, 0, None), np.clip(upper, 0, None)]),
+        fmt="o",
+        capsize=4,
+        color="tab:blue",
+        ecolor="tab:gray",
+    )
+    ax.set_yticks(y)
+    ax.set_yticklabels(df["config"].astype(str).tolist())
+    level = df.attrs.get("ci_level")
+    ci_text = f"{level:.0%} bootstrap CI over documents" if level else "bootstrap CI over documents"
+    ax.set_xlabel(f"{metric} (mean, {ci_text})")
+    ax.set_title(f"Configurations ranked by {metric}")
+    ax.grid(axis="x", alpha=0.3)
+    return ax
+
+
+__all__ = [
+    "CONFIG_COLUMNS",
+    "CORRECTIONS",
+    "KEY_COLUMNS",
+    "ROUND_DECIMALS",
+    "ZERO_METHOD",
+    "Configuration",
+    "PairedComparison",
+    "adjust_pvalues",
+    "bootstrap_ci",
+    "check_scores",
+    "compare_all",
+    "config_label",
+    "configurations",
+    "document_means",
+    "metric_values",
+    "paired_difference",
+    "plot_ranking",
+    "rank_biserial",
+    "rank_configurations",
+]

@@ -1,0 +1,271 @@
+"""Comparison tables over a run: one row per prompt × model, plus flagged summaries."""
+
+from __future__ import annotations
+
+import contextlib
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from bizsum.config import project_root
+from bizsum.corpus.documents import DocumentStore
+from bizsum.errors import BizsumError
+from bizsum.nlp.focus_areas import FOCUS_AREAS
+from bizsum.records import KEY_FIELDS, GenerationRecord, ScoreRecord, load_latest, to_row
+from bizsum.rundir import RunDir
+
+CONFIG_FIELDS = ["prompt_id", "model_id"]
+
+
+@dataclass(frozen=True)
+class ScoreColumn:
+    column: str
+    label: str
+    meaning: str
+    higher_is_better: bool = True
+
+
+HEADLINE_SCORES: tuple[ScoreColumn, ...] = (
+    ScoreColumn(
+        "rouge1_f_ref", "ROUGE-1 F (ref)", "Unigram overlap F1 with the best reference summary (rouge-score, stemmed)."
+    ),
+    ScoreColumn(
+        "rougeL_f_ref", "ROUGE-Lsum F (ref)", "Longest-common-subsequence F1 per sentence with the best reference."
+    ),
+    ScoreColumn(
+        "rouge1_p_src", "ROUGE-1 P (src)", "Share of summary unigrams that occur in the source (extractiveness)."
+    ),
+    ScoreColumn(
+        "bertscore_f_ref",
+        "BERTScore F (ref)",
+        "Token-embedding match F1 with the best reference (MiniLM, raw, not rescaled).",
+    ),
+    ScoreColumn(
+        "bertscore_p_src",
+        "BERTScore P (src)",
+        "How well each summary token is matched somewhere in the source (MiniLM, chunked source).",
+    ),
+    ScoreColumn(
+        "coverage",
+        "Focus coverage",
+        "Mean over focus areas the source covers of how much of the area's key content the summary carries (0–1).",
+    ),
+    ScoreColumn(
+        "source_only",
+        "Source-only",
+        "Share of summary claims supported by the source: numbers, names and meaning checked (0–1).",
+    ),
+    ScoreColumn("token_compliant", "Token-limit ok", "Share of summaries within the token limit and not cut off."),
+    ScoreColumn("format_compliant", "Continuous text", "Share of summaries without bullet lists, headings or tables."),
+    ScoreColumn(
+        "tokens", "Tokens", "Summary length with the model's tokenizer (see token_counter).", higher_is_better=False
+    ),
+    ScoreColumn(
+        "latency_s",
+        "Latency s",
+        "Seconds per generation as first measured (cached rows keep the original latency).",
+        higher_is_better=False,
+    ),
+    ScoreColumn(
+        "cost_usd",
+        "Cost $",
+        "Cost per summary from token usage × data/prices.yaml (0 for local and baseline models).",
+        higher_is_better=False,
+    ),
+)
+
+
+LENGTH_BUCKETS = (
+    (3000, "< 3k tokens"),
+    (10000, "3k–10k tokens"),
+    (20000, "10k–20k tokens"),
+    (float("inf"), "> 20k tokens"),
+)
+
+
+def length_bucket(tokens: float | None) -> str | None:
+    if tokens is None or pd.isna(tokens):
+        return None
+    return next(label for limit, label in LENGTH_BUCKETS if tokens < limit)
+
+
+def _document_metadata(data_dir: str | Path) -> pd.DataFrame:
+    try:
+        manifest = DocumentStore(data_dir).manifest
+    except BizsumError:
+        return pd.DataFrame(columns=["doc_id"])
+    rows = [
+        {
+            "doc_id": doc_id,
+            "company": row.get("company"),
+            "industry": row.get("industry") or "unknown",
+            "fiscal_year": pd.to_numeric(row.get("fiscal_year"), errors="coerce"),
+            "doc_tokens": pd.to_numeric(row.get("tokens_o200k"), errors="coerce"),
+        }
+        for doc_id, row in manifest.items()
+    ]
+    meta = pd.DataFrame(rows)
+    meta["length"] = meta["doc_tokens"].map(length_bucket)
+    return meta
+
+
+def run_data_dir(run_dir: Path) -> Path:
+    """The data folder of the config that last wrote into ``run_dir``."""
+    data_dir = "data"
+    snapshot = RunDir(run_dir).config
+    if snapshot.is_file():
+        with contextlib.suppress(yaml.YAMLError):
+            data_dir = str((yaml.safe_load(snapshot.read_text(encoding="utf-8")) or {}).get("data_dir") or "data")
+    return Path(data_dir) if Path(data_dir).is_absolute() else project_root(run_dir, data_dir) / data_dir
+
+
+def load_run(run_dir: str | Path, data_dir: str | Path | None = None) -> pd.DataFrame:
+    """Generations joined with scores and document metadata: one row per document × prompt × model × sample.
+
+    ``data_dir`` defaults to the one in the run's own config (``<run_dir>/config.yaml``), so this works
+    from any working directory. A score row is attached only to the generation it scored (same
+    request and config); a summary regenerated since the last scoring shows no scores.
+    """
+    run_dir = Path(run_dir).resolve()
+    rundir = RunDir(run_dir)
+    generations = load_latest(rundir.generations, GenerationRecord)
+    if not generations:
+        return pd.DataFrame()
+    frame = pd.DataFrame([{**to_row(record), "request_id": record.request_id} for record in generations.values()])
+    meta = frame["meta"].map(lambda m: m if isinstance(m, dict) else {})
+    frame["strategy"] = meta.map(lambda m: m.get("strategy", "whole"))
+    frame["document_truncated"] = meta.map(lambda m: bool(m.get("document_truncated")))
+    scores = [
+        record.flat() | {"generation_key": record.generation_key}
+        for record in load_latest(rundir.scores, ScoreRecord).values()
+        if record.error is None
+        and record.key in generations
+        and record.generation_key == generations[record.key].request_id
+    ]
+    if scores:
+        table = pd.DataFrame(scores).drop(columns=["error", "generation_key"])
+        frame = frame.merge(table, on=list(KEY_FIELDS), how="left", suffixes=("", "_score"))
+    metadata = _document_metadata(run_data_dir(run_dir) if data_dir is None else data_dir)
+    return frame.merge(metadata, on="doc_id", how="left")
+
+
+def group_table(
+    frame: pd.DataFrame,
+    by: str,
+    columns: tuple[str, ...] = ("coverage", "source_only", "rouge1_f_ref", "bertscore_p_src", "token_compliant"),
+) -> pd.DataFrame:
+    """Mean scores per document group (e.g. industry or length) × model."""
+    if by not in frame or frame[by].isna().all():
+        return pd.DataFrame()
+    present = [c for c in columns if c in frame]
+    numeric = frame[[by, "model_id"]].copy()
+    for column in present:
+        numeric[column] = _numeric(frame, column)
+    table = numeric.groupby([by, "model_id"]).agg(["mean"])
+    table.columns = [c for c, _ in table.columns]
+    table.insert(0, "documents", frame.groupby([by, "model_id"])["doc_id"].nunique())
+    return table
+
+
+def _numeric(frame: pd.DataFrame, column: str) -> pd.Series:
+    return pd.to_numeric(
+        frame[column].astype("float64") if frame[column].dtype == bool else frame[column], errors="coerce"
+    )
+
+
+def headline_table(frame: pd.DataFrame, columns: tuple[ScoreColumn, ...] = HEADLINE_SCORES) -> pd.DataFrame:
+    """Mean and standard deviation of every score per prompt × model (rates for yes/no scores)."""
+    ok = frame[frame["error"].isna()] if "error" in frame else frame
+    rows = []
+    for (prompt_id, model_id), group in ok.groupby(CONFIG_FIELDS, sort=True):
+        row = {"prompt": prompt_id, "model": model_id, "n": len(group)}
+        for spec in columns:
+            if spec.column not in group:
+                continue
+            values = _numeric(group, spec.column)
+            row[f"{spec.column}_mean"] = values.mean()
+            row[f"{spec.column}_sd"] = values.std(ddof=1) if values.count() > 1 else float("nan")
+        if "error" in frame:
+            errors = frame[(frame.prompt_id == prompt_id) & (frame.model_id == model_id) & frame["error"].notna()]
+            row["errors"] = len(errors)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def area_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Mean coverage per focus area (columns) per prompt × model (rows)."""
+    columns = [f"coverage_{area}" for area in FOCUS_AREAS if f"coverage_{area}" in frame]
+    if not columns:
+        return pd.DataFrame()
+    numeric = frame[CONFIG_FIELDS].copy()
+    for column in columns:
+        numeric[column.removeprefix("coverage_")] = _numeric(frame, column)
+    return numeric.groupby(CONFIG_FIELDS).mean()
+
+
+def problems_of(row: pd.Series) -> list[str]:
+    """The worst problems of one summary, most serious first, as short sentences."""
+    problems: list[str] = []
+    if isinstance(row.get("error"), str):
+        return [f"generation failed: {row['error']}"]
+    if row.get("prompt_truncated") is True:
+        problems.append("prompt truncated by the server")
+    meta = row.get("meta") if isinstance(row.get("meta"), dict) else {}
+    if meta.get("trimmed_to_limit"):
+        problems.append("map-reduce answer was over the limit: trimmed to its leading full sentences")
+    if row.get("document_truncated") is True:
+        problems.append("document truncated to fit the context window (strategy 'truncate')")
+    if row.get("cut_off") is True:
+        problems.append("cut off (finish_reason 'length')")
+    if row.get("over_limit") is True:
+        problems.append(f"over the token limit: {row.get('tokens')} tokens ({row.get('token_counter')})")
+    for kind in ("bullets", "headings", "tables"):
+        if row.get(f"has_{kind}") is True:
+            problems.append(f"not continuous text: {kind}")
+    unsupported = row.get("unsupported_claims")
+    if isinstance(unsupported, (int, float)) and unsupported and unsupported > 0:
+        problems.append(f"{int(unsupported)} claim(s) not supported by the source")
+    if isinstance(row.get("text"), str) and not row["text"].strip():
+        problems.append("empty summary")
+    return problems
+
+
+def flagged(frame: pd.DataFrame) -> pd.DataFrame:
+    """Summaries with at least one problem, with the problems listed."""
+    frame = frame.copy()
+    frame["problems"] = frame.apply(problems_of, axis=1)
+    return frame[frame["problems"].map(bool)]
+
+
+def sample_spread(rows: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, float]]:
+    """How much the samples of a cell differ, per model (0 = every sample identical).
+
+    ``distinct``: mean share of distinct texts among a cell's samples (1/n … 1);
+    ``jaccard_distance``: mean pairwise word-set Jaccard distance between samples of a cell.
+    Only cells with at least two successful samples count. Metric spread comes from the scores.
+    """
+    groups: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    for row in rows:
+        if not row.get("error") and row.get("text") is not None:
+            groups[(row["model_id"], row["doc_id"], row["prompt_id"])].append(row["text"])
+    per_model: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for (model_id, _doc, _prompt), texts in groups.items():
+        if len(texts) < 2:
+            continue
+        sets = [set(t.lower().split()) for t in texts]
+        pairs = [(a, b) for i, a in enumerate(sets) for b in sets[i + 1 :]]
+        distance = sum(1 - len(a & b) / len(a | b) if a | b else 0.0 for a, b in pairs) / len(pairs)
+        per_model[model_id].append((len(set(texts)) / len(texts), distance))
+    return {
+        model_id: {
+            "cells": len(values),
+            "distinct": sum(v[0] for v in values) / len(values),
+            "jaccard_distance": sum(v[1] for v in values) / len(values),
+        }
+        for model_id, values in per_model.items()
+    }

@@ -1,0 +1,101 @@
+"""``max_cost`` as a running cap on what a run folder spends.
+
+Paid providers ask the :class:`Budget` before each HTTP request (:meth:`Provider.metered`): the
+request's worst case (its counted prompt at the input price plus its ``max_completion_tokens`` at
+the output price) is booked, and the request is sent only if the money already spent in the run
+folder plus everything booked for requests in flight stays within the cap. When the answer
+arrives the booking is replaced by what the usage says it cost; a refused request (HTTP error)
+frees its booking, a timeout keeps it (it may have been billed). Once a request does not fit, no
+further request is sent: the run ends cleanly, every answer that arrived is kept, and a rerun
+with a higher ``max_cost`` continues where it stopped.
+
+The cap counts the whole run folder: the rows already in ``generations.jsonl`` that were paid for
+(not served by the cache) count as spent, so rerunning never grants a fresh budget.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+from bizsum.config import ModelSpec
+from bizsum.generation.pricing import Price, PriceTable
+from bizsum.providers.base import BudgetExhausted
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Booking:
+    spec: ModelSpec
+    worst_usd: float
+    price: Price | None
+    batch: bool
+
+
+class Budget:
+    """Thread-safe running cap (implements :class:`bizsum.providers.base.Meter`)."""
+
+    def __init__(self, cap: float, prices: PriceTable, spent_before: float = 0.0):
+        self.cap = cap
+        self.prices = prices
+        self.spent_before = spent_before
+        self.spent = 0.0  # settled in this process
+        self.booked = 0.0  # worst cases of requests in flight
+        self.peak = 0.0  # the highest spent + booked ever reached (a test checks it stays <= cap)
+        self.exhausted = False
+        self.refused = 0
+        self._lock = threading.Lock()
+
+    @property
+    def total(self) -> float:
+        return self.spent_before + self.spent
+
+    def reserve(self, spec: ModelSpec, prompt_tokens: int, max_output_tokens: int, batch: bool = False) -> Booking:
+        price = self.prices.price_for(spec)
+        worst = (
+            0.0 if price is None else price.cost(prompt_tokens, max_output_tokens, 0, batch, self.prices.batch_discount)
+        )
+        with self._lock:
+            if self.exhausted or self.spent_before + self.spent + self.booked + worst > self.cap + 1e-12:
+                first = not self.exhausted
+                self.exhausted = True
+                self.refused += 1
+                if first:
+                    log.warning(
+                        "max_cost $%.4f reached: $%.4f spent in this run folder, $%.4f booked for requests in "
+                        "flight, the next request of %s could cost $%.4f; no further request is sent",
+                        self.cap,
+                        self.total,
+                        self.booked,
+                        spec.id,
+                        worst,
+                    )
+                raise BudgetExhausted(
+                    f"max_cost ${self.cap:,.4f} reached (${self.total:,.4f} spent in this run folder); "
+                    "the request was not sent"
+                )
+            self.booked += worst
+            self.peak = max(self.peak, self.spent_before + self.spent + self.booked)
+            return Booking(spec, worst, price, batch)
+
+    def settle(
+        self, ticket: object, prompt_tokens: int | None, completion_tokens: int | None, cached_tokens: int = 0
+    ) -> None:
+        assert isinstance(ticket, Booking)
+        if ticket.price is None or prompt_tokens is None or completion_tokens is None:
+            actual = ticket.worst_usd
+        else:
+            actual = ticket.price.cost(
+                prompt_tokens, completion_tokens, cached_tokens, ticket.batch, self.prices.batch_discount
+            )
+        with self._lock:
+            self.booked -= ticket.worst_usd
+            self.spent += actual
+            self.peak = max(self.peak, self.spent_before + self.spent + self.booked)
+
+    def release(self, ticket: object) -> None:
+        assert isinstance(ticket, Booking)
+        with self._lock:
+            self.booked -= ticket.worst_usd

@@ -1,0 +1,68 @@
+"""Lookups in the source index that the claim checks share: words around a number, the year a
+number is tied to, and the source sentences that hold a name."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from bizsum.nlp.lexicon import WORD, content_stems
+from bizsum.nlp.numbers import Number
+from bizsum.nlp.source_index import SourceIndex
+
+
+def window_stems(text: str, start: int, end: int, width: int = 6) -> set[str]:
+    """Content stems of the ``width`` words on each side of ``text[start:end]``."""
+    left = WORD.findall(text[:start])[-width:]
+    right = WORD.findall(text[end:])[:width]
+    return set(content_stems(" ".join(left + right)))
+
+
+def nearest_year(text: str, number: Number, numbers: Sequence[Number], max_chars: int = 60) -> int | None:
+    """The year written closest to ``number`` (within ``max_chars``), if any."""
+    best = None
+    best_dist = max_chars + 1
+    for other in numbers:
+        if other is number or other.kind != "year" or other.start == number.start:
+            continue
+        dist = other.start - number.end if other.start >= number.end else number.start - other.end
+        if 0 <= dist < best_dist:
+            best, best_dist = int(other.value), dist
+    return best
+
+
+def name_variants(toks: list[str]) -> list[str]:
+    out = [" " + " ".join(toks) + " "]
+    if len(toks) > 1:
+        out.append(" " + "".join(toks) + " ")
+    else:
+        t = toks[0]
+        out += [
+            " " + v + " "
+            for v in {t + "s", t[:-1] if t.endswith("s") else t, t + "es", t.replace("-", " "), t.replace("-", "")}
+        ]
+    return out
+
+
+#: a name held by at least this share of the source sentences, or by the sentence that defines
+#: the company ('The United States Shoe Corporation (the "company") is ...'), is in context anywhere
+DOCUMENT_WIDE_SHARE = 0.05
+COMPANY_DEFINED = re.compile(r"\([^()]{0,60}?[\"“']\s*(?:company|registrant|corporation|we)\b", re.IGNORECASE)
+HEADING_WORDS = 6  # a "sentence" this short is a heading
+COPY_SHARE = 0.7  # a claim whose words are this much in one aligned sentence copies it
+CONTAINED_SHARE = 0.6  # a source sentence whose words the claim mostly carries is its context too
+
+
+def name_holders(variants: list[str], index: SourceIndex) -> list[int]:
+    """Source sentences that hold the name. A heading holds the text under it too ("Seasonal
+    Business" + "The demand for ..."), and a name that runs over a sentence boundary (a heading run
+    into the next sentence, "Segment Status No new segment ...") is held by both sentences."""
+    norms = index.sentence_norms
+    holders = [i for i, sent in enumerate(norms) if any(v in sent for v in variants)]
+    holders += [i + 1 for i in holders if i + 1 < len(norms) and len(norms[i].split()) <= HEADING_WORDS]
+    if not holders:
+        for i in range(len(norms) - 1):
+            joined = norms[i].rstrip() + " " + norms[i + 1].lstrip()
+            if any(v in joined for v in variants):
+                holders += [i, i + 1]
+    return holders

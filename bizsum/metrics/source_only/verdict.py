@@ -1,0 +1,165 @@
+"""One claim's verdict: semantic and lexical support combined with the hard checks."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from bizsum.metrics.source_only.checks import check_names, check_numbers, scope_negations
+from bizsum.nlp.claims import direction_flipped
+from bizsum.nlp.lexicon import NEGATION_TOKENS, TOKEN, content_stems, token_stems
+from bizsum.nlp.source_index import SourceIndex
+
+# Logistic model over claim features -> probability that the claim is supported. Hand-set, led by
+# semantic similarity: a model fitted on dev data (bench/fit_calibration.py, see
+# bench/results/calibration_fit.md) came out almost purely lexical and flagged faithful abstractive
+# paraphrases of a 10-K, so it is not used. Numbers, names, negation and direction are hard checks.
+COEFFICIENTS: dict[str, float] = {
+    "bias": -4.0,
+    "sim": 6.0,  # best passage cosine
+    "lex_local": 3.0,  # share of content stems in the aligned passages
+    "lex_global": 2.5,  # share of content stems anywhere in the source
+    "bigram_local": 0.0,  # reported, not weighted (penalizes paraphrase)
+    "novel_words": 0.0,  # reported, not weighted
+    "bad_numbers": -3.0,
+    "bad_names": -2.5,
+    "negation_mismatch": -2.5,
+    "direction_mismatch": -1.5,
+}
+#: claims with probability below this are unsupported
+SUPPORT_THRESHOLD = 0.5
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+@dataclass
+class ClaimCheck:
+    text: str
+    verdict: str
+    score: float
+    evidence: str
+    reasons: list[str]
+    features: dict[str, float]
+    numbers: list[dict]
+    names: list[dict]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "verdict": self.verdict,
+            "score": round(self.score, 4),
+            "evidence": self.evidence,
+            "reasons": self.reasons,
+            "features": {k: round(v, 4) for k, v in self.features.items()},
+            "numbers": self.numbers,
+            "names": self.names,
+        }
+
+
+def _bigrams(tokens: Sequence[str]) -> set[tuple[str, str]]:
+    return set(itertools.pairwise(tokens))
+
+
+def check_claim(claim: str, embedding: np.ndarray, index: SourceIndex) -> ClaimCheck:
+    sims = index.embeddings @ embedding
+    order = np.argsort(-sims)
+    top = [int(i) for i in order[:3]]
+    best = top[0]
+    sim = float(sims[best])
+    aligned: list[int] = sorted({s for p in top for s in index.passage_sentences[p]})
+    evidence = index.passages[best]
+
+    stems = content_stems(claim)
+    aligned_stems = set().union(*(index.sentence_stems[i] for i in aligned)) if aligned else set()
+    lex_local = sum(1 for s in stems if s in aligned_stems) / len(stems) if stems else 1.0
+    lex_global = sum(1 for s in stems if s in index.all_stems) / len(stems) if stems else 1.0
+    novel = sum(1 for s in stems if s not in index.all_stems)
+
+    claim_tokens = token_stems(claim)
+    claim_bigrams = _bigrams(claim_tokens)
+    aligned_bigrams: set = set()
+    for i in aligned:
+        aligned_bigrams |= _bigrams(token_stems(index.sentences[i]))
+    bigram_local = len(claim_bigrams & aligned_bigrams) / len(claim_bigrams) if claim_bigrams else lex_local
+
+    number_reports, bad_numbers = check_numbers(claim, index, aligned)
+    name_reports, bad_names = check_names(claim, index, aligned)
+
+    # polarity against the best-matching single sentence, within the span the claim overlaps
+    best_sentence = max(index.passage_sentences[best], key=lambda i: float(index.embeddings[i] @ embedding))
+    claim_stem_set = set(stems)
+    src_neg, src_span = scope_negations(index.sentences[best_sentence], claim_stem_set)
+    neg_claim = sum(1 for t in TOKEN.findall(claim) if t.lower() in NEGATION_TOKENS or t.lower().endswith("n't"))
+    close = sim >= 0.45 and lex_local >= 0.6
+    negation_mismatch = float(close and neg_claim % 2 != src_neg % 2)  # parity: "not ... without" = affirmative
+    direction_mismatch = float(close and bool(src_span) and direction_flipped(claim, src_span))
+
+    features = {
+        "sim": sim,
+        "lex_local": lex_local,
+        "lex_global": lex_global,
+        "bigram_local": bigram_local,
+        "novel_words": float(min(novel, 5)),
+        "bad_numbers": float(bad_numbers),
+        "bad_names": float(bad_names),
+        "negation_mismatch": negation_mismatch,
+        "direction_mismatch": direction_mismatch,
+    }
+    z = COEFFICIENTS["bias"] + sum(COEFFICIENTS[k] * v for k, v in features.items())
+    prob = _sigmoid(z)
+    reasons: list[str] = []
+    for r in number_reports:
+        if r["status"] == "not_in_source":
+            reasons.append(f"number {r['number']!r} does not occur in the source")
+        elif r.get("replaces"):
+            reasons.append(f"number {r['number']!r} stands where the matching source passage has {r['replaces']!r}")
+        elif r["status"] == "wrong_context":
+            reasons.append(f"number {r['number']!r} occurs in the source but in a different context")
+    for r in name_reports:
+        if r["status"] != "ok":
+            reasons.append(
+                f"name {r['name']!r} does not occur in the source"
+                if r["status"] == "not_in_source"
+                else f"name {r['name']!r} occurs in the source only in an unrelated context"
+            )
+    if negation_mismatch:
+        reasons.append("negation differs from the closest source passage")
+    if direction_mismatch:
+        reasons.append("direction (increase/decrease) differs from the closest source passage")
+    hard_fail = bad_numbers > 0 or bad_names > 0 or negation_mismatch > 0 or direction_mismatch > 0
+    if prob < SUPPORT_THRESHOLD and not hard_fail:
+        reasons.append(
+            f"no source passage supports it (best similarity {sim:.2f}, content words found {lex_global:.0%})"
+        )
+    verdict = "unsupported" if hard_fail or prob < SUPPORT_THRESHOLD else "supported"
+    if hard_fail:
+        prob = min(prob, 0.49)
+    return ClaimCheck(claim, verdict, prob, evidence, reasons, features, number_reports, name_reports)
+
+
+def absence_check(claim: str, areas: list[str], embedding: np.ndarray, index: SourceIndex) -> ClaimCheck:
+    """A claim saying the source does not describe an area: compliant if the source is thin there."""
+    number_reports, bad_numbers = check_numbers(claim, index, [])
+    name_reports, bad_names = check_names(claim, index)
+    covered = [a for a in areas if index.area_strong_counts.get(a, 0) >= ABSENCE_CONTRADICTED_AT]
+    reasons = [f"statement that the source says little about {', '.join(areas)}"]
+    verdict = "supported"
+    score = 0.9
+    if bad_numbers or bad_names:
+        verdict, score = "unsupported", 0.2
+        reasons.append("but it carries a number or name that is not in the source")
+    elif covered:
+        verdict, score = "unsupported", 0.3
+        reasons.append(f"but the source has {index.area_strong_counts[covered[0]]} passages clearly about {covered[0]}")
+    return ClaimCheck(claim, verdict, score, "", reasons, {"absence_statement": 1.0}, number_reports, name_reports)
+
+
+#: an absence statement is wrong when the source has at least this many passages clearly about the area
+ABSENCE_CONTRADICTED_AT = 8

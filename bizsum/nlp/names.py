@@ -1,0 +1,189 @@
+"""Names in text: capitalized spans that look like companies, products, places, months, exchanges."""
+
+from __future__ import annotations
+
+import logging
+import re
+from functools import lru_cache
+
+from bizsum.nlp.lexicon import STOPWORDS
+
+log = logging.getLogger(__name__)
+
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9&'’.\-]*[A-Za-z0-9]|[A-Za-z0-9]")
+_NAME_FILLERS = {"of", "&", "de", "la", "du", "von", "van", "for", "on"}
+_GENERIC_CAPS = {
+    "the",
+    "a",
+    "an",
+    "in",
+    "on",
+    "at",
+    "by",
+    "for",
+    "with",
+    "from",
+    "as",
+    "its",
+    "their",
+    "it",
+    "they",
+    "this",
+    "these",
+    "that",
+    "those",
+    "we",
+    "our",
+    "additionally",
+    "furthermore",
+    "moreover",
+    "however",
+    "overall",
+    "also",
+    "finally",
+    "lastly",
+    "further",
+    "besides",
+    "through",
+    "while",
+    "although",
+    "founded",
+    "headquartered",
+    "incorporated",
+    "based",
+    "in addition",
+    "beyond",
+    "key",
+    "other",
+    "both",
+    "there",
+    "here",
+    "when",
+    "since",
+    "after",
+    "before",
+    "during",
+    "each",
+    "all",
+    "some",
+    "many",
+    "most",
+    "such",
+    "no",
+    "not",
+    "none",
+    "one",
+    "two",
+    "three",
+    "his",
+    "her",
+    "i",
+    "you",
+    "revenue",
+    "revenues",
+    "customers",
+    "products",
+    "distribution",
+    "financing",
+    "sales",
+    "summary",
+    "company",
+    "the company",
+    "business",
+    "services",
+    "inc",
+    "inc.",
+    "corp",
+    "corp.",
+    "ltd",
+    "co",
+    "llc",
+    "plc",
+    "group",
+    "holdings",
+    "limited",
+    "corporation",
+    "company's",
+}
+NAME_SUFFIXES = {
+    "inc",
+    "corp",
+    "corporation",
+    "ltd",
+    "llc",
+    "co",
+    "plc",
+    "company",
+    "group",
+    "holdings",
+    "limited",
+    "s.a",
+    "n.v",
+    "ag",
+    "the",
+}
+
+
+def extract_names(text: str) -> list[str]:
+    """Capitalized spans that look like names (companies, products, places, months, exchanges)."""
+    names: list[str] = []
+    tokens = list(re.finditer(r"[A-Za-z0-9&][A-Za-z0-9&'’.\-]*[A-Za-z0-9&]|[A-Za-z]", text))
+    i = 0
+    n = len(tokens)
+    while i < n:
+        tok = tokens[i].group(0)
+        if tok[0].isupper() or (len(tok) > 1 and any(c.isupper() for c in tok[1:]) and tok[0].isalpha()):
+            start_i = i
+            j = i + 1
+            while j < n:
+                t = tokens[j].group(0)
+                gap = text[tokens[j - 1].end() : tokens[j].start()]
+                if gap.strip() not in ("", "-", "&") or "\n" in gap:
+                    break
+                if t[0].isupper():
+                    j += 1
+                    continue
+                if (
+                    t.lower() in _NAME_FILLERS
+                    and j + 1 < n
+                    and tokens[j + 1].group(0)[0].isupper()
+                    and text[tokens[j].end() : tokens[j + 1].start()].strip() == ""
+                ):
+                    j += 2
+                    continue
+                break
+            span_tokens = [tokens[k].group(0) for k in range(start_i, j)]
+            # sentence-initial capital: drop a leading common word ("The", "Additionally", "Its")
+            at_start = start_i == 0 or re.search(r"[.!?:;•\"“(]\s*$", text[: tokens[start_i].start()]) is not None
+            while span_tokens and span_tokens[0].lower().rstrip(".,") in _GENERIC_CAPS:
+                span_tokens = span_tokens[1:]
+                at_start = False
+            if span_tokens:
+                if (
+                    at_start
+                    and len(span_tokens) == 1
+                    and span_tokens[0].istitle()
+                    and span_tokens[0].lower() in _common_words()
+                ):
+                    pass  # "Customers include ..." at the start of a sentence
+                else:
+                    span = " ".join(span_tokens).strip(" .,'’")
+                    if len(span) > 1 and not span.isdigit():
+                        names.append(span)
+            i = j
+        else:
+            i += 1
+    return names
+
+
+@lru_cache(maxsize=1)
+def _common_words() -> frozenset[str]:
+    """Lower-case whole words of the MiniLM (BERT uncased) vocabulary: a proxy for 'common word'."""
+    try:
+        from bizsum.nlp.encoders import sentence_encoder
+
+        vocab = sentence_encoder().tokenizer.get_vocab()
+        return frozenset(w for w in vocab if w.isalpha() and not w.startswith("##"))
+    except Exception:  # pragma: no cover - the encoder is always there in practice
+        log.warning("no tokenizer vocabulary for common words; sentence-initial words count as names")
+        return frozenset(STOPWORDS)

@@ -1,0 +1,154 @@
+"""The per-document index every source-comparing metric reads: sentences, passages, embeddings,
+stems, numbers and focus-area scores, built once per document (cached by sha256).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bizsum.nlp.focus_areas import FOCUS_AREAS, STRONG_THRESHOLD, area_scores
+from bizsum.nlp.lexicon import WORD, content_stems, norm_tokens
+from bizsum.nlp.numbers import Number, extract_numbers
+from bizsum.nlp.text import split_sentences
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SourceIndex:
+    sha256: str
+    sentences: list[str]
+    passages: list[str]  # sentences + adjacent pairs
+    passage_sentences: list[tuple[int, ...]]
+    embeddings: np.ndarray  # passages
+    numbers: list[tuple[Number, int]]  # (number, sentence index)
+    sentence_stems: list[set[str]]
+    all_stems: set[str]
+    norm_text: str  # " tok tok " lower-case token stream for phrase lookup
+    sentence_norms: list[str]  # the same per sentence
+    area_strong_counts: dict[str, int]
+    area_scores: np.ndarray  # sentences x FOCUS_AREAS
+    sentence_numbers: list[list[Number]] = field(default_factory=list)
+
+
+_CACHE: OrderedDict[str, SourceIndex] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+CACHE_SIZE = 256
+
+
+def source_index(text: str, sha256: str) -> SourceIndex:
+    with _CACHE_LOCK:
+        hit = _CACHE.get(sha256)
+        if hit is not None:
+            _CACHE.move_to_end(sha256)
+            return hit
+    index = _build_index(text, sha256)
+    with _CACHE_LOCK:
+        _CACHE[sha256] = index
+        while len(_CACHE) > CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return index
+
+
+_BULLET = re.compile(r"^\s*(?:[•·▪◦\-*]\s*\|?\s*|\|\s*)")
+
+
+def unwrap_lines(text: str) -> str:
+    """Join hard-wrapped lines (old plain-text filings) so sentences are not cut at line ends.
+
+    A line is joined to the next when it does not end a sentence (no final ``.!?:;``) and the next
+    line starts with a lower-case letter, a digit or an opening parenthesis.
+    """
+    lines = text.split("\n")
+    out: list[str] = []
+    for line in lines:
+        stripped = line.strip()
+        if (
+            out
+            and out[-1]
+            and stripped
+            and not re.search(r"[.!?:;]['\"”’)]?$", out[-1])
+            and re.match(r"[a-z0-9(]", stripped)
+        ):
+            out[-1] = out[-1] + " " + stripped
+        else:
+            out.append(stripped)
+    return "\n".join(out)
+
+
+def source_sentences(text: str) -> list[str]:
+    """Sentences of a source text: hard wraps undone, bullet markers removed, empty bits dropped."""
+    sentences = []
+    for s in split_sentences(unwrap_lines(text)):
+        s = _BULLET.sub("", s).strip()
+        if WORD.search(s):
+            sentences.append(s)
+    return sentences
+
+
+def _build_index(text: str, sha256: str) -> SourceIndex:
+    from bizsum.nlp.encoders import embed
+
+    sentences = source_sentences(text)
+    if not sentences:
+        sentences = [text.strip() or "(empty)"]
+    passages = list(sentences)
+    members: list[tuple[int, ...]] = [(i,) for i in range(len(sentences))]
+    for i in range(len(sentences) - 1):
+        passages.append(sentences[i] + " " + sentences[i + 1])
+        members.append((i, i + 1))
+    sentence_emb = embed(sentences)
+    # a pair of adjacent sentences is represented by the normalized mean of their embeddings
+    # (close to embedding the joined text, at no extra encoder cost)
+    pairs = sentence_emb[:-1] + sentence_emb[1:]
+    if len(pairs):
+        pairs = pairs / np.linalg.norm(pairs, axis=1, keepdims=True).clip(1e-9)
+    embeddings = np.concatenate([sentence_emb, pairs]).astype("float32")
+    sentence_stems = [set(content_stems(s)) for s in sentences]
+    all_stems = set().union(*sentence_stems) if sentence_stems else set()
+    sentence_numbers = [extract_numbers(s) for s in sentences]
+    numbers = [(num, i) for i, nums in enumerate(sentence_numbers) for num in nums]
+    norm_text = " " + " ".join(norm_tokens(text)) + " "
+    scores = area_scores(sentences, embeddings[: len(sentences)])
+    strong = {a: int((scores[:, k] >= STRONG_THRESHOLD).sum()) for k, a in enumerate(FOCUS_AREAS)}
+    log.debug("indexed source %s: %d sentences, %d numbers", sha256[:12], len(sentences), len(numbers))
+    return SourceIndex(
+        sha256=sha256,
+        sentences=sentences,
+        passages=passages,
+        passage_sentences=members,
+        embeddings=embeddings,
+        numbers=numbers,
+        sentence_stems=sentence_stems,
+        all_stems=all_stems,
+        norm_text=norm_text,
+        sentence_norms=[" " + " ".join(norm_tokens(x)) + " " for x in sentences],
+        area_strong_counts=strong,
+        area_scores=scores,
+        sentence_numbers=sentence_numbers,
+    )
+
+
+_CLAIM_EMB: OrderedDict[str, np.ndarray] = OrderedDict()
+
+
+def embed_claims(claims: Sequence[str]) -> np.ndarray:
+    """Embeddings of summary claims, memoized (source_only and focus_coverage embed the same claims)."""
+    from bizsum.nlp.encoders import embed
+
+    missing = [c for c in dict.fromkeys(claims) if c not in _CLAIM_EMB]
+    if missing:
+        for c, e in zip(missing, embed(missing)):
+            _CLAIM_EMB[c] = e
+        while len(_CLAIM_EMB) > 20_000:
+            _CLAIM_EMB.popitem(last=False)
+    if not claims:
+        return np.zeros((0, 384), dtype="float32")
+    return np.stack([_CLAIM_EMB[c] for c in claims])

@@ -1,0 +1,286 @@
+"""Source-only metric: pinned cases with hand-computed expectations.
+
+The source is a short made-up Item 1 text (so the encoder work stays small); every expectation
+below can be checked by reading SOURCE.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bizsum.corpus.documents import Document
+from bizsum.metrics.base import ScoringItem
+from bizsum.metrics.source_only import SourceOnlyMetric
+from bizsum.nlp.claims import split_claims
+from bizsum.nlp.names import extract_names
+from bizsum.nlp.numbers import extract_numbers, numbers_equal
+
+SOURCE = """Item 1. Business
+Overview
+Acme Analytics, Inc. sells a cloud-based analytics platform called Acme Insight to retailers and banks.
+Revenue in 2017 was $1,200 million, of which subscription fees were 80 percent.
+International revenue increased to 37% of total revenue in 2017, from 34% in 2016.
+No single customer accounted for more than 10% of our total revenue in 2017.
+We sell through a direct sales force and through resellers in Europe and Asia.
+More than 18,000 businesses use our platform, including Walmart and Barclays.
+Our employees are located in Boston, London and Singapore.
+We face competition from large software vendors and from many smaller firms.
+"""
+
+
+@pytest.fixture(scope="module")
+def metric():
+    return SourceOnlyMetric()
+
+
+@pytest.fixture(scope="module")
+def doc():
+    return Document(id="acme", text=SOURCE)
+
+
+def score(metric, doc, summary):
+    return metric.score(ScoringItem(summary=summary, document=doc))
+
+
+# --- pure functions (no encoder) -------------------------------------------------------------
+
+
+def test_money_normalization_billion_equals_million():
+    (a,) = extract_numbers("revenue was $1.2 billion")
+    (b,) = extract_numbers("revenue was $1,200 million")
+    assert a.kind == b.kind == "money"
+    assert a.value == b.value == 1.2e9
+    assert numbers_equal(a, b)
+
+
+def test_percent_spellings_are_equal():
+    (a,) = extract_numbers("37 percent of revenue")
+    (b,) = extract_numbers("37% of revenue")
+    assert (a.kind, a.value) == (b.kind, b.value) == ("pct", 37.0)
+
+
+def test_rounding_allowed_but_not_other_values():
+    (rounded,) = extract_numbers("2.6 billion sessions")
+    (source,) = extract_numbers("2,634 million sessions")
+    assert numbers_equal(rounded, source)
+    (wrong,) = extract_numbers("2.8 billion sessions")
+    assert not numbers_equal(wrong, source)
+
+
+def test_years_and_section_numbers():
+    kinds = [(n.kind, n.value) for n in extract_numbers("In April 2000 the company (see Item 1) completed an IPO")]
+    assert kinds == [("year", 2000.0)]
+
+
+def test_names_from_capitalized_spans():
+    names = extract_names("The company is traded on the New York Stock Exchange and partners with Adobe.")
+    assert "New York Stock Exchange" in names and "Adobe" in names
+    assert "The" not in names
+
+
+def test_split_claims_on_semicolons_and_joined_facts():
+    claims = split_claims("It sells software to banks; it also sells hardware to retailers. It has 500 staff.")
+    assert claims == ["It sells software to banks", "it also sells hardware to retailers.", "It has 500 staff."]
+
+
+# --- metric (encoder) ----------------------------------------------------------------------
+
+slow = pytest.mark.slow
+
+
+@slow
+def test_faithful_summary_is_fully_supported(metric, doc):
+    r = score(
+        metric,
+        doc,
+        "Acme Analytics sells the Acme Insight analytics platform to retailers and banks. "
+        "Subscription fees were 80% of revenue in 2017.",
+    )
+    assert r.values["claims"] == 2
+    assert r.values["source_only"] == 1.0
+    assert r.values["unsupported_numbers"] == 0
+
+
+@slow
+def test_changed_number_is_caught(metric, doc):
+    r = score(metric, doc, "International revenue increased to 41% of total revenue in 2017.")
+    assert r.values["unsupported_claims"] == 1
+    assert r.values["unsupported_numbers"] == 1
+    claim = r.details["claims"][0]
+    assert claim["verdict"] == "unsupported"
+    assert any("41%" in reason for reason in claim["reasons"])
+
+
+@slow
+def test_right_number_wrong_year_is_caught(metric, doc):
+    # 34% is in the source, but for 2016, not 2017
+    r = score(metric, doc, "International revenue increased to 34% of total revenue in 2017.")
+    assert r.details["claims"][0]["verdict"] == "unsupported"
+    assert r.details["claims"][0]["numbers"][0]["status"] == "wrong_context"
+
+
+@slow
+def test_billion_matches_million(metric, doc):
+    r = score(metric, doc, "Revenue in 2017 was $1.2 billion.")
+    assert r.values["unsupported_numbers"] == 0
+    assert r.details["claims"][0]["verdict"] == "supported"
+
+
+@slow
+def test_negation_is_caught(metric, doc):
+    r = score(metric, doc, "One customer accounted for more than 10% of total revenue in 2017.")
+    claim = r.details["claims"][0]
+    assert claim["verdict"] == "unsupported"
+    assert claim["features"]["negation_mismatch"] == 1.0
+
+
+@slow
+def test_entity_not_in_source_is_caught(metric, doc):
+    r = score(metric, doc, "More than 18,000 businesses use the platform, including Walmart and Goldman Sachs.")
+    assert r.values["unsupported_names"] == 1
+    assert r.details["claims"][0]["verdict"] == "unsupported"
+
+
+@slow
+def test_saying_financing_is_not_described_is_compliant(metric, doc):
+    r = score(metric, doc, "The text does not describe how the company is financed.")
+    assert r.values["source_only"] == 1.0
+    assert r.details["claims"][0]["verdict"] == "supported"
+
+
+@slow
+def test_invented_financing_is_flagged(metric, doc):
+    r = score(
+        metric,
+        doc,
+        "Acme sells its platform to retailers and banks. "
+        "The company financed its growth with a $300 million revolving credit facility from Wells Fargo.",
+    )
+    verdicts = [c["verdict"] for c in r.details["claims"]]
+    assert verdicts == ["supported", "unsupported"]
+    assert r.values["source_only"] == 0.5
+
+
+@slow
+def test_empty_summary(metric, doc):
+    r = score(metric, doc, "   ")
+    assert r.values["claims"] == 0
+    assert r.values["source_only"] == 0.0
+    assert r.details["claims"] == []
+
+
+@slow
+def test_batch_and_cache(metric, doc):
+    items = [ScoringItem(summary=s, document=doc) for s in ("Acme sells to banks.", "", "Acme has 500 staff in Paris.")]
+    results = metric.score_batch(items)
+    assert [r.values["claims"] for r in results] == [1, 0, 1]
+    assert results[2].values["unsupported_claims"] == 1
+
+
+# --- a copied sentence with one thing changed (the perturbation kinds that slipped through) --------
+
+COPY_SOURCE = """Item 1. Business
+Our Portland office provides information technology consulting to management teams.
+Outsourcing our services enables management to focus on strategic business issues rather than on maintaining the information technology infrastructure.
+Order receipts for spares and upgrades grew steadily from fiscal year 1995 to fiscal year 2002.
+Spares revenue in fiscal year 2000 was $12 million.
+As of June 30, 2025, we had about 9,000 employees, an increase of 2% versus the prior year due to business growth.
+Our imaging software supports more than 120 languages, with up to 20 screen language choices.
+The Bank pays a business and occupation tax at the rate of 1.50% of gross receipts; however, interest received on loans secured by mortgages is not subject to such tax.
+"""
+
+
+@pytest.fixture(scope="module")
+def copy_doc():
+    return Document(id="copies", text=COPY_SOURCE)
+
+
+@slow
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "Outsourcing our services enables management to focus on strategic business issues rather than on maintaining the information technology infrastructure.",
+        "Order receipts for spares and upgrades grew steadily from fiscal year 1995 to fiscal year 2002.",
+        "As of June 30, 2025, we had about 9,000 employees, an increase of 2% versus the prior year due to business growth.",
+        "Our imaging software supports more than 120 languages.",
+        "The Portland office offers IT consulting to management teams.",
+    ],
+)
+def test_faithful_copies_stay_supported(metric, copy_doc, summary):
+    r = score(metric, copy_doc, summary)
+    assert [c["verdict"] for c in r.details["claims"]] == ["supported"]
+
+
+@slow
+def test_name_from_elsewhere_put_into_a_copied_sentence_is_caught(metric, copy_doc):
+    # Portland is in the filing, in a sentence sharing three words with the claim (the old rule let
+    # it through); the sentence the claim copies does not hold it
+    r = score(
+        metric,
+        copy_doc,
+        "Outsourcing to Portland enables management to focus on strategic business issues "
+        "rather than on maintaining the information technology infrastructure.",
+    )
+    claim = r.details["claims"][0]
+    assert claim["verdict"] == "unsupported"
+    assert {n["name"]: n["status"] for n in claim["names"]}["Portland"] == "wrong_context"
+
+
+@slow
+def test_year_changed_in_a_copied_sentence_is_caught(metric, copy_doc):
+    # 2000 occurs in the filing near "fiscal year", but the copied sentence has 2002 in its place
+    r = score(
+        metric,
+        copy_doc,
+        "Order receipts for spares and upgrades grew steadily from fiscal year 1995 to fiscal year 2000.",
+    )
+    claim = r.details["claims"][0]
+    assert claim["verdict"] == "unsupported"
+    (bad,) = [n for n in claim["numbers"] if n["status"] != "ok"]
+    assert bad["number"] == "2000" and bad["replaces"] == "2002"
+
+
+@slow
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "As of June 30, 2025, we had about 9,000 employees, a decrease of 2% versus the prior year due to business growth.",
+        "Our imaging software supports less than 120 languages, with up to 20 screen language choices.",
+    ],
+)
+def test_direction_flipped_in_a_copied_sentence_is_caught(metric, copy_doc, summary):
+    claim = score(metric, copy_doc, summary).details["claims"][0]
+    assert claim["verdict"] == "unsupported"
+    assert claim["features"]["direction_mismatch"] == 1.0
+
+
+@slow
+def test_company_name_is_in_context_anywhere(metric):
+    # the company's own name occurs once, in the sentence defining "the company"; a claim about its
+    # business elsewhere in the text is still in context
+    doc = Document(
+        id="shoe",
+        text=(
+            'The United States Shoe Corporation (the "company") is a specialty retailing company operating 2,237 outlets.\n'
+            "Its businesses are women's apparel retailing, optical retailing and footwear.\n"
+            "Footwear brands are sold to department stores and through the company's own stores.\n"
+        ),
+    )
+    claim = score(
+        metric, doc, "The United States Shoe Corporation sells footwear brands to department stores."
+    ).details["claims"][0]
+    assert claim["names"][0]["status"] == "ok"
+    assert claim["verdict"] == "supported"
+
+
+@slow
+def test_negation_is_compared_within_the_clause_the_claim_carries(metric, copy_doc):
+    # the "not" belongs to the source sentence's second clause, which this claim does not carry
+    kept = score(
+        metric, copy_doc, "The Bank pays a business and occupation tax at the rate of 1.50% of gross receipts."
+    )
+    assert kept.details["claims"][0]["features"]["negation_mismatch"] == 0.0
+    assert kept.details["claims"][0]["verdict"] == "supported"
+    flipped = score(metric, copy_doc, "Interest received on loans secured by mortgages is subject to such tax.")
+    assert flipped.details["claims"][0]["features"]["negation_mismatch"] == 1.0
+    assert flipped.details["claims"][0]["verdict"] == "unsupported"
