@@ -177,7 +177,7 @@ def gate(
         ..., "--threshold", help="METRIC=DROP: largest tolerated drop of METRIC's mean; repeat per metric."
     ),
     lower_is_better: list[str] = typer.Option(
-        [], "--lower-is-better", help="A gated metric where an increase is the regression."
+        [], "--lower-is-better", help="A gated metric where an increase is the regression (default: as declared)."
     ),
     alpha: float = typer.Option(0.05, "--alpha", help="Significance level."),
     rule: str = typer.Option("either", "--rule", help="Which significance test must hold: either, both, ci, wilcoxon."),
@@ -197,7 +197,14 @@ def gate(
         base, cur = load_scores(baseline), load_scores(current)
         try:
             result = check_regressions(
-                cur, base, thresholds, alpha=alpha, n_boot=n_boot, seed=seed, rule=rule, lower_is_better=lower_is_better
+                cur,
+                base,
+                thresholds,
+                alpha=alpha,
+                n_boot=n_boot,
+                seed=seed,
+                rule=rule,
+                lower_is_better=lower_is_better or None,
             )
         except ConfigError as error:
             raise ConfigError(f"{error} (baseline {baseline}, current {current})") from None

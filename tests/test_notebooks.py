@@ -7,8 +7,10 @@ import pytest
 from papermill.exceptions import PapermillExecutionError
 
 from bizsum.jsonl import read_jsonl
+from bizsum.metrics import metric_columns
 from bizsum.notebook import notebook_path
 from bizsum.pipeline import run_pipeline
+from bizsum.records import ScoreRecord, load_latest
 from tests.helpers import ROOT, score_rows
 
 pytestmark = pytest.mark.slow
@@ -34,6 +36,10 @@ def test_pipeline_writes_a_report_with_flags(notebook_project):
     assert misbehaving[("ZIONS_COOPERATIVE_MERCANTILE_1995", "focused")]["has_bullets"] is True
     for column in ("rouge1_p_src", "bertscore_p_src", "coverage", "source_only", "token_compliant"):
         assert all(column in row for row in scores.values()), column
+    # every value a metric writes is one it declares, and every declared value is written
+    declared = set(metric_columns())
+    for record in load_latest(run_dir / "scores.jsonl", ScoreRecord).values():
+        assert set(record.values) == declared, set(record.values) ^ declared
     # The report shows each problem, the scores, and escapes model output.
     for text in (
         "over the token limit",

@@ -290,14 +290,20 @@ def check_regressions(
     n_boot: int = 2000,
     seed: int = 0,
     rule: str = "either",
-    lower_is_better: Collection[str] = (),
+    lower_is_better: Collection[str] | None = None,
 ) -> GateResult:
     """Compare ``current`` scores with ``baseline`` scores per configuration; see the module docstring.
 
     ``thresholds`` maps each gated metric to the largest tolerated drop of its mean (absolute,
     metric units). Bool metrics are 0/1 rates. ``lower_is_better`` names metrics where an increase
-    is the regression.
+    is the regression; by default the gated columns the metrics declare with ``direction="lower"``
+    (unsupported claims, over-limit flags, latency, cost ...).
     """
+    if lower_is_better is None:
+        from bizsum.analysis.tables import all_columns
+
+        declared = all_columns()
+        lower_is_better = [m for m in thresholds if m in declared and declared[m].direction == "lower"]
     limits = _check_thresholds(thresholds)
     if not 0.0 < float(alpha) < 1.0:
         raise ConfigError(f"alpha must be between 0 and 1, got {alpha!r}")

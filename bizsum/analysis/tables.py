@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ import yaml
 from bizsum.config import project_root
 from bizsum.corpus.documents import DocumentStore
 from bizsum.errors import BizsumError
+from bizsum.metrics import Column, metric_columns
 from bizsum.nlp.focus_areas import FOCUS_AREAS
 from bizsum.records import KEY_FIELDS, GenerationRecord, ScoreRecord, load_latest, to_row
 from bizsum.rundir import RunDir
@@ -22,62 +22,35 @@ from bizsum.rundir import RunDir
 CONFIG_FIELDS = ["prompt_id", "model_id"]
 
 
-@dataclass(frozen=True)
-class ScoreColumn:
-    column: str
-    label: str
-    meaning: str
-    higher_is_better: bool = True
-
-
-HEADLINE_SCORES: tuple[ScoreColumn, ...] = (
-    ScoreColumn(
-        "rouge1_f_ref", "ROUGE-1 F (ref)", "Unigram overlap F1 with the best reference summary (rouge-score, stemmed)."
-    ),
-    ScoreColumn(
-        "rougeL_f_ref", "ROUGE-Lsum F (ref)", "Longest-common-subsequence F1 per sentence with the best reference."
-    ),
-    ScoreColumn(
-        "rouge1_p_src", "ROUGE-1 P (src)", "Share of summary unigrams that occur in the source (extractiveness)."
-    ),
-    ScoreColumn(
-        "bertscore_f_ref",
-        "BERTScore F (ref)",
-        "Token-embedding match F1 with the best reference (MiniLM, raw, not rescaled).",
-    ),
-    ScoreColumn(
-        "bertscore_p_src",
-        "BERTScore P (src)",
-        "How well each summary token is matched somewhere in the source (MiniLM, chunked source).",
-    ),
-    ScoreColumn(
-        "coverage",
-        "Focus coverage",
-        "Mean over focus areas the source covers of how much of the area's key content the summary carries (0–1).",
-    ),
-    ScoreColumn(
-        "source_only",
-        "Source-only",
-        "Share of summary claims supported by the source: numbers, names and meaning checked (0–1).",
-    ),
-    ScoreColumn("token_compliant", "Token-limit ok", "Share of summaries within the token limit and not cut off."),
-    ScoreColumn("format_compliant", "Continuous text", "Share of summaries without bullet lists, headings or tables."),
-    ScoreColumn(
-        "tokens", "Tokens", "Summary length with the model's tokenizer (see token_counter).", higher_is_better=False
-    ),
-    ScoreColumn(
+#: values that come from the generation records rather than from a metric
+RUN_COLUMNS: tuple[Column, ...] = (
+    Column(
         "latency_s",
         "Latency s",
         "Seconds per generation as first measured (cached rows keep the original latency).",
-        higher_is_better=False,
+        direction="lower",
+        kind="measure",
+        headline=True,
     ),
-    ScoreColumn(
+    Column(
         "cost_usd",
         "Cost $",
-        "Cost per summary from token usage × data/prices.yaml (0 for local and baseline models).",
-        higher_is_better=False,
+        "Cost per summary from token usage × prices.yaml (0 for local and baseline models).",
+        direction="lower",
+        kind="measure",
+        headline=True,
     ),
 )
+
+
+def all_columns(metrics: list[str] | None = None) -> dict[str, Column]:
+    """Every declared column: the metrics' values and the run's own (latency, cost)."""
+    return {**metric_columns(metrics), **{c.name: c for c in RUN_COLUMNS}}
+
+
+def headline_columns(metrics: list[str] | None = None) -> tuple[Column, ...]:
+    """The report's headline numbers, in declaration order."""
+    return tuple(c for c in all_columns(metrics).values() if c.headline)
 
 
 LENGTH_BUCKETS = (
@@ -178,18 +151,19 @@ def _numeric(frame: pd.DataFrame, column: str) -> pd.Series:
     )
 
 
-def headline_table(frame: pd.DataFrame, columns: tuple[ScoreColumn, ...] = HEADLINE_SCORES) -> pd.DataFrame:
+def headline_table(frame: pd.DataFrame, columns: tuple[Column, ...] | None = None) -> pd.DataFrame:
     """Mean and standard deviation of every score per prompt × model (rates for yes/no scores)."""
+    columns = headline_columns() if columns is None else columns
     ok = frame[frame["error"].isna()] if "error" in frame else frame
     rows = []
     for (prompt_id, model_id), group in ok.groupby(CONFIG_FIELDS, sort=True):
         row = {"prompt": prompt_id, "model": model_id, "n": len(group)}
         for spec in columns:
-            if spec.column not in group:
+            if spec.name not in group:
                 continue
-            values = _numeric(group, spec.column)
-            row[f"{spec.column}_mean"] = values.mean()
-            row[f"{spec.column}_sd"] = values.std(ddof=1) if values.count() > 1 else float("nan")
+            values = _numeric(group, spec.name)
+            row[f"{spec.name}_mean"] = values.mean()
+            row[f"{spec.name}_sd"] = values.std(ddof=1) if values.count() > 1 else float("nan")
         if "error" in frame:
             errors = frame[(frame.prompt_id == prompt_id) & (frame.model_id == model_id) & frame["error"].notna()]
             row["errors"] = len(errors)
@@ -269,3 +243,15 @@ def sample_spread(rows: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, floa
         }
         for model_id, values in per_model.items()
     }
+
+
+def columns_markdown(metrics: list[str] | None = None) -> str:
+    """The README's table of score keys, from the metrics' declarations."""
+    from bizsum.metrics import metric_class, metric_names
+
+    lines = ["| metric | key | meaning | better | kind |", "|---|---|---|---|---|"]
+    for name in metrics or metric_names():
+        for column in metric_class(name).columns:
+            better = {"higher": "higher", "lower": "lower", "none": "–"}[column.direction]
+            lines.append(f"| `{name}` | `{column.name}` | {column.meaning} | {better} | {column.kind} |")
+    return "\n".join(lines)

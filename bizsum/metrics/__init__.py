@@ -1,4 +1,9 @@
-"""Metric registry: one module per metric, imported lazily (BERTScore pulls in torch)."""
+"""Metric registry: one module per metric, imported lazily (BERTScore pulls in torch when created).
+
+Every metric declares the values it writes (:class:`~bizsum.metrics.base.Column`): name, label,
+meaning, direction and kind. :func:`metric_columns` collects them for the report, the gate, the
+glossary and the README, so no reader keeps its own list.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import importlib
 from typing import Any
 
 from bizsum.errors import ConfigError
-from bizsum.metrics.base import Metric, MetricResult, ScoringItem
+from bizsum.metrics.base import Column, Metric, MetricResult, ScoringItem
 
 # name -> "module:Class"
 METRICS: dict[str, str] = {
@@ -23,12 +28,42 @@ def metric_names() -> list[str]:
     return list(METRICS)
 
 
-def create_metric(name: str, **options: Any) -> Metric:
+def metric_class(name: str) -> type[Metric]:
+    """The class of a registered metric (importing it loads no model)."""
     if name not in METRICS:
         raise ConfigError(f"unknown metric {name!r}; available: {metric_names()}")
     module_name, class_name = METRICS[name].split(":")
-    cls = getattr(importlib.import_module(module_name), class_name)
-    return cls(**options)
+    cls: type[Metric] = getattr(importlib.import_module(module_name), class_name)
+    return cls
 
 
-__all__ = ["METRICS", "Metric", "MetricResult", "ScoringItem", "create_metric", "metric_names"]
+def create_metric(name: str, **options: Any) -> Metric:
+    return metric_class(name)(**options)
+
+
+def metric_columns(names: list[str] | None = None) -> dict[str, Column]:
+    """Every declared value of the named metrics (default: all), in registry order, by column name."""
+    columns: dict[str, Column] = {}
+    for name in names or metric_names():
+        for column in metric_class(name).columns:
+            columns[column.name] = column
+    return columns
+
+
+def register_metric(name: str, target: str) -> None:
+    """Add a metric (``"package.module:Class"``) to the registry, e.g. from a plugin."""
+    METRICS[name] = target
+
+
+__all__ = [
+    "METRICS",
+    "Column",
+    "Metric",
+    "MetricResult",
+    "ScoringItem",
+    "create_metric",
+    "metric_class",
+    "metric_columns",
+    "metric_names",
+    "register_metric",
+]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from bizsum.corpus.documents import Document
 
@@ -43,11 +43,48 @@ class MetricResult:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+Direction = Literal["higher", "lower", "none"]
+Kind = Literal["score", "rate", "count", "measure", "flag", "label"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One value a metric writes (a key of ``values``), described once for every reader.
+
+    The report, the regression gate, the glossary and the README's key table all read these
+    declarations; none keeps its own list.
+
+    * ``direction``: which way is better (``none`` for a measure that is neither, e.g. a count).
+    * ``kind``: ``score`` (continuous, usually 0-1), ``rate`` (yes/no per summary that is good
+      when yes; averaged it is a share), ``flag`` (yes/no that marks a problem), ``count``
+      (an integer), ``measure`` (a quantity with units: tokens, seconds, dollars) or ``label`` (text).
+    * ``headline``: one of the report's headline numbers.
+    """
+
+    name: str
+    label: str
+    meaning: str
+    direction: Direction = "higher"
+    kind: Kind = "score"
+    headline: bool = False
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind != "label"
+
+    @property
+    def yes_no(self) -> bool:
+        return self.kind in ("rate", "flag")
+
+
 class Metric(ABC):
-    """Base class: subclasses set ``name`` and implement :meth:`score_batch`."""
+    """Base class: subclasses set ``name``, ``label``, ``description`` and ``columns`` and implement
+    :meth:`score_batch`. ``columns`` lists every value the metric writes."""
 
     name: ClassVar[str]
+    label: ClassVar[str] = ""
     description: ClassVar[str] = ""
+    columns: ClassVar[tuple[Column, ...]] = ()
 
     @abstractmethod
     def score_batch(self, items: Sequence[ScoringItem]) -> list[MetricResult]:

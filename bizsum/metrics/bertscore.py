@@ -30,7 +30,7 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from bizsum.metrics.base import Metric, MetricResult, ScoringItem, Value
+from bizsum.metrics.base import Column, Metric, MetricResult, ScoringItem, Value
 from bizsum.nlp.encoders import MINILM_LAYERS, MINILM_NAME, minilm_path
 from bizsum.nlp.text import split_sentences
 
@@ -47,9 +47,32 @@ ITEM_BATCH = 64
 
 class BertScoreMetric(Metric):
     name = "bertscore"
+    label = "BERTScore"
     description = (
-        "BERTScore P/R/F1 (all-MiniLM-L6-v2, 6 layers, no idf, no baseline rescaling) vs the best "
-        "reference and vs the source; long texts are embedded in 510-piece chunks and matched over all chunks."
+        "greedy cosine matching of contextual token embeddings (all-MiniLM-L6-v2, 6 layers, no idf). Not rescaled "
+        "with a baseline (baseline files are not available offline), so values are raw and compressed near the top. "
+        "Sources longer than 512 word pieces are embedded in 510-piece chunks; each summary token takes its best "
+        "match over all chunks."
+    )
+    columns = (
+        Column("bertscore_p_ref", "BERTScore P (ref)", "Token-embedding match precision against the best reference."),
+        Column("bertscore_r_ref", "BERTScore R (ref)", "Token-embedding match recall against the best reference."),
+        Column(
+            "bertscore_f_ref",
+            "BERTScore F (ref)",
+            "Token-embedding match F1 with the best reference (MiniLM, raw).",
+            headline=True,
+        ),
+        Column(
+            "bertscore_p_src",
+            "BERTScore P (src)",
+            "How well each summary token is matched somewhere in the source (MiniLM, chunked source).",
+            headline=True,
+        ),
+        Column(
+            "bertscore_r_src", "BERTScore R (src)", "How much of the source the summary's tokens match (low by design)."
+        ),
+        Column("bertscore_f_src", "BERTScore F (src)", "F1 of the two above."),
     )
 
     def __init__(self, model_dir: str | None = None, num_layers: int = MINILM_LAYERS, batch_size: int = 32):

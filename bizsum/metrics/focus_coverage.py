@@ -31,11 +31,11 @@ from typing import Any
 
 import numpy as np
 
-from bizsum.config import FOCUS_AREAS
-from bizsum.metrics.base import Metric, MetricResult, ScoringItem
+from bizsum.metrics.base import Column, Metric, MetricResult, ScoringItem
 from bizsum.nlp.claims import split_claims
 from bizsum.nlp.focus_areas import (
     AREAS,
+    FOCUS_AREAS,
     STRONG_THRESHOLD,
     TAG_THRESHOLD,
     THIN_MIN_PASSAGES,
@@ -202,7 +202,38 @@ def score_coverage(summary: str, index: SourceIndex) -> tuple[dict[str, Any], di
 
 class FocusCoverageMetric(Metric):
     name = "focus_coverage"
-    description = "Coverage of the five focus areas (revenue, customers, products, distribution, financing)."
+    label = "Focus coverage"
+    description = (
+        "per area (sources of revenue, customer base, products, distribution channels, financing): whether the "
+        "summary addresses it and how much of the source's key content for it the summary carries; areas the "
+        "source barely covers are not counted."
+    )
+    columns = (
+        Column(
+            "coverage",
+            "Focus coverage",
+            "Mean over focus areas the source covers of how much of the area's key content the summary carries (0-1).",
+            headline=True,
+        ),
+        *(
+            Column(
+                f"coverage_{area}",
+                f"Coverage: {AREAS[area].label}",
+                f"Share of the source's key content on {AREAS[area].label.lower()} the summary carries (0-1).",
+            )
+            for area in FOCUS_AREAS
+        ),
+        *(
+            Column(
+                f"addressed_{area}",
+                f"Addresses: {AREAS[area].label}",
+                f"The summary says something about {AREAS[area].label.lower()} (or that the source does not).",
+                kind="rate",
+            )
+            for area in FOCUS_AREAS
+        ),
+        Column("areas_addressed", "Areas addressed", "How many of the five areas the summary addresses.", kind="count"),
+    )
 
     def score_batch(self, items: Sequence[ScoringItem]) -> list[MetricResult]:
         results = []

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from bizsum.metrics.base import Metric, MetricResult, ScoringItem
+from bizsum.metrics.base import Column, Metric, MetricResult, ScoringItem
 
 _BULLET = re.compile(r"^\s*(?:[-*+•▪◦–]\s+|\(?\d{1,2}[.)]\s+|\(?[a-zA-Z][)]\s+)")
 _MD_HEADING = re.compile(r"^\s*#{1,6}\s+\S")
@@ -54,7 +54,28 @@ def format_problems(text: str) -> list[dict[str, str]]:
 
 class FormatMetric(Metric):
     name = "format"
-    description = "Continuous text: compliant when the summary has no bullet lists, headings or tables."
+    label = "Continuous text"
+    description = "no bullet lists, headings or tables (the prompt asks for continuous text)."
+    columns = (
+        Column(
+            "format_compliant",
+            "Continuous text",
+            "No bullet lists, headings or tables, and not empty.",
+            kind="rate",
+            headline=True,
+        ),
+        Column(
+            "has_bullets", "Bullets", "The summary has a bulleted or numbered list.", direction="lower", kind="flag"
+        ),
+        Column(
+            "has_headings",
+            "Headings",
+            "The summary has Markdown or bold-line headings.",
+            direction="lower",
+            kind="flag",
+        ),
+        Column("has_tables", "Tables", "The summary has a table.", direction="lower", kind="flag"),
+    )
 
     def score_batch(self, items: Sequence[ScoringItem]) -> list[MetricResult]:
         results = []

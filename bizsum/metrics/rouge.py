@@ -34,7 +34,7 @@ from functools import lru_cache
 import numpy as np
 from rouge_score import rouge_scorer, scoring, tokenize, tokenizers
 
-from bizsum.metrics.base import Metric, MetricResult, ScoringItem, Value
+from bizsum.metrics.base import Column, Metric, MetricResult, ScoringItem, Value
 from bizsum.nlp.text import split_sentences
 
 log = logging.getLogger(__name__)
@@ -266,9 +266,35 @@ def summary_level_lcs(target: _LcsTarget, candidates: list[list[str]]) -> scorin
 
 class RougeMetric(Metric):
     name = "rouge"
+    label = "ROUGE"
     description = (
-        "ROUGE-1/2/Lsum F1 vs the best reference (rouge-score, stemmed), and n-gram precision vs "
-        "the source document (share of summary n-grams that occur in the source)."
+        "n-gram overlap with the best reference summary (google-research rouge-score, Porter stemmer; its "
+        "tokenizer keeps only [a-z0-9], so '$' and '%' are ignored), and n-gram precision against the source "
+        "document: the share of the summary's n-grams that occur in the source, a measure of extractiveness, not "
+        "of quality. References were written for this project and are marked so."
+    )
+    columns = (
+        Column(
+            "rouge1_f_ref",
+            "ROUGE-1 F (ref)",
+            "Unigram overlap F1 with the best reference summary (stemmed).",
+            headline=True,
+        ),
+        Column("rouge2_f_ref", "ROUGE-2 F (ref)", "Bigram overlap F1 with the best reference summary."),
+        Column(
+            "rougeL_f_ref",
+            "ROUGE-Lsum F (ref)",
+            "Longest-common-subsequence F1 per sentence with the best reference.",
+            headline=True,
+        ),
+        Column(
+            "rouge1_p_src",
+            "ROUGE-1 P (src)",
+            "Share of summary unigrams that occur in the source (extractiveness).",
+            headline=True,
+        ),
+        Column("rouge2_p_src", "ROUGE-2 P (src)", "Share of summary bigrams that occur in the source."),
+        Column("rougeL_p_src", "ROUGE-Lsum P (src)", "LCS precision of the summary against the source sentences."),
     )
 
     def __init__(self, use_stemmer: bool = True):

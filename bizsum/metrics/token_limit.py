@@ -14,7 +14,7 @@ import logging
 from collections.abc import Sequence
 
 from bizsum.errors import SetupError
-from bizsum.metrics.base import Metric, MetricResult, ScoringItem
+from bizsum.metrics.base import Column, Metric, MetricResult, ScoringItem
 from bizsum.nlp.tokens import DEFAULT_ENCODING, GGUF, count_tokens
 
 log = logging.getLogger(__name__)
@@ -33,9 +33,48 @@ def count_with_fallback(text: str, encoding: str, model_path: str | None) -> tup
 
 class TokenLimitMetric(Metric):
     name = "token_limit"
+    label = "Token limit"
     description = (
-        "Summary length with the model's tokenizer and as reported by the provider; compliant when "
-        "both are within the limit and the output was not cut off (finish_reason 'length')."
+        "the summary counted with the model's tokenizer (tiktoken for OpenAI models, llama.cpp's for local ones; "
+        "'token counter' shows which) and as the provider reported it must be within the limit, and the output "
+        "must not have been cut off (finish_reason 'length')."
+    )
+    columns = (
+        Column(
+            "tokens",
+            "Tokens",
+            "Summary length with the model's tokenizer (see token_counter).",
+            direction="none",
+            kind="measure",
+            headline=True,
+        ),
+        Column(
+            "tokens_reported",
+            "Tokens reported",
+            "completion_tokens as the provider reported them.",
+            direction="none",
+            kind="measure",
+        ),
+        Column(
+            "token_counter", "Token counter", "The tokenizer that counted `tokens`.", direction="none", kind="label"
+        ),
+        Column(
+            "over_limit",
+            "Over the limit",
+            "Longer than the token limit by either count.",
+            direction="lower",
+            kind="flag",
+        ),
+        Column(
+            "cut_off",
+            "Cut off",
+            "The model stopped at its output cap (finish_reason 'length').",
+            direction="lower",
+            kind="flag",
+        ),
+        Column(
+            "token_compliant", "Token-limit ok", "Within the token limit and not cut off.", kind="rate", headline=True
+        ),
     )
 
     def _one(self, item: ScoringItem) -> MetricResult:

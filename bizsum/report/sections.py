@@ -12,23 +12,24 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from bizsum.analysis.tables import HEADLINE_SCORES, area_table, flagged, group_table, headline_table, problems_of
+from bizsum.analysis.tables import (
+    all_columns,
+    area_table,
+    flagged,
+    group_table,
+    headline_columns,
+    headline_table,
+    problems_of,
+)
 from bizsum.config import RunConfig
 from bizsum.errors import BizsumError
 from bizsum.report.html import esc, figure_html, html_table, summary_card
 
-RATE_COLUMNS = {"token_compliant", "format_compliant"}
 
-CARD_SCORES = [
-    ("rouge1_f_ref", "R-1 F ref"),
-    ("rouge1_p_src", "R-1 P src"),
-    ("bertscore_f_ref", "BS F ref"),
-    ("bertscore_p_src", "BS P src"),
-    ("coverage", "coverage"),
-    ("source_only", "source-only"),
-    ("tokens", "tokens"),
-    ("token_counter", "counter"),
-]
+def card_scores() -> list[tuple[str, str]]:
+    """(column, label) shown on each summary card: the headline metric values and the token counter."""
+    metric_columns = [c for c in headline_columns() if c.name not in ("latency_s", "cost_usd") and c.kind != "rate"]
+    return [(c.name, c.label) for c in metric_columns] + [("token_counter", all_columns()["token_counter"].label)]
 
 
 def _pkg(name: str) -> str:
@@ -91,9 +92,9 @@ def headline(frame: pd.DataFrame) -> str:
     if table.empty:
         return "<p>No scored summaries yet.</p>"
     shown = table[[c for c in table.columns if not c.endswith(("_mean", "_sd"))]].copy()
-    for spec in HEADLINE_SCORES:
-        if f"{spec.column}_mean" in table:
-            shown[spec.label] = list(zip(table[f"{spec.column}_mean"], table[f"{spec.column}_sd"]))
+    for spec in headline_columns():
+        if f"{spec.name}_mean" in table:
+            shown[spec.label] = list(zip(table[f"{spec.name}_mean"], table[f"{spec.name}_sd"]))
     return html_table(
         shown,
         caption="Per prompt × model: mean ± standard deviation over documents × samples "
@@ -108,16 +109,16 @@ def score_chart(frame: pd.DataFrame) -> str:
     import matplotlib.pyplot as plt
 
     table = headline_table(frame)
-    columns = [s for s in HEADLINE_SCORES if f"{s.column}_mean" in table and s.higher_is_better]
+    columns = [s for s in headline_columns() if f"{s.name}_mean" in table and s.direction == "higher"]
     if table.empty or not columns:
         return ""
     labels = [f"{p}\n{m}" for p, m in zip(table["prompt"], table["model"])]
     figure, axis = plt.subplots(figsize=(max(7, 1.1 * len(columns) * len(labels) / 3), 4))
     width = 0.8 / len(labels)
     for offset, label in enumerate(labels):
-        means = [table[f"{s.column}_mean"].iloc[offset] for s in columns]
+        means = [table[f"{s.name}_mean"].iloc[offset] for s in columns]
         # Rates (yes/no scores) get no error bar: a 0/1 standard deviation says little.
-        sds = [0 if s.column in RATE_COLUMNS else table[f"{s.column}_sd"].iloc[offset] for s in columns]
+        sds = [0 if s.yes_no else table[f"{s.name}_sd"].iloc[offset] for s in columns]
         axis.bar(
             [i + offset * width for i in range(len(columns))],
             means,
@@ -207,56 +208,37 @@ def summaries(frame: pd.DataFrame, max_cards: int = 200) -> str:
     if frame.empty:
         return "<p>No summaries.</p>"
     parts = []
+    cards = card_scores()
     ordered = frame.sort_values(["doc_id", "prompt_id", "model_id", "sample"])
     for _, row in ordered.head(max_cards).iterrows():
-        parts.append(summary_card(row, problems_of(row), CARD_SCORES, _unsupported_claims(row.get("details"))))
+        parts.append(summary_card(row, problems_of(row), cards, _unsupported_claims(row.get("details"))))
     if len(ordered) > max_cards:
         parts.append(f"<p>… {len(ordered) - max_cards} more summaries are in generations.jsonl.</p>")
     return "".join(parts)
 
 
-GLOSSARY = [
-    (
-        "ROUGE-1/2/Lsum F (ref)",
-        "n-gram overlap with the best reference summary (google-research rouge-score, Porter stemmer; "
-        "its tokenizer keeps only [a-z0-9], so '$' and '%' are ignored). References were written for this project and are marked so.",
-    ),
-    (
-        "ROUGE P (src)",
-        "share of the summary's n-grams that occur in the source: a measure of extractiveness, not of quality.",
-    ),
-    (
-        "BERTScore P/R/F",
-        "greedy cosine matching of contextual token embeddings (all-MiniLM-L6-v2, 6 layers, no idf). "
-        "Not rescaled with a baseline (baseline files are not available offline), so values are raw and compressed near the top. "
-        "Sources longer than 512 word pieces are embedded in 510-piece chunks; each summary token takes its best match over all chunks.",
-    ),
-    (
-        "Focus coverage",
-        "per area (sources of revenue, customer base, products, distribution channels, financing): whether the "
-        "summary addresses it and how much of the source's key content for it the summary carries; areas the source barely covers are not counted.",
-    ),
-    (
-        "Source-only",
-        "the prompt's rule 'use only information from the text': share of summary claims supported by the source "
-        "(numbers, names and meaning checked). Saying a topic is not described in the text is compliant.",
-    ),
-    (
-        "Token limit",
-        "the summary counted with the model's tokenizer (tiktoken for OpenAI models, llama.cpp's for local ones; "
-        "'token counter' shows which) must be within the limit, and the output must not have been cut off.",
-    ),
-    ("Continuous text", "no bullet lists, headings or tables (the prompt asks for continuous text)."),
-    (
-        "Spread",
-        "sd = standard deviation over documents × samples; a difference between two configurations is only "
-        "meaningful with the paired statistics below.",
-    ),
-]
+SPREAD_NOTE = (
+    "sd = standard deviation over documents × samples; a difference between two configurations is only "
+    "meaningful with the paired statistics below."
+)
 
 
 def glossary() -> str:
-    return html_table(pd.DataFrame(GLOSSARY, columns=["score", "what it means"]), caption="What each score means")
+    """What each metric and each of its values means, from the metrics' own declarations."""
+    from bizsum.metrics import metric_class, metric_names
+
+    rows = []
+    for name in metric_names():
+        metric = metric_class(name)
+        rows.append({"score": metric.label, "what it means": metric.description})
+    rows.append({"score": "Spread", "what it means": SPREAD_NOTE})
+    columns = [
+        {"column": c.name, "label": c.label, "meaning": c.meaning, "better": c.direction, "kind": c.kind}
+        for c in all_columns().values()
+    ]
+    return html_table(pd.DataFrame(rows), caption="What each score means") + html_table(
+        pd.DataFrame(columns), caption="Every column of scores.jsonl and the report"
+    )
 
 
 PAIRED_METRICS = ("coverage", "source_only", "rouge1_f_ref", "bertscore_f_ref")

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from bizsum.metrics.base import Metric, MetricResult, ScoringItem
+from bizsum.metrics.base import Column, Metric, MetricResult, ScoringItem
 from bizsum.metrics.source_only.verdict import absence_check, check_claim
 from bizsum.nlp.claims import split_claims
 from bizsum.nlp.focus_areas import absence_areas
@@ -52,7 +52,43 @@ def score_summary(summary: str, index: SourceIndex) -> tuple[dict[str, Any], dic
 
 class SourceOnlyMetric(Metric):
     name = "source_only"
-    description = "Share of summary claims supported by the source (numbers, names, meaning, polarity)."
+    label = "Source-only"
+    description = (
+        "the prompt's rule 'use only information from the text': share of summary claims supported by the "
+        "source (numbers, names and meaning checked). Saying a topic is not described in the text is compliant."
+    )
+    columns = (
+        Column(
+            "source_only",
+            "Source-only",
+            "Share of summary claims supported by the source: numbers, names and meaning checked (0-1).",
+            headline=True,
+        ),
+        Column("support_mean", "Support (mean)", "Mean probability that a claim is supported."),
+        Column("support_min", "Support (weakest claim)", "Probability of support of the least supported claim."),
+        Column("claims", "Claims", "Claims (sentences and clauses) the summary makes.", direction="none", kind="count"),
+        Column(
+            "unsupported_claims",
+            "Unsupported claims",
+            "Claims the source does not support.",
+            direction="lower",
+            kind="count",
+        ),
+        Column(
+            "unsupported_numbers",
+            "Unsupported numbers",
+            "Numbers not in the source, or in another context.",
+            direction="lower",
+            kind="count",
+        ),
+        Column(
+            "unsupported_names",
+            "Unsupported names",
+            "Names not in the source, or in an unrelated context.",
+            direction="lower",
+            kind="count",
+        ),
+    )
 
     def score_batch(self, items: Sequence[ScoringItem]) -> list[MetricResult]:
         results = []
