@@ -1,4 +1,4 @@
-"""Command line: ``bizsum run | score | ingest | gate | fetch-model``.
+"""Command line: ``bizsum run | report | score | ingest | gate | fetch-model``.
 
 User errors print one line (``error: ...``) and exit with status 2; no traceback. ``run`` exits 1
 when the run finished but cells have no result (beyond ``allow_failures``) or the gate failed.
@@ -48,6 +48,8 @@ def run(
     config: Path = typer.Argument(..., help="YAML run configuration."),
     set_: list[str] = typer.Option([], "--set", help="Override a config field, e.g. --set samples=2."),
     step: list[str] = typer.Option([], "--step", help="Run only these notebooks: generate, score, compare."),
+    baseline: Path | None = typer.Option(None, "--baseline", help="An earlier run folder to diff the report against."),
+    mlflow: bool = typer.Option(False, "--mlflow", help="Also log the run to MLflow (local ./mlruns by default)."),
 ) -> None:
     """Run the matrix (generate → score → HTML report) for CONFIG."""
     from bizsum.notebook import RUN_NOTEBOOKS
@@ -55,12 +57,53 @@ def run(
 
     _logging()
     try:
-        report = run_pipeline(config, _parse_set(set_), tuple(step) or RUN_NOTEBOOKS)
+        overrides = _parse_set(set_)
+        if baseline is not None:
+            overrides["baseline_run"] = str(baseline.resolve())
+        if mlflow:
+            overrides["mlflow"] = True
+        report = run_pipeline(config, overrides, tuple(step) or RUN_NOTEBOOKS)
     except NotebookFailed as error:
         _fail(error, 1 if error.ename in RESULT_FAILURES else 2)
     except BizsumError as error:
         _fail(error)
     typer.echo(f"report: {report}" if report else "done (no report: compare step not run)")
+
+
+@app.command()
+def report(
+    run_dir: Path = typer.Argument(..., help="A run folder (reports/<name>) with generations.jsonl and scores.jsonl."),
+    baseline: Path | None = typer.Option(
+        None, "--baseline", help="An earlier run folder: show what changed per summary and metric (and gate on it)."
+    ),
+    set_: list[str] = typer.Option([], "--set", help="Override a config field, e.g. --set thresholds={coverage: 0.05}."),
+    mlflow: bool = typer.Option(False, "--mlflow", help="Also log the run to MLflow (local ./mlruns by default)."),
+) -> None:
+    """Build RUN_DIR/report.html from an existing run folder (the same HTML `bizsum run` writes).
+
+    Exit 1 when the regression gate (thresholds + a baseline) fails; the report is written anyway."""
+    from bizsum.report.build import report_for_run
+    from bizsum.report.sections import GateFailed, raise_if_gate_failed
+
+    _logging()
+    try:
+        overrides = _parse_set(set_)
+        if baseline is not None:
+            overrides["baseline_run"] = str(baseline.resolve())
+        if mlflow:
+            overrides["mlflow"] = True
+        built = report_for_run(run_dir, overrides)
+        path = built.write()
+        if built.data.config.mlflow:
+            from bizsum.tracking import log_run
+
+            log_run(built.data.config, built)
+        typer.echo(f"report: {path}")
+        raise_if_gate_failed(built.gate_passed)
+    except GateFailed as error:
+        _fail(error, 1)
+    except BizsumError as error:
+        _fail(error)
 
 
 @app.command()

@@ -151,6 +151,16 @@ class RunConfig(BaseModel):
     output_dir: str = Field("reports", description="Folder that receives <name>/ with results and report.")
     cache_dir: str = Field(".cache/bizsum", description="Response cache; identical requests are served from it.")
     baseline: str | None = Field(None, description="Scores file of an earlier run to gate regressions against.")
+    baseline_run: str | None = Field(
+        None,
+        description="Run folder of an earlier run: the report shows what changed per summary and metric (text diffs "
+        "included), and the gate compares against its rows.",
+    )
+    mlflow: bool | str = Field(
+        False,
+        description="Log the run to MLflow tracking: true = a local ./mlruns file store (no server), or a tracking "
+        "URI; needs the 'tracking' extra (pip install 'bizsum[tracking]').",
+    )
     thresholds: dict[str, float] = Field(
         default_factory=dict,
         description="Largest tolerated drop per metric before the gate fails, e.g. {source_only: 0.05}.",

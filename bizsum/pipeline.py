@@ -1,5 +1,6 @@
-"""``bizsum run``: execute the generate → score → compare notebooks with papermill, then export
-the executed compare notebook to ``<run_dir>/report.html``.
+"""``bizsum run``: execute the generate → score → compare notebooks with papermill; the compare
+notebook writes ``<run_dir>/report.html`` (:func:`bizsum.report.build.build_report`, the same code
+``bizsum report RUN`` and the papermill/CI route run).
 
 Before any kernel starts, everything the config names is checked (steps, documents and their size,
 prompt templates, providers and their keys, the baseline file): a mistake anywhere stops the run
@@ -23,8 +24,6 @@ from bizsum.config import RunConfig, find_config, load_config
 from bizsum.errors import BizsumError, ConfigError, InputError
 from bizsum.generation.plan import RunPlan
 from bizsum.notebook import RUN_NOTEBOOKS, notebook_path
-from bizsum.report.export import export_html
-from bizsum.rundir import RunDir
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +51,12 @@ def preflight(config: RunConfig, steps: Sequence[str]) -> RunPlan:
     plan = RunPlan.from_config(config)  # documents, sizes, templates, providers, keys
     if config.baseline and "compare" in steps and not config.resolve(config.baseline).exists():
         raise InputError(f"baseline scores not found: {config.resolve(config.baseline)} (config field 'baseline')")
+    if config.baseline_run and "compare" in steps and not config.resolve(config.baseline_run).is_dir():
+        raise InputError(f"baseline run not found: {config.resolve(config.baseline_run)} (config field 'baseline_run')")
+    if config.mlflow and "compare" in steps:
+        from bizsum.tracking import require_mlflow
+
+        require_mlflow()
     if config.metrics:
         from bizsum.metrics import metric_names
 
@@ -62,17 +67,23 @@ def preflight(config: RunConfig, steps: Sequence[str]) -> RunPlan:
 
 
 def _execute(notebook: Path, output: Path, parameters: Mapping[str, Any], cwd: Path) -> None:
+    import sys
+
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
     try:
+        # The kernel's output goes straight to our stdout/stderr: with log_output=True papermill would
+        # re-log every progress line of the kernel's stderr as "WARNING papermill: ...".
         papermill.execute_notebook(
             str(notebook),
             str(output),
             parameters=dict(parameters),
             cwd=str(cwd),
             progress_bar=False,
-            log_output=True,
+            log_output=False,
+            stdout_file=sys.stdout,
+            stderr_file=sys.stderr,
             kernel_name="python3",
         )
     except PapermillExecutionError as error:
@@ -105,17 +116,9 @@ def run_pipeline(
                     log.error("%s", error)
                     deferred = error
                     continue
-                if step == "compare" and rundir.executed(step).is_file():
-                    _export(config, rundir)  # a failed gate still gets its report
-                raise
+                raise  # a failed gate still has its report: the notebook writes it before raising
             log.info("%s finished in %.1f s", step, time.perf_counter() - started)
-        report = _export(config, rundir) if "compare" in steps else None
+        report = rundir.report if "compare" in steps else None
     if deferred is not None:
         raise deferred
-    return report
-
-
-def _export(config: RunConfig, rundir: RunDir) -> Path:
-    report = export_html(rundir.executed("compare"), rundir.report, title=f"bizsum report: {config.name}")
-    log.info("report written to %s", report)
     return report

@@ -16,6 +16,7 @@ from bizsum.corpus.documents import DocumentStore
 from bizsum.errors import BizsumError
 from bizsum.metrics import Column, metric_columns
 from bizsum.nlp.focus_areas import FOCUS_AREAS
+from bizsum.providers import provider_kind
 from bizsum.records import KEY_FIELDS, GenerationRecord, ScoreRecord, load_latest, to_row
 from bizsum.rundir import RunDir
 
@@ -83,7 +84,10 @@ def _document_metadata(data_dir: str | Path) -> pd.DataFrame:
         for doc_id, row in manifest.items()
     ]
     meta = pd.DataFrame(rows)
-    meta["length"] = meta["doc_tokens"].map(length_bucket)
+    # ordered, so tables sort short → long rather than alphabetically
+    meta["length"] = pd.Categorical(
+        meta["doc_tokens"].map(length_bucket), categories=[label for _, label in LENGTH_BUCKETS], ordered=True
+    )
     return meta
 
 
@@ -100,6 +104,12 @@ def run_data_dir(run_dir: Path) -> Path:
 def load_run(run_dir: str | Path, data_dir: str | Path | None = None) -> pd.DataFrame:
     """Generations joined with scores and document metadata: one row per document × prompt × model × sample.
 
+    Columns: the key (``doc_id``, ``prompt_id``, ``model_id``, ``sample``), the generation record's
+    fields (``text``, ``provider``, ``finish_reason``, ``latency_s``, ``cost_usd``, ``meta`` ...),
+    ``model_kind`` (``llm`` or ``baseline``), every metric value as a column, ``details`` (each
+    metric's explanation), ``metric_versions`` and the document's manifest data (``company``,
+    ``industry``, ``fiscal_year``, ``doc_tokens``, ``length``).
+
     ``data_dir`` defaults to the one in the run's own config (``<run_dir>/config.yaml``), so this works
     from any working directory. A score row is attached only to the generation it scored (same
     request and config); a summary regenerated since the last scoring shows no scores.
@@ -113,8 +123,10 @@ def load_run(run_dir: str | Path, data_dir: str | Path | None = None) -> pd.Data
     meta = frame["meta"].map(lambda m: m if isinstance(m, dict) else {})
     frame["strategy"] = meta.map(lambda m: m.get("strategy", "whole"))
     frame["document_truncated"] = meta.map(lambda m: bool(m.get("document_truncated")))
+    # "llm" or "baseline", from the provider's own declaration (never from its name)
+    frame["model_kind"] = frame["provider"].map(provider_kind)
     scores = [
-        record.flat() | {"generation_key": record.generation_key}
+        record.flat() | {"generation_key": record.generation_key, "metric_versions": record.metric_versions}
         for record in load_latest(rundir.scores, ScoreRecord).values()
         if record.error is None
         and record.key in generations
@@ -139,9 +151,9 @@ def group_table(
     numeric = frame[[by, "model_id"]].copy()
     for column in present:
         numeric[column] = _numeric(frame, column)
-    table = numeric.groupby([by, "model_id"]).agg(["mean"])
+    table = numeric.groupby([by, "model_id"], observed=True).agg(["mean"])
     table.columns = [c for c, _ in table.columns]
-    table.insert(0, "documents", frame.groupby([by, "model_id"])["doc_id"].nunique())
+    table.insert(0, "documents", frame.groupby([by, "model_id"], observed=True)["doc_id"].nunique())
     return table
 
 
@@ -198,9 +210,13 @@ def problems_of(row: pd.Series) -> list[str]:
         problems.append("cut off (finish_reason 'length')")
     if row.get("over_limit") is True:
         problems.append(f"over the token limit: {row.get('tokens')} tokens ({row.get('token_counter')})")
-    for kind in ("bullets", "headings", "tables"):
+    for kind, words in (("bullets", "bullets"), ("headings", "headings"), ("tables", "tables"), ("html", "inline HTML")):
         if row.get(f"has_{kind}") is True:
-            problems.append(f"not continuous text: {kind}")
+            problems.append(f"not continuous text: {words}")
+    known = {"over_limit", "cut_off", "has_bullets", "has_headings", "has_tables", "has_html"}
+    for column in all_columns().values():  # a flag a newer metric declares
+        if column.kind == "flag" and column.name not in known and row.get(column.name) is True:
+            problems.append(f"{column.label}: {column.meaning}")
     unsupported = row.get("unsupported_claims")
     if isinstance(unsupported, (int, float)) and unsupported and unsupported > 0:
         problems.append(f"{int(unsupported)} claim(s) not supported by the source")

@@ -5,7 +5,9 @@ Line-based rules (each violation is reported with the offending line):
 * bullet: a line starting with ``-``, ``*``, ``+``, ``•``, ``▪``, ``–`` or ``1.``/``1)``/``a)``;
 * heading: a Markdown heading (``#``), a line that is only bold text (``**Revenue**``), or a short
   line (≤ 8 words) with no end punctuation followed by more text, or ending in ``:``;
-* table: a line with two or more ``|`` characters, or a Markdown table rule (``---|---``).
+* table: a line with two or more ``|`` characters, or a Markdown table rule (``---|---``);
+* html: an inline HTML tag anywhere (``<b>``, ``</p>``, ``<script ...>``): a summary is text, and
+  markup in it is either a formatting attempt or an injection.
 
 A single block of text (no line breaks) is continuous text whatever its first characters; so are
 several prose paragraphs.
@@ -23,6 +25,13 @@ _MD_HEADING = re.compile(r"^\s*#{1,6}\s+\S")
 _BOLD_LINE = re.compile(r"^\s*(\*\*|__)[^*_]+(\*\*|__)\s*:?\s*$")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)+\|?\s*$")
 _END_PUNCT = re.compile(r"[.!?\"”')]\s*$")
+#: an HTML tag: ``<name ...>``, ``</name>`` or ``<name/>`` with a known-looking tag name
+HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]{0,20}(?:\s[^<>]{0,200})?/?>")
+
+
+def html_problems(text: str) -> list[dict[str, str]]:
+    """Every inline HTML tag in the text, with its character offset."""
+    return [{"kind": "html", "line": m.group(0), "offset": str(m.start())} for m in HTML_TAG.finditer(text)]
 
 
 def format_problems(text: str) -> list[dict[str, str]]:
@@ -55,12 +64,12 @@ def format_problems(text: str) -> list[dict[str, str]]:
 class FormatMetric(Metric):
     name = "format"
     label = "Continuous text"
-    description = "no bullet lists, headings or tables (the prompt asks for continuous text)."
+    description = "no bullet lists, headings, tables or inline HTML (the prompt asks for continuous text)."
     columns = (
         Column(
             "format_compliant",
             "Continuous text",
-            "No bullet lists, headings or tables, and not empty.",
+            "No bullet lists, headings, tables or inline HTML, and not empty.",
             kind="rate",
             headline=True,
         ),
@@ -75,12 +84,13 @@ class FormatMetric(Metric):
             kind="flag",
         ),
         Column("has_tables", "Tables", "The summary has a table.", direction="lower", kind="flag"),
+        Column("has_html", "Inline HTML", "The summary has inline HTML tags.", direction="lower", kind="flag"),
     )
 
     def score_batch(self, items: Sequence[ScoringItem]) -> list[MetricResult]:
         results = []
         for item in items:
-            problems = format_problems(item.summary)
+            problems = format_problems(item.summary) + html_problems(item.summary)
             kinds = {p["kind"] for p in problems}
             results.append(
                 MetricResult(
@@ -89,8 +99,12 @@ class FormatMetric(Metric):
                         "has_bullets": "bullet" in kinds,
                         "has_headings": "heading" in kinds,
                         "has_tables": "table" in kinds,
+                        "has_html": "html" in kinds,
                     },
                     details={"problems": problems[:20]},
                 )
             )
         return results
+
+    def version(self) -> dict[str, str]:
+        return {"format": "2"}  # 2: inline HTML is a format problem

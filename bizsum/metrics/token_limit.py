@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from bizsum.errors import SetupError
 from bizsum.metrics.base import Column, Metric, MetricResult, ScoringItem
-from bizsum.nlp.tokens import DEFAULT_ENCODING, GGUF, count_tokens
+from bizsum.nlp.tokens import DEFAULT_ENCODING, GGUF, count_tokens, limit_offset
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +99,24 @@ class TokenLimitMetric(Metric):
                 "cut_off": cut_off,
                 "token_compliant": not reasons,
             },
-            details={"reasons": reasons, "limit": item.token_limit},
+            details={
+                "reasons": reasons,
+                "limit": item.token_limit,
+                # where the limit falls in the text (the report marks it); None when the summary fits
+                "limit_offset": self._offset(item, counter) if tokens > item.token_limit else None,
+            },
         )
+
+    @staticmethod
+    def _offset(item: ScoringItem, counter: str) -> int | None:
+        encoding = counter if counter in (GGUF, item.count_encoding) else DEFAULT_ENCODING
+        try:
+            return limit_offset(item.summary, item.token_limit, encoding, item.model_path)
+        except (SetupError, ImportError, OSError, ValueError):
+            return None
+
+    def version(self) -> dict[str, str]:
+        return {"token_limit": "2"}  # 2: details.limit_offset
 
     def score_batch(self, items: Sequence[ScoringItem]) -> list[MetricResult]:
         return [self._one(item) for item in items]

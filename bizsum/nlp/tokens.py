@@ -99,3 +99,21 @@ def count_tokens(text: str, encoding: str = DEFAULT_ENCODING, model_path: str | 
 
         return gguf_token_count(text, model_path)
     return len(tiktoken_encoding(encoding).encode(text, disallowed_special=()))
+
+
+def limit_offset(text: str, limit: int, encoding: str = DEFAULT_ENCODING, model_path: str | None = None) -> int | None:
+    """The character offset in ``text`` where token ``limit + 1`` starts (None when the text fits).
+
+    Found by bisection over prefixes counted with the same tokenizer, so it works for every encoding
+    (tiktoken or the GGUF vocabulary): the longest prefix that still counts ``limit`` tokens or fewer.
+    """
+    if count_tokens(text, encoding, model_path) <= limit:
+        return None
+    low, high = 0, len(text)  # count(text[:low]) <= limit < count(text[:high])
+    while high - low > 1:
+        middle = (low + high) // 2
+        if count_tokens(text[:middle], encoding, model_path) <= limit:
+            low = middle
+        else:
+            high = middle
+    return low

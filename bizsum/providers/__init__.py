@@ -53,6 +53,17 @@ def check_spec(spec: ModelSpec) -> None:
     provider_class(spec.provider).check(spec)
 
 
+MODEL_KINDS = ("llm", "baseline")
+
+
+def provider_kind(name: str) -> str:
+    """``"llm"`` or ``"baseline"`` for a provider name (a provider not registered here counts as an LLM)."""
+    try:
+        return provider_class(name).kind
+    except ConfigError:
+        return "llm"
+
+
 def create_provider(spec: ModelSpec) -> Provider:
     """The provider for a model (bare: bizsum.generation wraps it in the long-document guard)."""
     return provider_class(spec.provider)(spec)
@@ -61,6 +72,7 @@ def create_provider(spec: ModelSpec) -> Provider:
 __all__ = [
     "BudgetExhausted",
     "Generation",
+    "MODEL_KINDS",
     "GenerationRequest",
     "Meter",
     "Provider",
@@ -68,5 +80,6 @@ __all__ = [
     "check_spec",
     "create_provider",
     "provider_class",
+    "provider_kind",
     "register",
 ]

@@ -8,6 +8,7 @@ hook                      default
 ``default_concurrency``   1 request in flight per model
 ``concurrency_group()``   ``model:<id>``: each model has its own workers
 ``is_free``               False: requests cost money, so prices and ``max_cost`` apply
+``kind``                  ``"llm"``: a language model; ``"baseline"`` for a method without one
 ``supports_batch``        False: no Batch API (else ``batch_api()`` serves it)
 ``check(spec)``           nothing to check before a run (keys, options, files)
 ``count_encoding_for``    the declared ``count_encoding``, else ``o200k_base``
@@ -144,6 +145,9 @@ class Provider(ABC):
     name: ClassVar[str]
     default_concurrency: ClassVar[int] = 1
     is_free: ClassVar[bool] = False
+    #: what the report compares: ``"llm"`` (a language model) or ``"baseline"`` (a method without
+    #: one, e.g. extractive sentences: the floor a model has to beat). Not the same as ``is_free``.
+    kind: ClassVar[str] = "llm"
     supports_batch: ClassVar[bool] = False
 
     def __init__(self, spec: ModelSpec):

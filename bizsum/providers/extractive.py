@@ -81,6 +81,7 @@ def focus_summary(text: str, budget: int, min_similarity: float = 0.2) -> str:
 @register("extractive")
 class ExtractiveProvider(Provider):
     is_free = True
+    kind = "baseline"
 
     @classmethod
     def check(cls, spec: ModelSpec) -> None:

@@ -1,8 +1,10 @@
-"""HTML pieces for the report notebook, and the export of an executed notebook to HTML.
+"""HTML pieces for the report: escaping, values, static and interactive tables, figures, highlights.
 
 Everything model-generated or user-supplied is escaped with :func:`html.escape` before it is put
-into markup, so a summary containing ``<script>`` shows as text. Tables are sortable by a small
-inline script (no CDN, works offline); charts are embedded PNGs.
+into markup, so a summary containing ``<script>`` shows as text. Static tables are plain HTML
+(they print); interactive tables use ``itables`` (DataTables) in its offline mode: the library's
+JavaScript is embedded once in the page (:func:`interactive_setup`), no CDN, works from ``file://``.
+Charts are embedded PNGs with alt text.
 """
 
 from __future__ import annotations
@@ -11,108 +13,173 @@ import base64
 import html
 import io
 import math
+import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-
-STYLE = """
-<style>
-.bz table{border-collapse:collapse;font:13px/1.35 system-ui,sans-serif;margin:.5em 0}
-.bz th,.bz td{border:1px solid #ddd;padding:3px 7px;text-align:right;vertical-align:top}
-.bz th{background:#f3f4f6;cursor:pointer;user-select:none;position:sticky;top:0}
-.bz td.t{text-align:left}.bz .bad{background:#fde2e2}.bz .good{background:#e3f6e8}
-.bz .card{border:1px solid #ddd;border-radius:6px;padding:8px 12px;margin:10px 0;font:13px/1.45 system-ui,sans-serif}
-.bz .card h4{margin:0 0 4px 0}.bz .flag{color:#9b1c1c;font-weight:600}
-.bz .summary{white-space:pre-wrap;background:#fafafa;padding:6px;border-left:3px solid #bbb}
-.bz mark{background:#ffd6d6}.bz .muted{color:#666}
-</style>
-"""
-
-SORT_SCRIPT = """
-<script>
-(function(){
- if (window.__bzSort) return; window.__bzSort = true;
- document.addEventListener('click', function(ev){
-  var th = ev.target.closest('table.bz-sortable th'); if(!th) return;
-  var table = th.closest('table'), body = table.tBodies[0], idx = Array.prototype.indexOf.call(th.parentNode.children, th);
-  var asc = th.getAttribute('data-dir') !== 'asc'; th.setAttribute('data-dir', asc ? 'asc' : 'desc');
-  var rows = Array.prototype.slice.call(body.rows);
-  rows.sort(function(a,b){
-   var x=a.cells[idx].getAttribute('data-v'), y=b.cells[idx].getAttribute('data-v');
-   var nx=parseFloat(x), ny=parseFloat(y);
-   var r = (!isNaN(nx) && !isNaN(ny)) ? nx-ny : String(x).localeCompare(String(y));
-   return asc ? r : -r;});
-  rows.forEach(function(r){body.appendChild(r);});
- });
-})();
-</script>
-"""
 
 
 def esc(value: Any) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
-def _is_missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+def is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
 
 
-def format_value(value: Any, digits: int = 3) -> str:
-    if _is_missing(value):
+def format_value(value: Any, digits: int = 3, kind: str = "score") -> str:
+    """A value as the report prints it: rates in %, counts with one decimal, missing as '–'."""
+    if is_missing(value):
         return "–"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, tuple) and len(value) == 2:  # (mean, sd)
         mean, sd = value
         return (
-            format_value(mean, digits)
-            if _is_missing(sd)
-            else f"{format_value(mean, digits)} ± {format_value(sd, digits)}"
+            format_value(mean, digits, kind)
+            if is_missing(sd) or kind == "rate"
+            else f"{format_value(mean, digits, kind)} ± {format_value(sd, digits, kind)}"
         )
     if isinstance(value, float):
+        if kind == "rate":
+            return f"{100 * value:.0f} %"
         magnitude = abs(value)
         return f"{value:.{0 if magnitude >= 100 else 1 if magnitude >= 10 else digits}f}"
     return str(value)
 
 
-def _sort_value(value: Any) -> Any:
-    """What a column sorts by: numbers as floats (the mean of a (mean, sd) pair), text as text."""
-    if isinstance(value, tuple) and len(value) == 2:
-        value = value[0]
-    if _is_missing(value):
-        return ""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    return value
+def kind_badge(kind: str | None) -> str:
+    """A visible mark that tells a language model from a baseline method."""
+    kind = kind or "llm"
+    label = "baseline" if kind == "baseline" else "LLM"
+    return f'<span class="badge kind-{esc(kind)}" title="{esc(_KIND_TITLE.get(kind, kind))}">{label}</span>'
 
 
-def html_table(frame: pd.DataFrame, caption: str = "", digits: int = 3, index: bool = False) -> str:
-    """A sortable, fully escaped HTML table (click a header to sort)."""
+_KIND_TITLE = {
+    "llm": "a language model",
+    "baseline": "a baseline without a language model (e.g. extractive sentences): the floor a model must beat",
+}
+
+
+def config_cell(prompt: str, model: str, kind: str | None) -> str:
+    return f'{kind_badge(kind)} <span class="cfg">{esc(prompt)} · {esc(model)}</span>'
+
+
+def static_table(
+    frame: pd.DataFrame,
+    caption: str = "",
+    *,
+    index: bool = False,
+    html_columns: Iterable[str] = (),
+    kinds: dict[str, str] | None = None,
+    row_classes: Sequence[str] | None = None,
+    cell_classes: dict[tuple[int, str], str] | None = None,
+    css: str = "",
+) -> str:
+    """A plain, escaped HTML table that prints. ``html_columns`` hold markup this module made
+    (already escaped); ``kinds`` formats columns (``rate`` in %); ``cell_classes`` marks cells."""
     if index:
         frame = frame.reset_index()
-    head = "".join(f"<th>{esc(column)}</th>" for column in frame.columns)
+    raw = set(html_columns)
+    kinds = kinds or {}
+    head = "".join(f'<th scope="col">{c if c in raw else esc(c)}</th>' for c in frame.columns)
     body = []
-    for _, row in frame.iterrows():
+    for position, (_, row) in enumerate(frame.iterrows()):
         cells = []
-        for value in row:
-            sort_value = _sort_value(value)
-            css = "" if isinstance(sort_value, float) else ' class="t"'
-            cells.append(f'<td{css} data-v="{esc(sort_value)}">{esc(format_value(value, digits))}</td>')
-        body.append("<tr>" + "".join(cells) + "</tr>")
+        for column, value in row.items():
+            numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+            classes = ["n" if numeric else "t"]
+            if cell_classes and (position, str(column)) in cell_classes:
+                classes.append(cell_classes[(position, str(column))])
+            text = value if column in raw else esc(format_value(value, kind=kinds.get(str(column), "score")))
+            cells.append(f'<td class="{" ".join(classes)}">{text}</td>')
+        row_class = f' class="{esc(row_classes[position])}"' if row_classes and row_classes[position] else ""
+        body.append(f"<tr{row_class}>" + "".join(cells) + "</tr>")
     cap = f"<caption>{esc(caption)}</caption>" if caption else ""
     return (
-        f'<div class="bz">{STYLE}{SORT_SCRIPT}<table class="bz-sortable">{cap}<thead><tr>{head}</tr></thead>'
+        f'<div class="scroll"><table class="bz {esc(css)}">{cap}<thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table></div>"
     )
 
 
-def figure_html(figure: Any, alt: str) -> str:
+# Backwards-compatible name: every table in the report is a static table unless it is interactive.
+html_table = static_table
+
+
+def interactive_setup() -> str:
+    """The DataTables bundle of ``itables``, embedded once per page (offline: no CDN request)."""
+    from itables import options
+    from itables.javascript import generate_init_offline_itables_html
+
+    return generate_init_offline_itables_html(options.dt_bundle)
+
+
+_TABLE_ID = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def interactive_table(
+    frame: pd.DataFrame,
+    table_id: str,
+    caption: str = "",
+    *,
+    search_panes: Sequence[int] = (),
+    column_toggles: bool = False,
+    page_length: int = 10,
+    hidden: Sequence[int] = (),
+    **options: Any,
+) -> str:
+    """A sortable, searchable table (itables/DataTables, offline). Cells must already be escaped
+    HTML (this function passes them through as HTML). ``search_panes`` lists the columns that get a
+    filter pane; ``column_toggles`` adds a button per column to show or hide it."""
+    from itables import to_html_datatable
+
+    layout: dict[str, Any] = {"topStart": "pageLength", "topEnd": "search"}
+    extra: dict[str, Any] = {}
+    if search_panes:
+        layout["top1"] = "searchPanes"
+        extra["searchPanes"] = {"columns": list(search_panes), "cascadePanes": True, "initCollapsed": False}
+    if column_toggles:
+        layout["top2"] = "buttons"
+        extra["buttons"] = ["columnsToggle"]
+    if hidden:
+        extra["columnDefs"] = [{"targets": list(hidden), "visible": False}]
+    return to_html_datatable(
+        frame,
+        caption=caption or None,
+        table_id=_TABLE_ID.sub("_", table_id),
+        connected=False,
+        allow_html=True,
+        showIndex=False,
+        pageLength=page_length,
+        lengthMenu=[1, 5, 10, 25, 50, 100],
+        layout=layout,
+        classes="display compact cell-border",
+        style="width:100%",
+        autoWidth=False,
+        maxBytes=0,
+        **extra,
+        **options,
+    )
+
+
+def figure_html(figure: Any, alt: str, caption: str = "") -> str:
     """Embed a matplotlib figure as a PNG data URI (works offline, no external files)."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return f'<img alt="{esc(alt)}" src="data:image/png;base64,{data}"/>'
+    cap = f"<figcaption>{esc(caption)}</figcaption>" if caption else ""
+    return f'<figure><img alt="{esc(alt)}" src="data:image/png;base64,{data}"/>{cap}</figure>'
+
+
+def csv_link(frame: pd.DataFrame, filename: str, label: str = "") -> str:
+    """A download link carrying the table as CSV in a data URI (works in a single offline file)."""
+    data = base64.b64encode(frame.to_csv(index=False).encode("utf-8")).decode("ascii")
+    return (
+        f'<a class="csv" download="{esc(filename)}" href="data:text/csv;charset=utf-8;base64,{data}">'
+        f"⤓ {esc(label or filename)}</a>"
+    )
 
 
 def highlight(text: str, spans: Iterable[str]) -> str:
@@ -124,18 +191,63 @@ def highlight(text: str, spans: Iterable[str]) -> str:
     return marked
 
 
-def summary_card(
-    row: pd.Series, problems: Sequence[str], score_columns: Sequence[tuple[str, str]], unsupported: Sequence[str] = ()
-) -> str:
-    """One summary with its key, scores, problems (worst first) and unsupported claims marked."""
-    title = f"{row['doc_id']} · {row['prompt_id']} · {row['model_id']} · sample {row['sample']}"
-    scores = " · ".join(
-        f"{esc(label)} <b>{esc(format_value(row.get(column)))}</b>" for column, label in score_columns if column in row
-    )
-    flags = "".join(f'<div class="flag">⚠ {esc(p)}</div>' for p in problems)
-    text = row.get("text")
-    body = highlight(text, unsupported) if isinstance(text, str) else '<span class="muted">(no summary)</span>'
-    return (
-        f'<div class="bz"><div class="card"><h4>{esc(title)}</h4><div class="muted">{scores}</div>'
-        f'{flags}<div class="summary">{body}</div></div></div>'
-    )
+@dataclass(frozen=True)
+class Span:
+    """A stretch of a summary to mark: ``[start, end)`` characters, CSS class, tooltip, anchor."""
+
+    start: int
+    end: int
+    css: str
+    title: str = ""
+    anchor: str = ""
+
+
+def marked_text(text: str, spans: Sequence[Span], points: Sequence[tuple[int, str]] = ()) -> str:
+    """Escape ``text`` and mark every span (overlaps allowed: a segment takes every class over it).
+
+    ``points`` are (offset, html label) inserted at a position, e.g. where the token limit falls.
+    """
+    bounds = {0, len(text)}
+    for span in spans:
+        bounds.update((max(0, span.start), min(len(text), span.end)))
+    inserts: dict[int, list[str]] = {}
+    for offset, label in points:
+        offset = max(0, min(len(text), offset))
+        bounds.add(offset)
+        inserts.setdefault(offset, []).append(label)
+    cuts = sorted(bounds)
+    out = []
+    for start, end in zip(cuts, cuts[1:] + [None]):
+        out.extend(inserts.get(start, []))
+        if end is None or end <= start:
+            continue
+        covering = [s for s in spans if s.start <= start and s.end >= end]
+        segment = esc(text[start:end])
+        if covering:
+            classes = " ".join(dict.fromkeys(s.css for s in covering))
+            title = " | ".join(s.title for s in covering if s.title)
+            anchors = [s.anchor for s in covering if s.anchor and s.start == start]
+            ident = f' id="{esc(anchors[0])}"' if anchors else ""
+            segment = f'<span class="{esc(classes)}"{ident} title="{esc(title)}">{segment}</span>'
+        out.append(segment)
+    return "".join(out)
+
+
+def locate(text: str, needle: str, start: int = 0) -> tuple[int, int] | None:
+    """Where ``needle`` occurs in ``text`` (from ``start``, else anywhere): exactly, else word by word
+    with any punctuation or spacing between the words. None when it cannot be found."""
+    if not needle or not needle.strip():
+        return None
+    for origin in (start, 0):
+        found = text.find(needle, origin)
+        if found >= 0:
+            return found, found + len(needle)
+    words = re.findall(r"\w+", needle)
+    if not words:
+        return None
+    pattern = re.compile(r"\W*".join(re.escape(w) for w in words), re.IGNORECASE)
+    for origin in (start, 0):
+        match = pattern.search(text, origin)
+        if match:
+            return match.start(), match.end()
+    return None

@@ -1,0 +1,265 @@
+"""The report's verdict: per criterion, which prompt × model is best, by how much against the best
+baseline, and whether that difference can be told from chance with this many documents.
+
+A *criterion* is a headline column that a metric declares with a direction (``higher`` or
+``lower``) and a kind other than ``measure`` (latency and cost are shown, not judged). A new
+metric's headline columns become criteria without any change here.
+
+Per criterion:
+
+* every configuration's mean over documents (samples averaged per document first);
+* the **contender**: the best LLM configuration; the **reference**: the best baseline
+  configuration (provider kind ``baseline``, e.g. the extractive methods). A run without baselines
+  compares its best configuration with the runner-up, a run of baselines only likewise;
+* the paired difference contender − reference over shared documents (:func:`paired_difference`):
+  95 % bootstrap CI and two-sided Wilcoxon signed-rank p, Holm-adjusted over the criteria;
+* ``significant`` is ``p_holm < alpha``. When no p-value *could* fall below ``alpha`` with this
+  many documents (the exact two-sided Wilcoxon test cannot go below ``2 / 2**n``), ``why`` says so
+  and how many documents would be needed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from bizsum.analysis.stats import adjust_pvalues, config_label, document_means, paired_difference
+from bizsum.analysis.tables import headline_columns
+from bizsum.metrics import Column
+
+KIND_COLUMN = "model_kind"
+ALPHA = 0.05
+
+
+def min_wilcoxon_p(n: int) -> float:
+    """The smallest two-sided p the exact Wilcoxon signed-rank test can give with ``n`` non-zero
+    differences: every difference on one side, ``2 * (1/2)**n`` (1.0 for ``n == 0``)."""
+    if n <= 0:
+        return 1.0
+    return min(1.0, 2.0 / 2.0**n)
+
+
+def documents_needed(alpha: float = ALPHA, tests: int = 1) -> int:
+    """The fewest documents with which ``tests`` Holm-adjusted Wilcoxon tests could reach ``alpha``."""
+    n = 1
+    while tests * min_wilcoxon_p(n) >= alpha:
+        n += 1
+    return n
+
+
+def criteria(frame: pd.DataFrame, columns: tuple[Column, ...] | None = None) -> list[Column]:
+    """The headline columns the verdict judges (declared direction, not a measure), present in ``frame``."""
+    columns = headline_columns() if columns is None else columns
+    return [
+        c
+        for c in columns
+        if c.direction in ("higher", "lower") and c.kind != "measure" and c.name in frame and frame[c.name].notna().any()
+    ]
+
+
+def configuration_kinds(frame: pd.DataFrame) -> dict[tuple[str, str], str]:
+    """``(prompt_id, model_id) -> "llm" | "baseline"`` from the frame's ``model_kind`` column."""
+    if frame.empty:
+        return {}
+    kinds = frame[KIND_COLUMN] if KIND_COLUMN in frame else pd.Series("llm", index=frame.index)
+    pairs = zip(frame["prompt_id"].astype(str), frame["model_id"].astype(str), kinds.fillna("llm"))
+    return {(p, m): str(k) for p, m, k in pairs}
+
+
+@dataclass(frozen=True)
+class Pick:
+    config: tuple[str, str]
+    mean: float
+
+
+def _best(means: pd.Series, configs: list[tuple[str, str]], direction: str) -> Pick | None:
+    values = [(c, float(means[c])) for c in configs if c in means.index and not math.isnan(float(means[c]))]
+    if not values:
+        return None
+    sign = -1.0 if direction == "higher" else 1.0
+    config, mean = min(values, key=lambda cv: (sign * cv[1], config_label(cv[0])))
+    return Pick(config, mean)
+
+
+def verdict_table(
+    frame: pd.DataFrame, columns: tuple[Column, ...] | None = None, *, alpha: float = ALPHA, n_boot: int = 2000
+) -> pd.DataFrame:
+    """One row per criterion: best configuration, contender vs reference, difference, CI, p, why."""
+    ok = frame[frame["error"].isna()] if "error" in frame else frame
+    judged = criteria(ok, columns)
+    kinds = configuration_kinds(ok)
+    llms = sorted(c for c, k in kinds.items() if k != "baseline")
+    baselines = sorted(c for c, k in kinds.items() if k == "baseline")
+    rows = []
+    for column in judged:
+        table = document_means(ok, column.name)
+        means = table.mean(axis=0, skipna=True)
+        everyone = sorted(kinds)
+        best = _best(means, everyone, column.direction)
+        if best is None:
+            continue
+        if llms and baselines:
+            contender, reference = _best(means, llms, column.direction), _best(means, baselines, column.direction)
+            versus = "best baseline"
+        else:
+            contender = best
+            reference = _best(means, [c for c in everyone if c != best.config], column.direction)
+            versus = "runner-up"
+        row: dict = {
+            "column": column.name,
+            "criterion": column.label,
+            "direction": column.direction,
+            "kind": column.kind,
+            "best": config_label(best.config),
+            "best_kind": kinds[best.config],
+            "best_value": best.mean,
+            "contender": config_label(contender.config) if contender else None,
+            "contender_kind": kinds[contender.config] if contender else None,
+            "contender_value": contender.mean if contender else math.nan,
+            "versus": versus,
+            "reference": config_label(reference.config) if reference else None,
+            "reference_kind": kinds[reference.config] if reference else None,
+            "reference_value": reference.mean if reference else math.nan,
+            "n_docs": 0,
+            "n_nonzero": 0,
+            "diff": math.nan,
+            "ci_low": math.nan,
+            "ci_high": math.nan,
+            "p_value": math.nan,
+        }
+        if contender and reference:
+            comparison = paired_difference(ok, column.name, reference.config, contender.config, n_boot=n_boot, seed=0)
+            pair = table[[reference.config, contender.config]].dropna()
+            d = np.round(pair[contender.config].to_numpy() - pair[reference.config].to_numpy(), 12)
+            row.update(
+                n_docs=comparison.n,
+                n_nonzero=int(np.count_nonzero(d)),
+                diff=comparison.mean_diff,
+                ci_low=comparison.ci_low,
+                ci_high=comparison.ci_high,
+                p_value=comparison.p_value,
+            )
+        rows.append(row)
+    result = pd.DataFrame(rows)
+    if result.empty:
+        return result
+    result["p_holm"] = adjust_pvalues(result["p_value"].to_numpy(), "holm")
+    result["significant"] = result["p_holm"].lt(alpha)
+    tests = int(result["p_value"].notna().sum()) or 1
+    result["why"] = [_why(row, alpha, tests) for row in result.itertuples(index=False)]
+    result["sentence"] = [_sentence(row) for row in result.itertuples(index=False)]
+    result.attrs.update(alpha=alpha, tests=tests, n_boot=n_boot)
+    return result
+
+
+def _fmt(value: float, kind: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if kind == "rate":
+        return f"{100 * value:.0f} %"
+    if kind == "count":
+        return f"{value:.1f}"
+    return f"{value:.3f}"
+
+
+def _fmt_diff(value: float, kind: str) -> str:
+    if value is None or math.isnan(value):
+        return "–"
+    if kind == "rate":
+        return f"{100 * value:+.0f} pts"
+    return f"{value:+.1f}" if kind == "count" else f"{value:+.3f}"
+
+
+def _why(row: object, alpha: float, tests: int) -> str:
+    """Why a difference is or is not significant, in words."""
+    get = row.__getattribute__
+    if get("reference") is None:
+        return "only one configuration: nothing to compare"
+    n, nonzero = int(get("n_docs")), int(get("n_nonzero"))
+    if n < 2:
+        return f"{n} shared document(s): no test possible"
+    if nonzero == 0:
+        return f"identical on all {n} documents"
+    p_min = min_wilcoxon_p(nonzero)
+    ci_note = ""
+    low, high = get("ci_low"), get("ci_high")
+    if not math.isnan(low) and (low > 0 or high < 0):
+        ci_note = "; the 95 % bootstrap CI excludes 0, which with so few documents is only indicative"
+    if tests * p_min >= alpha:
+        needed = documents_needed(alpha, tests)
+        counted = f"{n} documents" if nonzero == n else f"{n} documents ({nonzero} that differ)"
+        return (
+            f"{counted}: no paired test can reach p < {alpha:g} (the smallest possible two-sided Wilcoxon p is "
+            f"{p_min:.3g}{f', × {tests} criteria (Holm)' if tests > 1 else ''}); add documents (≥ {needed} "
+            f"that differ; more samples per document do not add pairs){ci_note}"
+        )
+    if bool(get("significant")):
+        return f"Wilcoxon p = {get('p_holm'):.3g} (Holm over {tests} criteria) < {alpha:g}"
+    return f"Wilcoxon p = {get('p_holm'):.3g} (Holm over {tests} criteria) ≥ {alpha:g}{ci_note}"
+
+
+def _sentence(row: object) -> str:
+    get = row.__getattribute__
+    kind = get("kind")
+    head = f"{get('criterion')}: best is {get('best')} ({get('best_kind')}, {_fmt(get('best_value'), kind)})."
+    if get("reference") is None or get("contender") is None:
+        return head
+    better = get("diff") * (1 if get("direction") == "higher" else -1)
+    word = "ahead of" if better > 0 else "behind" if better < 0 else "level with"
+    ci = f"95 % CI [{_fmt_diff(get('ci_low'), kind)}, {_fmt_diff(get('ci_high'), kind)}]"
+    verdict = "significant" if bool(get("significant")) else "not significant"
+    who = "Best LLM" if get("versus") == "best baseline" else "It"
+    return (
+        f"{head} {who} {get('contender')} is {word} the {get('versus')} {get('reference')} "
+        f"by {_fmt_diff(get('diff'), kind)} ({ci}); {verdict}."
+    )
+
+
+def fmt_value(value: float, kind: str) -> str:
+    """A criterion's value as the verdict shows it (rates in %)."""
+    return _fmt(value, kind)
+
+
+def fmt_diff(value: float, kind: str) -> str:
+    """A difference as the verdict shows it (rates in percentage points)."""
+    return _fmt_diff(value, kind)
+
+
+def compliance_counts(frame: pd.DataFrame, columns: tuple[Column, ...] | None = None) -> pd.DataFrame:
+    """Per configuration: summaries, generation errors, and how many failed each headline yes/no rule.
+
+    The rules are the declared headline ``rate`` columns (a summary fails when the value is no) and
+    every declared ``flag`` column that is true; new metrics' columns are counted without changes here.
+    """
+    columns = headline_columns() if columns is None else columns
+    from bizsum.analysis.tables import all_columns
+
+    rules = [c for c in columns if c.kind == "rate" and c.name in frame]
+    flags = [c for c in all_columns().values() if c.kind == "flag" and c.name in frame]
+    kinds = configuration_kinds(frame)
+    rows = []
+    for (prompt_id, model_id), group in frame.groupby(["prompt_id", "model_id"], sort=True):
+        errors = int(group["error"].notna().sum()) if "error" in group else 0
+        ok = group[group["error"].isna()] if "error" in group else group
+        row: dict = {
+            "prompt": prompt_id,
+            "model": model_id,
+            "kind": kinds.get((str(prompt_id), str(model_id)), "llm"),
+            "summaries": len(group),
+            "errors": errors,
+        }
+        failed = pd.Series(False, index=ok.index)
+        for column in rules:
+            broke = ok[column.name].map(lambda v: v is False or v == 0)
+            row[f"✗ {column.label}"] = int(broke.sum())
+            failed |= broke
+        for column in flags:
+            hit = ok[column.name].map(lambda v: v is True or v == 1)
+            row[column.label] = int(hit.sum())
+            failed |= hit
+        row["failed"] = int(failed.sum()) + errors
+        rows.append(row)
+    return pd.DataFrame(rows)

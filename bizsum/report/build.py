@@ -1,0 +1,119 @@
+"""One report, every route: the stakeholder HTML built from a run folder.
+
+``bizsum run`` (through the compare notebook), the papermill/CI route (the same notebook) and
+``bizsum report RUN`` all call :func:`build_report` and :meth:`Report.write`, so they write the same
+``report.html`` (plus ``headline.csv`` and ``pairs.csv`` beside it).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from bizsum.analysis.tables import load_run
+from bizsum.config import RunConfig
+from bizsum.errors import InputError
+from bizsum.report import cards, page, sections
+from bizsum.rundir import RunDir
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ReportData:
+    """Everything the sections read: the run's config and rows, an optional baseline run's rows."""
+
+    config: RunConfig
+    frame: pd.DataFrame
+    metric_versions: dict[str, dict[str, str]]
+    baseline: pd.DataFrame | None = None
+    baseline_name: str = ""
+
+    @property
+    def rundir(self) -> RunDir:
+        return self.config.rundir
+
+
+@dataclass
+class Report:
+    """The built report: its sections (shown one by one in the notebook) and the tables it exports."""
+
+    data: ReportData
+    sections: list[page.Section]
+    exports: dict[str, pd.DataFrame] = field(default_factory=dict)
+    gate_passed: bool = True
+
+    @property
+    def title(self) -> str:
+        return f"bizsum report: {self.data.config.name}"
+
+    def html(self) -> str:
+        return page.render(self.title, self.sections, subtitle=sections.run_line(self.data.config, self.data.frame))
+
+    def write(self, path: str | Path | None = None) -> Path:
+        """Write report.html (and the CSV exports beside it) into the run folder; returns the HTML path."""
+        rundir = self.data.rundir.ensure()
+        target = Path(path) if path else rundir.report
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(self.html(), encoding="utf-8")
+        for name, table in self.exports.items():
+            table.to_csv(rundir.export(name), index=False)
+        log.info("report written to %s", target)
+        return target
+
+
+def load_baseline(config: RunConfig) -> tuple[pd.DataFrame | None, str]:
+    """The baseline run named by ``config.baseline_run`` (a run folder), read with ``load_run``."""
+    if not config.baseline_run:
+        return None, ""
+    path = config.resolve(config.baseline_run)
+    if not RunDir(path).generations.is_file():
+        raise InputError(f"baseline run not found: {path} has no generations.jsonl (config field 'baseline_run')")
+    return load_run(path), path.name
+
+
+def build_report(config: RunConfig, frame: pd.DataFrame | None = None) -> Report:
+    """Read the run (and its baseline run) and build every section of the report."""
+    from bizsum.scoring import metric_versions
+
+    frame = load_run(config.run_dir) if frame is None else frame
+    used = config.metrics or sorted({m for ms in frame.get("metrics", []) if isinstance(ms, list) for m in ms})
+    baseline, baseline_name = load_baseline(config)
+    data = ReportData(config, frame, metric_versions(used), baseline, baseline_name)
+    gate_html, passed = sections.gate(config, frame, baseline)
+    headline = sections.headline_export(frame)
+    pairs = sections.pairs_export(frame)
+    parts = [
+        page.Section("verdict", "Verdict", sections.verdict(frame)),
+        page.Section("scores", "Scores per prompt × model", sections.scores(frame, headline)),
+        page.Section("charts", "Per-document scores", sections.charts(frame)),
+        page.Section("areas", "Focus areas", sections.area_heatmap(frame)),
+        page.Section("pairs", "Paired comparisons", sections.paired(frame, pairs)),
+        page.Section("groups", "By industry and document length", sections.by_document_group(frame)),
+        page.Section("gate", "Regression gate", gate_html),
+        page.Section("changes", "Changes against the baseline run", sections.changes(data)),
+        page.Section("side-by-side", "Side by side", cards.side_by_side(frame), screen_only=True),
+        page.Section("summaries", "Every summary", cards.summaries(data), screen_only=True),
+        page.Section("appendix", "Appendix: provenance and definitions", sections.appendix(data)),
+    ]
+    parts = [p for p in parts if p.html]
+    exports = {"headline.csv": headline}
+    if not pairs.empty:
+        exports["pairs.csv"] = pairs
+    return Report(data, parts, exports, passed)
+
+
+def report_for_run(run_dir: str | Path, overrides: dict | None = None) -> Report:
+    """Build the report of an existing run folder, with the config it was run with (``config.yaml``)."""
+    from bizsum.config import load_config
+
+    rundir = RunDir(Path(run_dir).resolve())
+    if not rundir.config.is_file():
+        raise InputError(f"{rundir.path} is not a run folder: it has no config.yaml (run `bizsum run` first)")
+    # The folder may have been moved or renamed: it is the run folder, whatever its config says.
+    fixed = {"output_dir": str(rundir.path.parent), "name": rundir.name}
+    config = load_config(rundir.config, {**(overrides or {}), **fixed})
+    return build_report(config)

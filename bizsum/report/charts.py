@@ -1,0 +1,135 @@
+"""Charts that fit the data: per-document strip charts and the focus-area heatmap (matplotlib, Agg).
+
+Few documents per configuration: every document is drawn as a dot (a box only from 8 values on),
+the two prompts of one model are drawn side by side with a line per document between them, and a
+missing value is drawn as ✕ under the axis, never as a zero.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bizsum.analysis.stats import document_means
+from bizsum.metrics import Column
+
+BOX_FROM = 8
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def close(figure: Any) -> None:
+    _pyplot().close(figure)
+
+
+def _order(configs: list[tuple[str, str]], kinds: dict[tuple[str, str], str]) -> list[tuple[str, str]]:
+    """LLMs first, then baselines; within a model its prompts side by side."""
+    return sorted(configs, key=lambda c: (kinds.get(c) == "baseline", c[1], c[0]))
+
+
+def strip_chart(frame: pd.DataFrame, column: Column, kinds: dict[tuple[str, str], str]) -> tuple[Any, str]:
+    """One dot per document for each prompt × model; returns (figure, alt text)."""
+    plt = _pyplot()
+    table = document_means(frame, column.name)  # documents × configurations, samples averaged
+    configs = _order([tuple(c) for c in table.columns], kinds)  # type: ignore[misc]
+    documents = list(table.index)
+    colors = plt.get_cmap("tab10")
+    rate = column.kind == "rate"
+    values = table.to_numpy(dtype="float64") * (100 if rate else 1)
+    finite = values[np.isfinite(values)]
+    low = 0.0 if rate or (finite.size and finite.min() >= 0) else float(finite.min()) if finite.size else 0.0
+    high = 100.0 if rate else max(1.0, float(finite.max()) if finite.size else 1.0) if column.kind == "score" else (
+        float(finite.max()) if finite.size else 1.0
+    )
+    span = (high - low) or 1.0
+    floor = low - 0.12 * span  # where missing values are drawn
+    figure, axis = plt.subplots(figsize=(max(4.5, 0.9 * len(configs) + 1.5), 3.3))
+    x_of = {config: i for i, config in enumerate(configs)}
+    for i, config in enumerate(configs):
+        if kinds.get(config) == "baseline":
+            axis.axvspan(i - 0.5, i + 0.5, color="#eceff3", zorder=0)
+    rng = np.random.default_rng(0)
+    jitter = rng.uniform(-0.08, 0.08, size=len(documents))
+    for i, config in enumerate(configs):
+        column_values = table[config].to_numpy(dtype="float64") * (100 if rate else 1)
+        present = np.isfinite(column_values)
+        if present.sum() >= BOX_FROM:
+            axis.boxplot(column_values[present], positions=[i], widths=0.5, showfliers=False, zorder=1)
+        for d, value in enumerate(column_values):
+            if math.isfinite(value):
+                axis.scatter(i + jitter[d], value, s=22, color=colors(d % 10), zorder=3, edgecolors="white", linewidths=0.5)
+            else:
+                axis.scatter(i + jitter[d], floor, s=26, marker="x", color="#c62828", zorder=3)
+        if present.any():
+            axis.hlines(np.nanmean(column_values), i - 0.3, i + 0.3, color="#111", linewidth=1.6, zorder=4)
+    # pair the prompts of one model: one line per document between neighbouring configurations of that model
+    for model in sorted({m for _, m in configs}):
+        same = [c for c in configs if c[1] == model]
+        for left, right in zip(same, same[1:]):
+            for d in range(len(documents)):
+                a, b = table.at[documents[d], left], table.at[documents[d], right]
+                if pd.notna(a) and pd.notna(b):
+                    scale = 100 if rate else 1
+                    axis.plot(
+                        [x_of[left] + jitter[d], x_of[right] + jitter[d]], [a * scale, b * scale],
+                        color=colors(d % 10), alpha=0.45, linewidth=1, zorder=2,
+                    )
+    axis.set_xticks(range(len(configs)), [f"{p}\n{m}" for p, m in configs], fontsize=7.5)
+    axis.set_xlim(-0.6, len(configs) - 0.4)
+    axis.set_ylim(floor - 0.06 * span, high + 0.06 * span)
+    direction = {"higher": "higher is better", "lower": "lower is better"}.get(column.direction, "")
+    unit = " (% of summaries)" if rate else ""
+    axis.set_ylabel(f"{column.label}{unit}", fontsize=8)
+    axis.set_title(f"{column.label}: per document ({direction})", fontsize=9)
+    axis.axhline(low, color="#999", linewidth=0.6)
+    axis.text(len(configs) - 0.45, floor, "✕ missing", fontsize=7, color="#c62828", ha="right", va="center")
+    axis.tick_params(axis="y", labelsize=7.5)
+    axis.grid(axis="y", alpha=0.3)
+    handles = [
+        plt.Line2D([], [], marker="o", linestyle="", color=colors(d % 10), label=str(doc)[:24])
+        for d, doc in enumerate(documents[:10])
+    ]
+    axis.legend(handles=handles, fontsize=6.5, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    missing = int((~np.isfinite(values)).sum())
+    alt = (
+        f"{column.label} per document for {len(configs)} prompt × model configurations "
+        f"({direction}); one dot per document ({len(documents)} documents), a bar at each mean, lines join "
+        f"the prompts of the same model on the same document; {missing} missing value(s) drawn as ✕ below the axis."
+    )
+    figure.tight_layout()
+    return figure, alt
+
+
+def area_heatmap(table: pd.DataFrame) -> tuple[Any, str]:
+    """Mean coverage per focus area (columns) × prompt · model (rows); missing cells stay blank."""
+    plt = _pyplot()
+    data = table.to_numpy(dtype="float64")
+    figure, axis = plt.subplots(figsize=(7, 0.42 * len(table) + 1.6))
+    masked = np.ma.masked_invalid(data)
+    cmap = plt.get_cmap("RdYlGn").copy()
+    cmap.set_bad("#f0f0f0")
+    image = axis.imshow(masked, vmin=0, vmax=1, cmap=cmap, aspect="auto")
+    axis.set_xticks(range(len(table.columns)), [c.replace("_", " ") for c in table.columns], rotation=25, ha="right", fontsize=8)
+    axis.set_yticks(range(len(table)), [f"{p} · {m}" for p, m in table.index], fontsize=8)
+    for i in range(data.shape[0]):
+        for j in range(data.shape[1]):
+            value = data[i, j]
+            axis.text(j, i, "–" if not math.isfinite(value) else f"{value:.2f}", ha="center", va="center", fontsize=8)
+    figure.colorbar(image, ax=axis, fraction=0.03)
+    axis.set_title("Focus-area coverage (mean over documents; grey – = no value)", fontsize=9)
+    figure.tight_layout()
+    alt = (
+        f"Heatmap of focus-area coverage from 0 (red) to 1 (green) for {len(table)} prompt × model "
+        f"configurations and {len(table.columns)} areas; grey cells have no value."
+    )
+    return figure, alt
