@@ -6,13 +6,13 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 CONFIG ?= configs/demo.yaml
 
-.PHONY: install setup-local demo demo-long test test-fast lint typecheck check bench strip
+.PHONY: install setup-local demo demo-long example test test-fast test-browser browser-deps lint typecheck check bench strip
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q -e '.[lab,test,dev]'
+	$(BIN)/python -m pip install -q -e '.[lab,test,dev,tracking]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -25,16 +25,30 @@ setup-local: $(STAMP)
 demo: setup-local
 	$(BIN)/bizsum run $(CONFIG)
 
+# The committed example report, regenerated from the current code (the response cache makes a rerun
+# of the demo cheap: only what changed is generated or scored again).
+example: demo
+	cp reports/demo/report.html reports/example/report.html
+
 # Long-document strategies on the longest shared document.
 demo-long: setup-local
 	$(BIN)/bizsum run configs/long.yaml
 
-# What CI runs (.ci/run): lint, types, layer contracts, then the tests.
+# What CI runs (.ci/run): lint, types, layer contracts, then the tests (the browser tests are a
+# separate step: `make test-browser`).
 test: check
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "not browser"
+
+# The report in headless Chromium (Debian's chromium + poppler-utils; `make browser-deps` installs them).
+test-browser: $(STAMP)
+	$(BIN)/python -m pytest -q -m browser
+
+browser-deps:
+	command -v chromium >/dev/null && command -v pdftotext >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; }
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
 lint: $(STAMP)
 	$(BIN)/ruff check bizsum tests bench scripts

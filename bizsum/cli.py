@@ -76,7 +76,9 @@ def report(
     baseline: Path | None = typer.Option(
         None, "--baseline", help="An earlier run folder: show what changed per summary and metric (and gate on it)."
     ),
-    set_: list[str] = typer.Option([], "--set", help="Override a config field, e.g. --set thresholds={coverage: 0.05}."),
+    set_: list[str] = typer.Option(
+        [], "--set", help="Override a config field, e.g. --set thresholds={coverage: 0.05}."
+    ),
     mlflow: bool = typer.Option(False, "--mlflow", help="Also log the run to MLflow (local ./mlruns by default)."),
 ) -> None:
     """Build RUN_DIR/report.html from an existing run folder (the same HTML `bizsum run` writes).

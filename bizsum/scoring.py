@@ -21,7 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from tqdm.auto import tqdm
+from tqdm import tqdm  # text bars: the same in a terminal, a papermill kernel and a notebook
 
 from bizsum.config import RunConfig
 from bizsum.corpus.documents import Document, DocumentStore, check_document_size

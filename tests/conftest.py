@@ -13,10 +13,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
-@pytest.fixture
-def project(tmp_path, monkeypatch):
-    """A throw-away project folder with the real prompts and a few real documents."""
-    data = tmp_path / "data"
+def make_project(root):
+    """The real prompts, two real documents (one with a reference) and their manifest under ``root``."""
+    data = root / "data"
     shutil.copytree(ROOT / "data" / "prompts", data / "prompts")
     documents = data / "documents"
     documents.mkdir(parents=True)
@@ -27,5 +26,12 @@ def project(tmp_path, monkeypatch):
     for doc_id in keep:
         shutil.copy(ROOT / "data" / "documents" / f"{doc_id}.txt", documents / f"{doc_id}.txt")
     shutil.copytree(ROOT / "data" / "references" / "AMZN_2024", data / "references" / "AMZN_2024")
+    return root
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    """A throw-away project folder with the real prompts and a few real documents."""
+    make_project(tmp_path)
     monkeypatch.chdir(tmp_path)
     return tmp_path

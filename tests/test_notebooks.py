@@ -1,5 +1,8 @@
 """The notebooks, executed headless with papermill exactly as CI runs them (fake provider)."""
 
+import json
+import os
+import re
 import shutil
 
 import papermill
@@ -45,14 +48,77 @@ def test_pipeline_writes_a_report_with_flags(notebook_project):
         "over the token limit",
         "cut off (finish_reason",
         "not continuous text: bullets",
+        "not continuous text: inline HTML",
+        'id="verdict"',
+        "Best LLM configuration",
+        "no paired test can reach p &lt; 0.05",
         "Focus-area coverage",
         "What each score means",
-        "Ranking by",
         "no baseline rescaling",
+        "claim-supported",
     ):
         assert text in html, text
     assert "&lt;script&gt;alert(" in html
     assert "<script>alert(" not in html
+    assert html.index('id="verdict"') < html.index('id="scores"') < html.index('id="appendix"')
+    assert (run_dir / "headline.csv").is_file() and (run_dir / "pairs.csv").is_file()
+
+    # `bizsum report RUN` writes the same report from the folder (only the build time differs)
+    from typer.testing import CliRunner
+
+    from bizsum.cli import app
+
+    def body(text):
+        return re.sub(r"built \d{4}-\d\d-\d\d \d\d:\d\d UTC", "", text)
+
+    result = CliRunner().invoke(app, ["report", str(run_dir)])
+    assert result.exit_code == 0, result.output
+    assert body(report.read_text(encoding="utf-8")) == body(html)
+
+    # against a baseline run: per summary and metric changes, text diffs, and the gate reads its rows
+    base = notebook_project / "reports" / "ci_base"
+    shutil.copytree(run_dir, base)
+    _edit_baseline(base)
+    result = CliRunner().invoke(
+        app, ["report", str(run_dir), "--baseline", str(base), "--set", "thresholds={coverage: 0.05}"]
+    )
+    assert result.exit_code == 1 and "regression gate failed" in result.output  # coverage was higher before
+    changed = report.read_text(encoding="utf-8")
+    assert 'id="changes"' in changed and "summaries with a different text" in changed
+    assert "Gate against baseline run" in changed and "FAILED" in changed
+    assert "diff-add" in changed and "diff-del" in changed
+
+    # the researcher API examples of docs/api.md run from notebooks/ as the working directory
+    notebooks = notebook_project / "notebooks"
+    notebooks.mkdir()
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "docs" / "api.md").read_text(encoding="utf-8"), re.S)
+    assert len(blocks) >= 4
+    namespace: dict = {}
+    cwd = os.getcwd()
+    os.chdir(notebooks)
+    try:
+        for block in blocks:
+            exec(compile(block, "docs/api.md", "exec"), namespace)
+    finally:
+        os.chdir(cwd)
+    claims = namespace["claims"]
+    assert len(claims) > 0 and set(claims["verdict"]) <= {"supported", "unsupported", "not_checkable"}
+    assert namespace["areas"]["area"].nunique() == 5
+
+
+def _edit_baseline(base):
+    """The baseline run had another text for one summary and a higher coverage everywhere."""
+    lines = (base / "generations.jsonl").read_text(encoding="utf-8").splitlines()
+    rows = [json.loads(line) for line in lines]
+    for row in rows:
+        if row["model_id"] == "lead" and row["prompt_id"] == "seed" and row["doc_id"] == "AMZN_2024":
+            row["text"] = "An older summary. " + row["text"]
+    (base / "generations.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    scores = [json.loads(line) for line in (base / "scores.jsonl").read_text(encoding="utf-8").splitlines()]
+    for row in scores:
+        if row.get("values", {}).get("coverage") is not None:
+            row["values"]["coverage"] = min(1.0, row["values"]["coverage"] + 0.3)
+    (base / "scores.jsonl").write_text("".join(json.dumps(r) + "\n" for r in scores), encoding="utf-8")
 
 
 def test_unknown_parameter_stops_the_notebook(notebook_project):

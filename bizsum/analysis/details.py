@@ -7,14 +7,14 @@ comes from the run's own config and any working directory works) or a frame ``lo
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import pandas as pd
 
 from bizsum.analysis.tables import load_run
 from bizsum.records import KEY_FIELDS
 
-RunLike = str | Path | pd.DataFrame
+RunLike: TypeAlias = "str | Path | pd.DataFrame"
 
 CLAIM_COLUMNS = (
     *KEY_FIELDS,

@@ -210,7 +210,12 @@ def problems_of(row: pd.Series) -> list[str]:
         problems.append("cut off (finish_reason 'length')")
     if row.get("over_limit") is True:
         problems.append(f"over the token limit: {row.get('tokens')} tokens ({row.get('token_counter')})")
-    for kind, words in (("bullets", "bullets"), ("headings", "headings"), ("tables", "tables"), ("html", "inline HTML")):
+    for kind, words in (
+        ("bullets", "bullets"),
+        ("headings", "headings"),
+        ("tables", "tables"),
+        ("html", "inline HTML"),
+    ):
         if row.get(f"has_{kind}") is True:
             problems.append(f"not continuous text: {words}")
     known = {"over_limit", "cut_off", "has_bullets", "has_headings", "has_tables", "has_html"}

@@ -56,7 +56,10 @@ def criteria(frame: pd.DataFrame, columns: tuple[Column, ...] | None = None) -> 
     return [
         c
         for c in columns
-        if c.direction in ("higher", "lower") and c.kind != "measure" and c.name in frame and frame[c.name].notna().any()
+        if c.direction in ("higher", "lower")
+        and c.kind != "measure"
+        and c.name in frame
+        and frame[c.name].notna().any()
     ]
 
 

@@ -31,7 +31,7 @@ from collections import defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
 
 import yaml
-from tqdm.auto import tqdm
+from tqdm import tqdm  # text bars: the same in a terminal, a papermill kernel and a notebook
 
 from bizsum.config import RunConfig
 from bizsum.errors import BizsumError

@@ -70,9 +70,9 @@ def create_provider(spec: ModelSpec) -> Provider:
 
 
 __all__ = [
+    "MODEL_KINDS",
     "BudgetExhausted",
     "Generation",
-    "MODEL_KINDS",
     "GenerationRequest",
     "Meter",
     "Provider",

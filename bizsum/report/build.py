@@ -51,7 +51,25 @@ class Report:
         return f"bizsum report: {self.data.config.name}"
 
     def html(self) -> str:
-        return page.render(self.title, self.sections, subtitle=sections.run_line(self.data.config, self.data.frame))
+        return page.render(
+            self.title,
+            self.sections,
+            subtitle=sections.run_line(self.data.config, self.data.frame),
+            metadata=self.metadata(),
+        )
+
+    def metadata(self) -> dict[str, object]:
+        """What made the numbers: the metric version fingerprints the score rows carry, per metric."""
+        seen: dict[str, set[str]] = {}
+        for versions in self.data.frame.get("metric_versions", pd.Series(dtype=object)):
+            for metric, fingerprint in (versions if isinstance(versions, dict) else {}).items():
+                seen.setdefault(metric, set()).add(str(fingerprint))
+        return {
+            "run": self.data.config.name,
+            "summaries": len(self.data.frame),
+            "score_versions": {metric: sorted(values) for metric, values in sorted(seen.items())},
+            "metric_versions": self.data.metric_versions,
+        }
 
     def write(self, path: str | Path | None = None) -> Path:
         """Write report.html (and the CSV exports beside it) into the run folder; returns the HTML path."""
@@ -113,7 +131,10 @@ def report_for_run(run_dir: str | Path, overrides: dict | None = None) -> Report
     rundir = RunDir(Path(run_dir).resolve())
     if not rundir.config.is_file():
         raise InputError(f"{rundir.path} is not a run folder: it has no config.yaml (run `bizsum run` first)")
-    # The folder may have been moved or renamed: it is the run folder, whatever its config says.
-    fixed = {"output_dir": str(rundir.path.parent), "name": rundir.name}
-    config = load_config(rundir.config, {**(overrides or {}), **fixed})
+    config = load_config(rundir.config, overrides)
+    if config.run_dir.resolve() != rundir.path:
+        # The folder was moved or renamed: it is the run folder, whatever its config says.
+        config = load_config(
+            rundir.config, {**(overrides or {}), "output_dir": str(rundir.path.parent), "name": rundir.name}
+        )
     return build_report(config)

@@ -9,6 +9,7 @@ from a model, a document or a config is escaped.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from collections.abc import Sequence
@@ -19,7 +20,7 @@ import pandas as pd
 
 from bizsum.analysis.tables import all_columns, headline_columns, problems_of
 from bizsum.errors import BizsumError
-from bizsum.report.html import Span, config_cell, esc, format_value, interactive_table, kind_badge, locate, marked_text
+from bizsum.report.html import Span, esc, format_value, interactive_table, kind_badge, locate, marked_text
 
 if TYPE_CHECKING:
     from bizsum.report.build import ReportData
@@ -33,9 +34,18 @@ OPEN_ON_HASH = (
 )
 
 
+def slug(text: Any) -> str:
+    """Letters, digits and single dashes: safe in an id and a link."""
+    return re.sub(r"[^A-Za-z0-9]+", "-", str(text)).strip("-")
+
+
+def doc_anchor(doc_id: Any) -> str:
+    return f"doc-{slug(doc_id)}"
+
+
 def card_id(doc_id: Any, prompt_id: Any, model_id: Any, sample: Any) -> str:
     key = f"{doc_id}|{prompt_id}|{model_id}|{sample}"
-    readable = re.sub(r"[^A-Za-z0-9]+", "-", f"{doc_id}-{prompt_id}-{model_id}-{sample}")[:80]
+    readable = slug(f"{doc_id}-{prompt_id}-{model_id}-{sample}")[:80]
     return f"card-{readable}-{hashlib.sha1(key.encode()).hexdigest()[:6]}"
 
 
@@ -51,7 +61,11 @@ def _text(row: Any) -> str | None:
 
 
 def _ordered(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.sort_values(["doc_id", "model_kind", "model_id", "prompt_id", "sample"]) if "model_kind" in frame else frame
+    return (
+        frame.sort_values(["doc_id", "model_kind", "model_id", "prompt_id", "sample"])
+        if "model_kind" in frame
+        else frame
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -63,7 +77,9 @@ def side_by_side(frame: pd.DataFrame) -> str:
     if frame.empty:
         return ""
     configs = (
-        frame[["prompt_id", "model_id", "model_kind"]].drop_duplicates().sort_values(["model_kind", "model_id", "prompt_id"])
+        frame[["prompt_id", "model_id", "model_kind"]]
+        .drop_duplicates()
+        .sort_values(["model_kind", "model_id", "prompt_id"])
         if "model_kind" in frame
         else frame[["prompt_id", "model_id"]].drop_duplicates().assign(model_kind="llm")
     )
@@ -73,7 +89,9 @@ def side_by_side(frame: pd.DataFrame) -> str:
         row = {"document": f"<b>{esc(doc_id)}</b><br><span class='muted'>{esc(company)}</span>"}
         for config in configs.itertuples(index=False):
             cell = group[(group.prompt_id == config.prompt_id) & (group.model_id == config.model_id)]
-            header = f"{config.prompt_id} · {config.model_id}" + (" (baseline)" if config.model_kind == "baseline" else "")
+            header = f"{config.prompt_id} · {config.model_id}" + (
+                " (baseline)" if config.model_kind == "baseline" else ""
+            )
             row[header] = _grid_cell(cell)
         rows.append(row)
     table = pd.DataFrame(rows)
@@ -116,7 +134,7 @@ class SourcePassages:
             return ""
         known = self.anchors.setdefault(doc_id, {})
         if passage not in known:
-            known[passage] = f"src-{re.sub(r'[^A-Za-z0-9]+', '-', doc_id)}-{len(known)}"
+            known[passage] = f"src-{slug(doc_id)}-{len(known)}"
         return known[passage]
 
     def render(self) -> str:
@@ -129,7 +147,7 @@ class SourcePassages:
                     spans.append(Span(where[0], where[1], "src-passage", "", anchor))
             marked = marked_text(text, spans)
             parts.append(
-                f'<details class="card" id="doc-{esc(doc_id)}"><summary>Source: {esc(doc_id)} '
+                f'<details class="card" id="{doc_anchor(doc_id)}"><summary>Source: {esc(doc_id)} '
                 f'({len(text):,} characters; marked: passages the cards cite)</summary><div class="src-doc">{marked}</div></details>'
             )
         return "".join(parts)
@@ -170,9 +188,7 @@ def summaries(data: ReportData) -> str:
     )
     cards = [card(row, context) for _, row in frame.iterrows()]
     return (
-        table
-        + "<h3>Summary cards</h3>"
-        + '<p class="muted">Claims: <span class="claim-supported">supported</span>, '
+        table + "<h3>Summary cards</h3>" + '<p class="muted">Claims: <span class="claim-supported">supported</span>, '
         '<span class="claim-unsupported">not supported</span>, <span class="claim-not_checkable">not checkable</span> '
         '(hover for the reason and the evidence); <span class="fmt">dashed</span>: a bullet, heading, table or inline '
         'HTML; <span class="limit-mark">▲ limit</span>: where the token limit falls.</p>'
@@ -199,10 +215,8 @@ class _Context:
         data_dir = data.config.data_path
         templates, references, texts = {}, {}, {}
         for prompt_id in sorted(data.frame["prompt_id"].astype(str).unique()):
-            try:
+            with contextlib.suppress(BizsumError, OSError):
                 templates[prompt_id] = load_template(data_dir / "prompts", prompt_id).text
-            except (BizsumError, OSError):
-                pass
         store = DocumentStore(data_dir)
         for doc_id in sorted(data.frame["doc_id"].astype(str).unique()):
             try:
@@ -230,15 +244,13 @@ def card(row: Any, context: _Context) -> str:
     flags = "".join(f'<div class="flag">⚠ {esc(p)}</div>' for p in problems)
     text = _text(row)
     claims = _details(row, "source_only").get("claims") or []
-    body = (
-        _annotated(text, row, claims, ident)
-        if text is not None
-        else '<span class="muted">(no summary)</span>'
-    )
+    body = _annotated(text, row, claims, ident) if text is not None else '<span class="muted">(no summary)</span>'
     css = "card flagged" if problems else "card"
     return (
         f'<details class="{css}" id="{ident}"><summary>{title}</summary>'
-        f'<div class="muted">{scores}' + (f" · counted with {esc(counter)}" if isinstance(counter, str) else "") + "</div>"
+        f'<div class="muted">{scores}'
+        + (f" · counted with {esc(counter)}" if isinstance(counter, str) else "")
+        + "</div>"
         f'{flags}<div class="summary-text">{body}</div>'
         + _claims_list(row, claims, ident, context)
         + _areas_list(row)
@@ -335,15 +347,17 @@ def _prompt_and_reference(row: Any, context: _Context) -> str:
     parts = []
     if template is not None:
         shown = esc(template).replace(
-            esc("{document}"), f'<a href="#doc-{esc(doc_id)}">[the text of {esc(doc_id)}]</a>'
+            esc("{document}"), f'<a href="#{doc_anchor(doc_id)}">[the text of {esc(doc_id)}]</a>'
         )
-        parts.append(f'<details><summary>Prompt ({esc(row["prompt_id"])})</summary><div class="summary-text">{shown}</div></details>')
+        parts.append(
+            f'<details><summary>Prompt ({esc(row["prompt_id"])})</summary><div class="summary-text">{shown}</div></details>'
+        )
     for name, reference in (context.references.get(doc_id) or {}).items():
         parts.append(
             f'<details><summary>Reference summary ({esc(name)})</summary><div class="summary-text">{esc(reference)}</div></details>'
         )
     if doc_id in context.sources.texts:
-        parts.append(f'<div class="muted"><a href="#doc-{esc(doc_id)}">Source document {esc(doc_id)}</a></div>')
+        parts.append(f'<div class="muted"><a href="#{doc_anchor(doc_id)}">Source document {esc(doc_id)}</a></div>')
     return "".join(parts)
 
 

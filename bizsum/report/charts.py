@@ -8,6 +8,7 @@ missing value is drawn as ✕ under the axis, never as a zero.
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -41,15 +42,19 @@ def strip_chart(frame: pd.DataFrame, column: Column, kinds: dict[tuple[str, str]
     """One dot per document for each prompt × model; returns (figure, alt text)."""
     plt = _pyplot()
     table = document_means(frame, column.name)  # documents × configurations, samples averaged
-    configs = _order([tuple(c) for c in table.columns], kinds)  # type: ignore[misc]
+    configs = _order([(str(c[0]), str(c[1])) for c in table.columns], kinds)
     documents = list(table.index)
     colors = plt.get_cmap("tab10")
     rate = column.kind == "rate"
     values = table.to_numpy(dtype="float64") * (100 if rate else 1)
     finite = values[np.isfinite(values)]
     low = 0.0 if rate or (finite.size and finite.min() >= 0) else float(finite.min()) if finite.size else 0.0
-    high = 100.0 if rate else max(1.0, float(finite.max()) if finite.size else 1.0) if column.kind == "score" else (
-        float(finite.max()) if finite.size else 1.0
+    high = (
+        100.0
+        if rate
+        else max(1.0, float(finite.max()) if finite.size else 1.0)
+        if column.kind == "score"
+        else (float(finite.max()) if finite.size else 1.0)
     )
     span = (high - low) or 1.0
     floor = low - 0.12 * span  # where missing values are drawn
@@ -67,7 +72,9 @@ def strip_chart(frame: pd.DataFrame, column: Column, kinds: dict[tuple[str, str]
             axis.boxplot(column_values[present], positions=[i], widths=0.5, showfliers=False, zorder=1)
         for d, value in enumerate(column_values):
             if math.isfinite(value):
-                axis.scatter(i + jitter[d], value, s=22, color=colors(d % 10), zorder=3, edgecolors="white", linewidths=0.5)
+                axis.scatter(
+                    i + jitter[d], value, s=22, color=colors(d % 10), zorder=3, edgecolors="white", linewidths=0.5
+                )
             else:
                 axis.scatter(i + jitter[d], floor, s=26, marker="x", color="#c62828", zorder=3)
         if present.any():
@@ -75,14 +82,18 @@ def strip_chart(frame: pd.DataFrame, column: Column, kinds: dict[tuple[str, str]
     # pair the prompts of one model: one line per document between neighbouring configurations of that model
     for model in sorted({m for _, m in configs}):
         same = [c for c in configs if c[1] == model]
-        for left, right in zip(same, same[1:]):
+        for left, right in pairwise(same):
             for d in range(len(documents)):
                 a, b = table.at[documents[d], left], table.at[documents[d], right]
                 if pd.notna(a) and pd.notna(b):
                     scale = 100 if rate else 1
                     axis.plot(
-                        [x_of[left] + jitter[d], x_of[right] + jitter[d]], [a * scale, b * scale],
-                        color=colors(d % 10), alpha=0.45, linewidth=1, zorder=2,
+                        [x_of[left] + jitter[d], x_of[right] + jitter[d]],
+                        [a * scale, b * scale],
+                        color=colors(d % 10),
+                        alpha=0.45,
+                        linewidth=1,
+                        zorder=2,
                     )
     axis.set_xticks(range(len(configs)), [f"{p}\n{m}" for p, m in configs], fontsize=7.5)
     axis.set_xlim(-0.6, len(configs) - 0.4)
@@ -119,7 +130,9 @@ def area_heatmap(table: pd.DataFrame) -> tuple[Any, str]:
     cmap = plt.get_cmap("RdYlGn").copy()
     cmap.set_bad("#f0f0f0")
     image = axis.imshow(masked, vmin=0, vmax=1, cmap=cmap, aspect="auto")
-    axis.set_xticks(range(len(table.columns)), [c.replace("_", " ") for c in table.columns], rotation=25, ha="right", fontsize=8)
+    axis.set_xticks(
+        range(len(table.columns)), [c.replace("_", " ") for c in table.columns], rotation=25, ha="right", fontsize=8
+    )
     axis.set_yticks(range(len(table)), [f"{p} · {m}" for p, m in table.index], fontsize=8)
     for i in range(data.shape[0]):
         for j in range(data.shape[1]):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from bizsum.report.html import esc, interactive_setup
 
@@ -80,7 +82,7 @@ ul.claims{padding-left:18px;font-size:13px}ul.claims li{margin:3px 0}
 pre.yaml{font-size:12px;background:#f6f8fa;padding:6px;overflow:auto}
 .diff-add{background:#e6ffec}.diff-del{background:#ffebe9}
 pre.diff{font-size:12px;white-space:pre-wrap;background:#fafafa;padding:4px}
-.print-note{display:none}
+.print-note,.print-only{display:none}
 table.dataTable td{text-align:left}
 @media (max-width:700px){
  body{font-size:13px}main{padding:8px 10px 30px}
@@ -109,12 +111,29 @@ table.dataTable td{text-align:left}
  details>summary{list-style:none}
  .summary-text,.src-doc,.cell-text{max-height:none;overflow:visible}
  a.csv{display:none}
- .no-print{display:none}
+ .no-print,.dt-container,div[id$=_fallback]{display:none}
+ .print-only{display:block}
 }
 """
 
 
-def render(title: str, sections: list[Section], subtitle: str = "") -> str:
+def metadata_block(metadata: dict[str, Any]) -> str:
+    """Machine-readable facts about the report (inert JSON, read by tests and tools)."""
+    text = json.dumps(metadata, sort_keys=True, default=str).replace("</", "<\\/")
+    return f'<script type="application/json" id="bizsum-metadata">{text}</script>'
+
+
+def read_metadata(html: str) -> dict[str, Any]:
+    """The metadata block of a report written by :func:`render` ({} when it has none)."""
+    start = html.find('<script type="application/json" id="bizsum-metadata">')
+    if start < 0:
+        return {}
+    start = html.index(">", start) + 1
+    data: dict[str, Any] = json.loads(html[start : html.index("</script>", start)])
+    return data
+
+
+def render(title: str, sections: list[Section], subtitle: str = "", metadata: dict[str, Any] | None = None) -> str:
     """The whole page: header, table of contents, sections, and the table library once if used."""
     toc = " ".join(f'<a href="#{esc(s.id)}">{esc(s.title)}</a>' for s in sections)
     body = []
@@ -136,5 +155,5 @@ def render(title: str, sections: list[Section], subtitle: str = "") -> str:
         f"<title>{esc(title)}</title><style>{CSS}</style></head><body><main>"
         f'<header class="top"><h1>{esc(title)}</h1><p class="sub">{esc(subtitle)} · built {stamp}</p>'
         f'<nav class="toc" aria-label="Sections">{toc}</nav></header>'
-        f"{library}{content}</main></body></html>\n"
+        f"{library}{content}</main>{metadata_block(metadata or {})}</body></html>\n"
     )

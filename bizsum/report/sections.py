@@ -183,7 +183,9 @@ def _compliance_line(frame: pd.DataFrame) -> str:
     table = table.drop(columns=["prompt", "model", "kind"])
     classes = ["baseline" if k == "baseline" else "" for k in counts["kind"]]
     return f'<div class="{css}">{text}</div>' + static_table(
-        table, caption="Rule failures per prompt × model (count of summaries)", html_columns=["configuration"],
+        table,
+        caption="Rule failures per prompt × model (count of summaries)",
+        html_columns=["configuration"],
         row_classes=classes,
     )
 
@@ -223,7 +225,9 @@ def scores(frame: pd.DataFrame, headline: pd.DataFrame) -> str:
     """Every headline number, transposed (criteria as rows, configurations as columns), best marked."""
     if headline.empty:
         return "<p>No scored summaries yet.</p>"
-    ordered = headline.sort_values(["kind", "model", "prompt"], key=lambda s: s.map({"llm": 0, "baseline": 1}).fillna(s) if s.name == "kind" else s)
+    ordered = headline.sort_values(
+        ["kind", "model", "prompt"], key=lambda s: s.map({"llm": 0, "baseline": 1}).fillna(s) if s.name == "kind" else s
+    )
     configs = [config_cell(p, m, k) for p, m, k in zip(ordered.prompt, ordered.model, ordered.kind)]
     rows, cell_classes = [], {}
     for position, column in enumerate(c for c in headline_columns() if c.name in ordered):
@@ -266,8 +270,10 @@ def _missing(value: Any) -> bool:
 
 
 def _arrow(direction: str) -> str:
-    return {"higher": '<span class="muted" title="higher is better">↑</span>',
-            "lower": '<span class="muted" title="lower is better">↓</span>'}.get(direction, "")
+    return {
+        "higher": '<span class="muted" title="higher is better">↑</span>',
+        "lower": '<span class="muted" title="lower is better">↓</span>',
+    }.get(direction, "")
 
 
 def charts(frame: pd.DataFrame) -> str:
@@ -303,7 +309,8 @@ def area_heatmap(frame: pd.DataFrame) -> str:
         [config_cell(p, m, kinds.get((p, m))) for p, m in zip(shown.pop("prompt_id"), shown.pop("model_id"))],
     )
     return html + static_table(
-        shown, caption="Focus-area coverage per prompt × model (mean over documents; – = the source is thin on it)",
+        shown,
+        caption="Focus-area coverage per prompt × model (mean over documents; – = the source is thin on it)",
         html_columns=["configuration"],
     )
 
@@ -360,7 +367,9 @@ def paired(frame: pd.DataFrame, pairs: pd.DataFrame) -> str:
             "mean a": pairs["mean_a"].round(3),
             "mean b": pairs["mean_b"].round(3),
             "b − a": pairs["mean_diff"].round(3),
-            "95% CI": [f"[{lo:+.3f}, {hi:+.3f}]" if not _missing(lo) else "–" for lo, hi in zip(pairs.ci_low, pairs.ci_high)],
+            "95% CI": [
+                f"[{lo:+.3f}, {hi:+.3f}]" if not _missing(lo) else "–" for lo, hi in zip(pairs.ci_low, pairs.ci_high)
+            ],
             "p (Holm)": pairs["p_adjusted"].map(lambda p: "–" if _missing(p) else f"{p:.3g}"),
             "significant": pairs["significant"].map({True: "yes", False: "no"}),
             "wins/ties/losses": [f"{w}/{t}/{ls}" for w, t, ls in zip(pairs.wins, pairs.ties, pairs.losses)],
@@ -368,7 +377,8 @@ def paired(frame: pd.DataFrame, pairs: pd.DataFrame) -> str:
     )
     escaped = shown.map(lambda v: esc(format_value(v)))
     return (
-        note
+        note + '<p class="print-only">Every pair with every statistic is in pairs.csv beside the report; '
+        "the verdict above has the comparisons that decide.</p>"
         + interactive_table(
             escaped,
             "pairs",
@@ -408,7 +418,20 @@ def gate(config: RunConfig, frame: pd.DataFrame, baseline: pd.DataFrame | None =
     word = "passed" if result.passed else "FAILED"
     css = "callout ok-callout" if result.passed else "callout"
     table = result.table[
-        ["config", "metric", "n_docs", "baseline_mean", "current_mean", "diff", "ci_low", "ci_high", "p_holm", "threshold", "regressed", "note"]
+        [
+            "config",
+            "metric",
+            "n_docs",
+            "baseline_mean",
+            "current_mean",
+            "diff",
+            "ci_low",
+            "ci_high",
+            "p_holm",
+            "threshold",
+            "regressed",
+            "note",
+        ]
     ]
     return (
         f'<div class="{css}">Gate against {source}: <b>{word}</b>.</div><pre class="diff">{esc(result.message())}</pre>'
@@ -437,9 +460,19 @@ def changes(data: ReportData) -> str:
     table = ""
     if not per_config.empty:
         shown = per_config.drop(columns=["metric"]).rename(
-            columns={"prompt_id": "prompt", "model_id": "model", "label": "criterion", "a": "baseline", "b": "this run", "diff": "change"}
+            columns={
+                "prompt_id": "prompt",
+                "model_id": "model",
+                "label": "criterion",
+                "a": "baseline",
+                "b": "this run",
+                "diff": "change",
+            }
         )
-        table = static_table(shown, caption="Mean per prompt × model over the summaries both runs have; better/worse: summaries that moved")
+        table = static_table(
+            shown,
+            caption="Mean per prompt × model over the summaries both runs have; better/worse: summaries that moved",
+        )
     rows = []
     for row in diff[diff["change"].isin(("better", "worse", "new", "gone"))].itertuples(index=False):
         rows.append(
@@ -488,18 +521,31 @@ def _pkg(name: str) -> str:
         return "not installed"
 
 
-PACKAGES = ("bizsum", "openai", "rouge-score", "bert-score", "tiktoken", "torch", "transformers", "llama-cpp-python", "itables")
+PACKAGES = (
+    "bizsum",
+    "openai",
+    "rouge-score",
+    "bert-score",
+    "tiktoken",
+    "torch",
+    "transformers",
+    "llama-cpp-python",
+    "itables",
+)
 
 
 def appendix(data: ReportData) -> str:
     """Provenance (models, versions, config) and definitions (glossary), after the results."""
     return (
-        "<h3>Models</h3>" + models_table(data.config, data.frame)
-        + "<h3>Versions</h3>" + versions_table(data.metric_versions)
+        "<h3>Models</h3>"
+        + models_table(data.config, data.frame)
+        + "<h3>Versions</h3>"
+        + versions_table(data.metric_versions)
         + _provenance(data)
         + "<h3>Run configuration</h3>"
         + f'<details><summary>config.yaml</summary><pre class="yaml">{esc(yaml.safe_dump(data.config.snapshot(), sort_keys=False))}</pre></details>'
-        + "<h3>What the scores mean</h3>" + glossary()
+        + "<h3>What the scores mean</h3>"
+        + glossary()
     )
 
 
@@ -536,7 +582,8 @@ def models_table(config: RunConfig, frame: pd.DataFrame) -> str:
     errors = int(frame["error"].notna().sum()) if "error" in frame else 0
     cached = int(frame["cached"].fillna(False).astype(bool).sum()) if "cached" in frame else 0
     return f"<p>{len(frame)} summaries ({errors} failed, {cached} served from the response cache).</p>" + static_table(
-        pd.DataFrame(rows), html_columns=["model id", "provider", "model", "model returned", "token counter", "params", "options"]
+        pd.DataFrame(rows),
+        html_columns=["model id", "provider", "model", "model returned", "token counter", "params", "options"],
     )
 
 

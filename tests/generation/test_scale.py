@@ -157,7 +157,9 @@ def test_5xx_timeouts_and_connection_errors_are_retried_then_a_clear_final_error
         with lock:
             attempts[(doc, prompt)] += 1
             n = attempts[(doc, prompt)]
-        if doc == "AMZN_2024" and "Now write the summary of the text above" in body["messages"][0]["content"]:  # focused
+        if (
+            doc == "AMZN_2024" and "Now write the summary of the text above" in body["messages"][0]["content"]
+        ):  # focused
             return httpx2.Response(500, json={"error": {"message": "upstream exploded"}})  # always
         if n == 1:
             return httpx2.Response(503, json={"error": {"message": "overloaded"}})

@@ -1,0 +1,173 @@
+"""The CI report as a reader sees it, in headless Chromium (Debian's `chromium`, driven over the
+DevTools protocol): the verdict on the first screen, every headline number on paper, an inert
+`<script>` summary, working filters, and no request leaving the machine.
+
+Run with `make test-browser` (`.ci/run` runs it as its own step after `make test`)."""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from bizsum.report.html import format_value
+from tests.browser.cdp import CHROMIUM, Browser
+from tests.helpers import ROOT
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (apt-get install chromium)"),
+    pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs pdftotext (apt-get install poppler-utils)"),
+]
+
+LOCAL = ("file:", "data:", "blob:", "about:")
+
+
+@pytest.fixture(scope="module")
+def ci_report(tmp_path_factory):
+    """`bizsum run configs/ci.yaml` in a throw-away project (fake and extractive models, offline).
+
+    ``BIZSUM_BROWSER_RUN=<a run folder of configs/ci.yaml>`` reuses a run instead (its report is
+    rebuilt with `bizsum report`), to iterate on the report without generating and scoring again."""
+    from tests.conftest import make_project
+
+    reuse = os.environ.get("BIZSUM_BROWSER_RUN")
+    if reuse:
+        result = subprocess.run([sys.executable, "-m", "bizsum.cli", "report", reuse], check=False, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr[-3000:]
+        return Path(reuse)
+
+    project = make_project(tmp_path_factory.mktemp("browser"))
+    (project / "configs").mkdir()
+    shutil.copy(ROOT / "configs" / "ci.yaml", project / "configs" / "ci.yaml")
+    result = subprocess.run(
+        [sys.executable, "-m", "bizsum.cli", "run", "configs/ci.yaml"],
+        check=False,
+        cwd=project,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return project / "reports" / "ci"
+
+
+@pytest.fixture(scope="module")
+def page(ci_report):
+    browser = Browser()
+    try:
+        browser.open((ci_report / "report.html").as_uri())
+        browser.wait_js("document.querySelector('#summaries_wrapper .dtsp-searchPane') !== null", 60)
+        yield browser
+    finally:
+        browser.close()
+
+
+def test_the_verdict_is_on_the_first_screen(page):
+    box = page.js(
+        "(() => { const s = document.getElementById('verdict'); const lead = s.querySelector('.lead');"
+        " const card = s.querySelector('.vcard'); return {top: s.getBoundingClientRect().top,"
+        " lead: lead.getBoundingClientRect().bottom, card: card.getBoundingClientRect().bottom,"
+        " text: lead.innerText}; })()"
+    )
+    assert box["top"] < 200 and box["lead"] < 900 and box["card"] < 900, box
+    assert "Best LLM configuration" in box["text"]
+
+
+def test_nothing_is_requested_from_outside_and_no_script_from_a_summary_runs(page):
+    remote = [url for url in page.requests() if not url.startswith(LOCAL)]
+    assert remote == []
+    assert page.js("window.__dialogs") == 0
+    # the misbehaving summary's <script> is shown as text, and no script element carries it
+    assert page.js("document.body.innerText.includes(\"<script>alert('x')</script>\")") is True
+    assert page.js("Array.from(document.scripts).some(s => s.textContent.includes(\"alert('x')\"))") is False
+
+
+def _rows(page, table):
+    return page.js(f"Array.from(document.querySelectorAll('table#{table} > tbody > tr')).map(r => r.innerText)")
+
+
+def _info(page, table):
+    return page.js(f"document.querySelector('#{table}_wrapper .dt-info').innerText")
+
+
+def _click_pane(page, table, label):
+    page.js(
+        f"Array.from(document.querySelectorAll('#{table}_wrapper .dtsp-searchPane span.dtsp-name'))"
+        f".find(s => s.getAttribute('title') === {label!r}).closest('td').click()"
+    )
+
+
+def _clear_panes(page, table):
+    page.js(f"document.querySelector('#{table}_wrapper button.dtsp-clearAll').click()")
+
+
+def test_the_filters_work(page, ci_report):
+    frame = pd.read_csv(ci_report / "headline.csv")
+    total = int(frame["summaries"].sum())
+    page.js(
+        "document.querySelector('#summaries_wrapper .dt-length select').value = '100';"
+        "document.querySelector('#summaries_wrapper .dt-length select').dispatchEvent(new Event('change'))"
+    )
+    assert len(_rows(page, "summaries")) == total == 16
+    # failures only
+    _click_pane(page, "summaries", "flagged")
+    flagged = _rows(page, "summaries")
+    assert 0 < len(flagged) < total and all("\tflagged\t" in row for row in flagged)
+    _clear_panes(page, "summaries")
+    # one model, one prompt, one document
+    _click_pane(page, "summaries", "fake-misbehaving")
+    assert len(_rows(page, "summaries")) == 4
+    _click_pane(page, "summaries", "focused")
+    assert len(_rows(page, "summaries")) == 2
+    _click_pane(page, "summaries", "AMZN_2024")
+    rows = _rows(page, "summaries")
+    assert len(rows) == 1 and rows[0].startswith("AMZN_2024\tfocused\tfake-misbehaving")
+    _clear_panes(page, "summaries")
+    # text search
+    page.js(
+        "const i = document.querySelector('#summaries_wrapper input[type=search]'); i.value = 'department';"
+        "i.dispatchEvent(new Event('input', {bubbles: true})); i.dispatchEvent(new KeyboardEvent('keyup'))"
+    )
+    rows = page.wait_js(
+        "(() => { const r = Array.from(document.querySelectorAll('table#summaries > tbody > tr')).map(r => r.innerText);"
+        " return r.length < 16 ? r : null; })()"
+    )
+    assert rows and all("department" in row.lower() or "ZIONS" in row for row in rows)
+    # side by side: one document at a time
+    assert len(_rows(page, "side_by_side")) == 1
+    assert "1 to 1 of 2" in _info(page, "side_by_side")
+
+
+def test_every_headline_number_is_on_paper(page, ci_report, tmp_path):
+    from bizsum.analysis.tables import headline_columns
+
+    pdf = page.pdf(tmp_path / "report.pdf")
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    pages = int(
+        re.search(
+            r"Pages:\s+(\d+)", subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True).stdout
+        ).group(1)
+    )
+    assert pages <= 12, pages
+    frame = pd.read_csv(ci_report / "headline.csv")
+    words = re.sub(r"\s+", " ", text)
+    missing = []
+    for column in headline_columns():
+        if column.name not in frame:
+            continue
+        assert column.label.split(" (")[0] in words, column.label
+        for value in frame[column.name]:
+            if isinstance(value, float) and math.isnan(value):
+                continue
+            shown = format_value(float(value), kind=column.kind)
+            if shown not in words:
+                missing.append((column.name, shown))
+    assert missing == []
+    assert "Best LLM configuration" in words and "Compliance" in words

@@ -1,0 +1,22 @@
+"""The committed example report is regenerated from the current code (`make example`)."""
+
+import pytest
+
+from bizsum.metrics import metric_names
+from bizsum.report.page import read_metadata
+from bizsum.scoring import version_fingerprints
+from tests.helpers import ROOT
+
+pytestmark = pytest.mark.slow
+
+EXAMPLE = ROOT / "reports" / "example" / "report.html"
+
+
+def test_the_example_report_was_scored_with_the_current_metric_versions():
+    metadata = read_metadata(EXAMPLE.read_text(encoding="utf-8"))
+    assert metadata, f"{EXAMPLE} has no metadata block: it predates the current report code; run `make example`"
+    scored = metadata["score_versions"]
+    assert set(scored) == set(metric_names()), f"{EXAMPLE} lacks metrics {set(metric_names()) - set(scored)}"
+    current = version_fingerprints(list(scored))
+    lagging = {name: (seen, current[name]) for name, seen in scored.items() if seen != [current[name]]}
+    assert not lagging, f"{EXAMPLE} was scored with older metric versions {lagging}; run `make example`"
