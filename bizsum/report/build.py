@@ -58,6 +58,11 @@ class Report:
             metadata=self.metadata(),
         )
 
+    def fragment(self) -> str:
+        """The sections without the page around them (what the compare notebook displays; its
+        interactive tables show their static preview until the notebook is trusted)."""
+        return page.CSS_TAG + "".join(f'<h2 id="{s.id}">{s.title}</h2>{s.html}' for s in self.sections)
+
     def metadata(self) -> dict[str, object]:
         """What made the numbers: the metric version fingerprints the score rows carry, per metric."""
         seen: dict[str, set[str]] = {}

@@ -117,6 +117,9 @@ table.dataTable td{text-align:left}
 """
 
 
+CSS_TAG = f"<style>{CSS}</style>"
+
+
 def metadata_block(metadata: dict[str, Any]) -> str:
     """Machine-readable facts about the report (inert JSON, read by tests and tools)."""
     text = json.dumps(metadata, sort_keys=True, default=str).replace("</", "<\\/")

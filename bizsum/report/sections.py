@@ -541,23 +541,11 @@ def appendix(data: ReportData) -> str:
         + models_table(data.config, data.frame)
         + "<h3>Versions</h3>"
         + versions_table(data.metric_versions)
-        + _provenance(data)
         + "<h3>Run configuration</h3>"
         + f'<details><summary>config.yaml</summary><pre class="yaml">{esc(yaml.safe_dump(data.config.snapshot(), sort_keys=False))}</pre></details>'
         + "<h3>What the scores mean</h3>"
         + glossary()
     )
-
-
-def _provenance(data: ReportData) -> str:
-    """The configs that wrote this run's rows, when the sections module provides them."""
-    provider = globals().get("provenance")
-    if callable(provider):
-        try:
-            return "<h3>Configs that wrote these rows</h3>" + str(provider(data.config.rundir))
-        except (BizsumError, OSError, ValueError):
-            return ""
-    return ""
 
 
 def models_table(config: RunConfig, frame: pd.DataFrame) -> str:
