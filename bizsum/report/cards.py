@@ -61,11 +61,10 @@ def _text(row: Any) -> str | None:
 
 
 def _ordered(frame: pd.DataFrame) -> pd.DataFrame:
-    return (
-        frame.sort_values(["doc_id", "model_kind", "model_id", "prompt_id", "sample"])
-        if "model_kind" in frame
-        else frame
-    )
+    if "model_kind" not in frame:
+        return frame
+    order = frame.assign(_baseline=frame["model_kind"] == "baseline")
+    return order.sort_values(["doc_id", "_baseline", "model_id", "prompt_id", "sample"]).drop(columns="_baseline")
 
 
 # --------------------------------------------------------------------------------------------
@@ -76,12 +75,12 @@ def side_by_side(frame: pd.DataFrame) -> str:
     """One document per page, every prompt × model as a column (toggle columns, search the text)."""
     if frame.empty:
         return ""
-    configs = (
-        frame[["prompt_id", "model_id", "model_kind"]]
+    kinds = frame if "model_kind" in frame else frame.assign(model_kind="llm")
+    configs = (  # LLMs first, then baselines; the prompts of one model side by side
+        kinds[["prompt_id", "model_id", "model_kind"]]
         .drop_duplicates()
-        .sort_values(["model_kind", "model_id", "prompt_id"])
-        if "model_kind" in frame
-        else frame[["prompt_id", "model_id"]].drop_duplicates().assign(model_kind="llm")
+        .assign(_baseline=lambda t: t["model_kind"] == "baseline")
+        .sort_values(["_baseline", "model_id", "prompt_id"])
     )
     rows = []
     for doc_id, group in frame.groupby("doc_id", sort=True):

@@ -83,7 +83,7 @@ pre.yaml{font-size:12px;background:#f6f8fa;padding:6px;overflow:auto}
 .diff-add{background:#e6ffec}.diff-del{background:#ffebe9}
 pre.diff{font-size:12px;white-space:pre-wrap;background:#fafafa;padding:4px}
 .print-note,.print-only{display:none}
-table.dataTable td{text-align:left}
+table.dataTable td{text-align:left;vertical-align:top}
 @media (max-width:700px){
  body{font-size:13px}main{padding:8px 10px 30px}
  header.top h1{font-size:18px}
