@@ -12,10 +12,16 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q -e '.[lab,test,dev,tracking]'
+	$(BIN)/python -m pip install -q -e '.[lab,test,dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# MLflow (optional extra) for its tests; `make demo` does not need it.
+TRACKING = $(VENV)/.tracking
+$(TRACKING): $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[tracking]'
+	touch $(TRACKING)
 
 # llama.cpp (built once per machine with CPU flags that do not crash here) + the 0.5B GGUF model.
 setup-local: $(STAMP)
@@ -36,7 +42,7 @@ demo-long: setup-local
 
 # What CI runs (.ci/run): lint, types, layer contracts, then the tests (the browser tests are a
 # separate step: `make test-browser`).
-test: check
+test: check $(TRACKING)
 	$(BIN)/python -m pytest -q -m "not browser"
 
 # The report in headless Chromium (Debian's chromium + poppler-utils; `make browser-deps` installs them).

@@ -25,6 +25,7 @@ from bizsum.analysis.verdict import (
     compliance_counts,
     configuration_kinds,
     criteria,
+    documents_needed,
     fmt_diff,
     fmt_value,
     min_wilcoxon_p,
@@ -114,18 +115,21 @@ def _verdict_lead(table: pd.DataFrame, frame: pd.DataFrame) -> str:
         ahead = comparisons[comparisons["diff"] * comparisons["direction"].map({"higher": 1, "lower": -1}) > 0]
         significant = comparisons[comparisons["significant"]]
         sentences.append(
-            f"Against the best baseline it is ahead on {len(ahead)} of {len(comparisons)} criteria; "
+            f"The best LLM is ahead of the best baseline on {len(ahead)} of {len(comparisons)} criteria; "
             f"{len(significant)} difference(s) significant at α = 0.05."
         )
     best_baseline = table[table["best_kind"] == "baseline"]
     if not best_baseline.empty:
         names = ", ".join(esc(c) for c in best_baseline["criterion"])
         sentences.append(f"A baseline is best on: {names}.")
-    if min_wilcoxon_p(documents) >= 0.05:
+    tests = int(table.attrs.get("tests", 1))
+    if tests * min_wilcoxon_p(documents) >= 0.05:
         sentences.append(
-            f'<span class="sig-cannot">With {documents} documents no paired test can reach p &lt; 0.05 '
-            f"(smallest possible Wilcoxon p = {min_wilcoxon_p(documents):.3g}): add documents to tell "
-            "configurations apart.</span>"
+            f'<span class="sig-cannot">{documents} documents: no paired test can reach p &lt; 0.05 '
+            f"(the smallest possible two-sided Wilcoxon p is {min_wilcoxon_p(documents):.3g}"
+            + (f", Holm-adjusted over {tests} criteria" if tests > 1 else "")
+            + f"); add documents (≥ {documents_needed(0.05, tests)} that differ) to tell configurations apart. "
+            "More samples per document do not add pairs.</span>"
         )
     return f'<p class="lead">{" ".join(sentences)}</p>'
 
@@ -155,10 +159,20 @@ def _verdict_card(row: Any) -> str:
             )
             + (f"({esc(fmt_value(row.reference_value, kind))}): " if row.versus == "best baseline" else "")
             + f"<b>{esc(fmt_diff(row.diff, kind))}</b> [{esc(fmt_diff(row.ci_low, kind))}, {esc(fmt_diff(row.ci_high, kind))}] · "
-            f'<span class="{css}">{status}</span></div><div class="why">{esc(row.why)}</div>'
+            f'<span class="{css}">{status}</span></div><div class="why" title="{esc(row.why)}">{esc(_short_why(row))}</div>'
         )
     css = "vcard base" if row.best_kind == "baseline" else "vcard"
     return f'<div class="{css}"><h3>{esc(row.criterion)} <span class="muted">{arrow}</span></h3>{best}{compare}</div>'
+
+
+def _short_why(row: Any) -> str:
+    """The card's one-line reason (the full one is the tooltip and in ``verdict_table``)."""
+    if "no paired test can reach" not in row.why:
+        return str(row.why)
+    text = f"{row.n_docs} documents: p < 0.05 is out of reach (smallest possible p {min_wilcoxon_p(row.n_nonzero):.3g})"
+    if "CI excludes 0" in row.why:
+        text += "; the CI excludes 0 (indicative only)"
+    return text
 
 
 def _compliance_line(frame: pd.DataFrame) -> str:
