@@ -102,6 +102,7 @@ class _Previous:
     references_sha256: str | None
     metric_versions: dict[str, str]
     offset: int
+    error: str | None = None
 
 
 def _previous_rows(path: Path) -> dict[CellKey, _Previous]:
@@ -115,6 +116,7 @@ def _previous_rows(path: Path) -> dict[CellKey, _Previous]:
             record.references_sha256,
             dict(record.metric_versions),
             offset,
+            record.error,
         )
     return index
 
@@ -164,12 +166,12 @@ def plan_scores(
     for key, generation in load_latest(rundir.generations, GenerationRecord).items():
         base = dict(zip(("doc_id", "prompt_id", "model_id", "sample"), key))
         if generation.error is not None or generation.text is None:
-            plan.append(
-                (
-                    "row",
-                    ScoreRecord(**base, generation_key=generation.request_id, error=generation.error or "no summary"),
-                )
-            )
+            failed = ScoreRecord(**base, generation_key=generation.request_id, error=generation.error or "no summary")
+            old = previous.get(key)
+            if old is not None and old.error == failed.error and old.generation_key == failed.generation_key:
+                plan.append(("old", old.offset))  # the same failure: keep its row (and its timestamp)
+            else:
+                plan.append(("row", failed))
             continue
         document = corpus.document(generation.doc_id)
         if generation.document_sha256 is not None and generation.document_sha256 != document.sha256:
