@@ -8,6 +8,7 @@ missing value is drawn as ✕ under the axis, never as a zero.
 from __future__ import annotations
 
 import math
+import textwrap
 from itertools import pairwise
 from typing import Any
 
@@ -95,7 +96,7 @@ def strip_chart(frame: pd.DataFrame, column: Column, kinds: dict[tuple[str, str]
                         linewidth=1,
                         zorder=2,
                     )
-    axis.set_xticks(range(len(configs)), [f"{p}\n{m}" for p, m in configs], fontsize=7.5)
+    axis.set_xticks(range(len(configs)), [f"{p}\n{textwrap.fill(m, 14)}" for p, m in configs], fontsize=7)
     axis.set_xlim(-0.6, len(configs) - 0.4)
     axis.set_ylim(floor - 0.06 * span, high + 0.06 * span)
     direction = {"higher": "higher is better", "lower": "lower is better"}.get(column.direction, "")
