@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import difflib
 import math
-from pathlib import Path
 
 import pandas as pd
 
@@ -127,7 +126,3 @@ def changes_by_configuration(changes: pd.DataFrame) -> pd.DataFrame:
     table["better"] = grouped["change"].apply(lambda s: int((s == "better").sum()))
     table["worse"] = grouped["change"].apply(lambda s: int((s == "worse").sum()))
     return table.reset_index()
-
-
-def run_name(run: str | Path) -> str:
-    return Path(run).name

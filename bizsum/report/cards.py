@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from bizsum.analysis.tables import all_columns, headline_columns, problems_of
+from bizsum.analysis.tables import headline_columns, problems_of
 from bizsum.errors import BizsumError
 from bizsum.report.html import Span, esc, format_value, interactive_table, kind_badge, locate, marked_text
 
@@ -358,8 +358,3 @@ def _prompt_and_reference(row: Any, context: _Context) -> str:
     if doc_id in context.sources.texts:
         parts.append(f'<div class="muted"><a href="#{doc_anchor(doc_id)}">Source document {esc(doc_id)}</a></div>')
     return "".join(parts)
-
-
-def column_label(name: str) -> str:
-    columns = all_columns()
-    return columns[name].label if name in columns else name

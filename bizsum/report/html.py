@@ -104,10 +104,6 @@ def static_table(
     )
 
 
-# Backwards-compatible name: every table in the report is a static table unless it is interactive.
-html_table = static_table
-
-
 def interactive_setup() -> str:
     """The DataTables bundle of ``itables``, embedded once per page (offline: no CDN request)."""
     from itables import options
@@ -180,15 +176,6 @@ def csv_link(frame: pd.DataFrame, filename: str, label: str = "") -> str:
         f'<a class="csv" download="{esc(filename)}" href="data:text/csv;charset=utf-8;base64,{data}">'
         f"⤓ {esc(label or filename)}</a>"
     )
-
-
-def highlight(text: str, spans: Iterable[str]) -> str:
-    """Escape ``text`` and wrap each occurrence of the given substrings in <mark>."""
-    marked = esc(text)
-    for span in sorted({s for s in spans if s and s.strip()}, key=len, reverse=True):
-        escaped = esc(span)
-        marked = marked.replace(escaped, f"<mark>{escaped}</mark>")
-    return marked
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bizsum.cli import app
-from bizsum.report.html import html_table
+from bizsum.report.html import static_table
 from tests.helpers import ROOT
 
 runner = CliRunner()
@@ -93,7 +93,7 @@ def test_run_with_bad_config_gives_one_line(tmp_path):
 
 def test_model_output_is_escaped_in_tables():
     evil = "<script>alert('x')</script> & <b>bold</b>"
-    table = html_table(pd.DataFrame([{"summary": evil, "score": 0.5}]))
+    table = static_table(pd.DataFrame([{"summary": evil, "score": 0.5}]))
     assert "<script>alert" not in table and "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in table
 
 
