@@ -128,8 +128,7 @@ def area_heatmap(table: pd.DataFrame) -> tuple[Any, str]:
     data = table.to_numpy(dtype="float64")
     figure, axis = plt.subplots(figsize=(7, 0.42 * len(table) + 1.6))
     masked = np.ma.masked_invalid(data)
-    cmap = plt.get_cmap("RdYlGn").copy()
-    cmap.set_bad("#f0f0f0")
+    cmap = plt.get_cmap("RdYlGn").with_extremes(bad="#f0f0f0")
     image = axis.imshow(masked, vmin=0, vmax=1, cmap=cmap, aspect="auto")
     axis.set_xticks(
         range(len(table.columns)), [c.replace("_", " ") for c in table.columns], rotation=25, ha="right", fontsize=8
