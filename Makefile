@@ -6,13 +6,13 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 CONFIG ?= configs/demo.yaml
 
-.PHONY: install setup-local demo demo-long example test test-fast test-browser browser-deps lint typecheck check bench strip
+.PHONY: install setup-local demo demo-long example test test-fast test-browser browser-deps test-ray lint typecheck check bench strip
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q -e '.[lab,test,dev]'
+	$(BIN)/python -m pip install -q -e '.[lab,test,dev,ray]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -40,10 +40,14 @@ example: demo
 demo-long: setup-local
 	$(BIN)/bizsum run configs/long.yaml
 
-# What CI runs (.ci/run): lint, types, layer contracts, then the tests (the browser tests are a
-# separate step: `make test-browser`).
+# What CI runs (.ci/run): lint, types, layer contracts, then the tests (the browser tests and the
+# Ray tests are separate steps: `make test-browser`, `make test-ray`).
 test: check $(TRACKING)
-	$(BIN)/python -m pytest -q -m "not browser"
+	$(BIN)/python -m pytest -q -m "not browser and not ray"
+
+# executor: ray on a two-node Ray cluster that the tests start and stop (docs/scale.md).
+test-ray: $(STAMP)
+	$(BIN)/python -m pytest -q -m ray
 
 # The report in headless Chromium (Debian's chromium + poppler-utils; `make browser-deps` installs them).
 test-browser: $(STAMP)

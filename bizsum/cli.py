@@ -50,6 +50,12 @@ def run(
     step: list[str] = typer.Option([], "--step", help="Run only these notebooks: generate, score, compare."),
     baseline: Path | None = typer.Option(None, "--baseline", help="An earlier run folder to diff the report against."),
     mlflow: bool = typer.Option(False, "--mlflow", help="Also log the run to MLflow (local ./mlruns by default)."),
+    executor: str | None = typer.Option(
+        None,
+        "--executor",
+        help="Where scoring and local models run: local, ray, or '{kind: ray, address: auto, num_actors: 8}' "
+        "(the config field 'executor'; the results are the same).",
+    ),
 ) -> None:
     """Run the matrix (generate → score → HTML report) for CONFIG."""
     from bizsum.notebook import RUN_NOTEBOOKS
@@ -62,6 +68,8 @@ def run(
             overrides["baseline_run"] = str(baseline.resolve())
         if mlflow:
             overrides["mlflow"] = True
+        if executor is not None:
+            overrides["executor"] = _executor(executor)
         report = run_pipeline(config, overrides, tuple(step) or RUN_NOTEBOOKS)
     except NotebookFailed as error:
         _fail(error, 1 if error.ename in RESULT_FAILURES else 2)
@@ -152,18 +160,43 @@ def score(
             typer.echo(f"{key:24s} {value}")
 
 
+def _executor(value: str | None) -> Any:
+    """``--executor``: local, ray, or a YAML mapping such as '{kind: ray, address: auto}'."""
+    import yaml
+
+    if value is None:
+        return None
+    try:
+        return yaml.safe_load(value)
+    except yaml.YAMLError:
+        raise BizsumError(f"--executor expects local, ray or a YAML mapping, got {value!r}") from None
+
+
 @app.command()
 def ingest(
-    filing: Path = typer.Argument(..., help="A 10-K filing: .htm/.html (inline XBRL) or plain text."),
+    filing: Path = typer.Argument(
+        ..., help="A 10-K filing (.htm/.html inline XBRL, or plain text), or a folder of them (ingested in parallel)."
+    ),
     out: Path = typer.Option(Path("data/ingested"), "--out", help="Folder for <id>.txt and <id>.json."),
     doc_id: str | None = typer.Option(None, "--id", help="Document id (default: derived from the filing)."),
     register: bool = typer.Option(
         False, "--register", help="Also add it to data/documents and its manifest, so configs can select it."
     ),
     data_dir: Path = typer.Option(Path("data"), "--data-dir", help="Data folder for --register."),
+    workers: int | None = typer.Option(None, "--workers", help="Folder: processes in parallel (default: the CPUs)."),
+    executor: str | None = typer.Option(
+        None, "--executor", help="Folder: local (processes) or ray / '{kind: ray, address: auto}' (Ray tasks)."
+    ),
+    report: Path | None = typer.Option(
+        None, "--report", help="Folder: write the per-file report (JSON) here (default <out>/ingest-report.json)."
+    ),
 ) -> None:
-    """Extract Item 1 (Business) from a whole 10-K filing."""
+    """Extract Item 1 (Business) from a whole 10-K filing, or from every filing in a folder."""
+    if filing.is_dir():
+        _ingest_folder(filing, out, doc_id, register, data_dir, workers, executor, report)
+        return
     from bizsum.corpus.register import register_document
+    from bizsum.execution.ingest_batch import manifest_fields
     from bizsum.ingest import default_doc_id, ingest_filing, write_ingested
 
     _logging(logging.WARNING)
@@ -172,21 +205,7 @@ def ingest(
         doc_id = doc_id or default_doc_id(result)
         path = write_ingested(result, out, doc_id)
         if register:
-            registered = register_document(
-                data_dir,
-                doc_id,
-                result.text,
-                {
-                    "company": result.company,
-                    "cik": result.cik,
-                    "ticker": result.ticker,
-                    "fiscal_year": result.fiscal_year,
-                    "period_of_report": result.period_end,
-                    "accession": result.accession,
-                    "source": f"bizsum ingest {filing.name}",
-                    "license": "SEC public record",
-                },
-            )
+            registered = register_document(data_dir, doc_id, result.text, manifest_fields(result, filing))
             typer.echo(f"registered {doc_id} in {registered.parent / 'manifest.csv'}")
     except BizsumError as error:
         _fail(error)
@@ -196,6 +215,43 @@ def ingest(
         f"wrote {path} ({result.words} words, {result.company or '?'} {result.fiscal_year or '?'}: "
         f"{result.start_heading!r} … {result.end_heading!r})"
     )
+
+
+def _ingest_folder(
+    folder: Path,
+    out: Path,
+    doc_id: str | None,
+    register: bool,
+    data_dir: Path,
+    workers: int | None,
+    executor: str | None,
+    report: Path | None,
+) -> None:
+    from bizsum.config import ExecutorSettings
+    from bizsum.execution.ingest_batch import ingest_folder
+
+    _logging(logging.ERROR)  # per-file warnings go to the report
+    try:
+        if doc_id is not None:
+            raise BizsumError("--id names one document: it cannot be used with a folder of filings")
+        settings = ExecutorSettings.model_validate(_executor(executor) or "local")
+        result = ingest_folder(
+            folder, out, register=register, data_dir=data_dir, workers=workers, executor=settings, progress=True
+        )
+        written = result.write(report or out / "ingest-report.json")
+    except BizsumError as error:
+        _fail(error)
+    except ValueError as error:  # pydantic: a bad --executor mapping
+        _fail(BizsumError(f"--executor: {error}"))
+    width = max(len(Path(o.path).name) for o in result.outcomes)
+    for outcome in result.outcomes:
+        detail = outcome.doc_id or ""
+        if outcome.message:
+            detail = f"{detail}  {outcome.message}" if detail else outcome.message
+        typer.echo(f"{outcome.status:10s} {Path(outcome.path).name:{width}s}  {detail}")
+    typer.echo(f"{result.summary()}; report: {written}")
+    if result.count("failed"):
+        raise typer.Exit(code=1)
 
 
 def _thresholds(values: list[str]) -> dict[str, float]:

@@ -71,6 +71,47 @@ class BatchSettings(BaseModel):
     )
 
 
+class ExecutorSettings(BaseModel):
+    """Where scoring, local-model generation and ingestion run (``bizsum.execution``).
+
+    ``executor: local`` (the default) runs in this process; ``executor: ray`` (or a mapping with
+    ``kind: ray``) runs on a Ray cluster. The results files are the same either way, so this field is
+    not part of the config's hash: switching executor never invalidates a row.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["local", "ray"] = Field("local", description="'local' (this process) or 'ray' (a Ray cluster).")
+    address: str = Field(
+        "local",
+        description="Ray cluster: 'local' starts a private Ray instance on this machine, 'auto' joins the cluster "
+        "this machine belongs to (`ray start`), 'ray://host:10001' connects through Ray Client.",
+    )
+    num_actors: int | None = Field(
+        None, ge=1, description="Scoring actors (each loads the metric models once); None = the cluster's CPUs."
+    )
+    cpus_per_actor: float = Field(1.0, gt=0, description="CPUs Ray reserves for each scoring actor.")
+    generation_actors: bool = Field(
+        True,
+        description="Run in-process models (llama.cpp) as Ray actors, one per node with its own model copy; API "
+        "models always stay on the driver.",
+    )
+    runtime_env: dict[str, Any] | None = Field(
+        None, description="Ray runtime_env for the workers (pip, working_dir, env_vars), e.g. on a remote cluster."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            return {"kind": data}
+        if isinstance(data, Mapping) and isinstance(data.get("runtime_env"), Mapping):
+            env_vars = data["runtime_env"].get("env_vars")
+            if isinstance(env_vars, Mapping):
+                _reject_secrets(env_vars, "executor.runtime_env.env_vars")
+        return data
+
+
 class ModelSpec(BaseModel):
     """One model in the matrix: which provider serves it and with what settings."""
 
@@ -179,6 +220,11 @@ class RunConfig(BaseModel):
         ge=0,
         description="Failed cells tolerated before a run exits non-zero: a count (2) or a share below 1 (0.1 = 10%).",
     )
+    executor: ExecutorSettings = Field(
+        default_factory=ExecutorSettings,
+        description="Where the heavy steps run: 'local' (default) or 'ray' / {kind: ray, address, num_actors, ...}; "
+        "the results are the same.",
+    )
     max_document_tokens: int = Field(
         500_000,
         ge=1,
@@ -266,8 +312,9 @@ class RunConfig(BaseModel):
         return int(value)
 
     def snapshot(self) -> dict[str, Any]:
-        """The config as plain data (what configs/<hash>.yaml holds)."""
-        return self.model_dump(mode="json")
+        """The config as plain data (what configs/<hash>.yaml holds). The executor is left out: where
+        a run executes does not change a result, so switching it leaves the hash as it was."""
+        return self.model_dump(mode="json", exclude={"executor"})
 
     def hash(self) -> str:
         return stable_hash(self.snapshot(), 12)

@@ -57,6 +57,10 @@ def preflight(config: RunConfig, steps: Sequence[str]) -> RunPlan:
         from bizsum.tracking import require_mlflow
 
         require_mlflow()
+    if config.executor.kind == "ray":
+        from bizsum.execution.ray_session import import_ray
+
+        import_ray()  # not installed: say so before any step starts
     if config.metrics:
         from bizsum.metrics import metric_names
 

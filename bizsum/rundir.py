@@ -6,6 +6,7 @@ Layout of ``<output_dir>/<name>/``::
     configs/<hash>.yaml         every config that ever wrote rows here (rows name theirs)
     generations.jsonl           one GenerationRecord per line (bizsum.records)
     scores.jsonl                one ScoreRecord per line
+    scores.parts/               score rows of a scoring run in progress, one file per finished group
     reviews.jsonl               human labels (bizsum.records.ReviewRecord)
     batches/                    Batch API state per model
     <step>.executed.ipynb       the executed notebooks
@@ -64,6 +65,11 @@ class RunDir:
     @property
     def scores(self) -> Path:
         return self.path / "scores.jsonl"
+
+    @property
+    def score_parts(self) -> Path:
+        """Finished groups of a scoring run in progress (a killed run continues from them)."""
+        return self.path / "scores.parts"
 
     @property
     def reviews(self) -> Path:

@@ -13,19 +13,20 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import ExitStack
+import shutil
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from tqdm import tqdm  # text bars: the same in a terminal, a papermill kernel and a notebook
 
 from bizsum.config import RunConfig
 from bizsum.corpus.documents import Document, DocumentStore, check_document_size
-from bizsum.errors import InputError
+from bizsum.errors import BizsumError, InputError
 from bizsum.jsonl import dumps, read_row_at, write_lines_atomic
 from bizsum.metrics import Metric, ScoringItem, create_metric, metric_names
 from bizsum.records import (
@@ -94,30 +95,41 @@ def item_from_generation(record: GenerationRecord, document: Document, reference
 
 @dataclass(frozen=True)
 class _Previous:
-    """What an earlier score row was made from, and where it is in the old file."""
+    """What an earlier score row was made from, and where it is (file and byte offset)."""
 
     generation_key: str | None
     summary_sha: str | None
     document_sha256: str | None
     references_sha256: str | None
     metric_versions: dict[str, str]
+    error: str | None
+    source: Path
     offset: int
-    error: str | None = None
 
 
-def _previous_rows(path: Path) -> dict[CellKey, _Previous]:
-    """Index of an earlier ``scores.jsonl`` (rows are parsed one at a time and not kept)."""
+def part_files(rundir: RunDir) -> list[Path]:
+    """The finished groups of an interrupted scoring run, oldest first (names sort by time)."""
+    if not rundir.score_parts.is_dir():
+        return []
+    return sorted(path for path in rundir.score_parts.glob("part-*.jsonl") if path.is_file())
+
+
+def _previous_rows(rundir: RunDir) -> dict[CellKey, _Previous]:
+    """Index of the earlier ``scores.jsonl`` and of the part files an interrupted run left (a later
+    row of a cell supersedes an earlier one); rows are parsed one at a time and not kept."""
     index: dict[CellKey, _Previous] = {}
-    for offset, record in read_records(path, ScoreRecord):
-        index[record.key] = _Previous(
-            record.generation_key,
-            record.summary_sha,
-            record.document_sha256,
-            record.references_sha256,
-            dict(record.metric_versions),
-            offset,
-            record.error,
-        )
+    for path in [rundir.scores, *part_files(rundir)]:
+        for offset, record in read_records(path, ScoreRecord):
+            index[record.key] = _Previous(
+                record.generation_key,
+                record.summary_sha,
+                record.document_sha256,
+                record.references_sha256,
+                dict(record.metric_versions),
+                record.error,
+                path,
+                offset,
+            )
     return index
 
 
@@ -159,19 +171,19 @@ def plan_scores(
     rundir = config.rundir
     names = config.metrics or metric_names()
     versions = version_fingerprints(names)
-    previous = _previous_rows(rundir.scores)
+    previous = _previous_rows(rundir)
     corpus = _Corpus(config.data_path)
     plan: list[tuple[str, Any]] = []
     todo: dict[str, list[tuple[ScoreRecord, ScoringItem]]] = {}
     for key, generation in load_latest(rundir.generations, GenerationRecord).items():
         base = dict(zip(("doc_id", "prompt_id", "model_id", "sample"), key))
         if generation.error is not None or generation.text is None:
-            failed = ScoreRecord(**base, generation_key=generation.request_id, error=generation.error or "no summary")
+            error = generation.error or "no summary"
             old = previous.get(key)
-            if old is not None and old.error == failed.error and old.generation_key == failed.generation_key:
-                plan.append(("old", old.offset))  # the same failure: keep its row (and its timestamp)
+            if old is not None and old.error == error and old.generation_key == generation.request_id:
+                plan.append(("old", (old.source, old.offset)))  # the same error row, kept as it was
             else:
-                plan.append(("row", failed))
+                plan.append(("row", ScoreRecord(**base, generation_key=generation.request_id, error=error)))
             continue
         document = corpus.document(generation.doc_id)
         if generation.document_sha256 is not None and generation.document_sha256 != document.sha256:
@@ -192,83 +204,146 @@ def plan_scores(
         )
         old = previous.get(key)
         if old is not None and _reusable(old, record, names, versions):
-            plan.append(("old", old.offset))
+            plan.append(("old", (old.source, old.offset)))
             continue
         todo.setdefault(generation.doc_id, []).append((record, item_from_generation(generation, document, references)))
         plan.append(("new", key))
     return plan, todo, names
 
 
-def score_run(config: RunConfig, progress: bool = True) -> Path:
+#: a group of summaries of one document, scored in one ``run_metrics`` call
+Group = list[tuple[ScoreRecord, ScoringItem]]
+#: scores groups (anywhere: in this process, on Ray actors) and yields each group's scored records
+#: as it finishes, in any order
+GroupScorer = Callable[[list[Group], Sequence[str]], Iterable[list[ScoreRecord]]]
+
+
+def score_run(config: RunConfig, progress: bool = True, scorer: GroupScorer | None = None) -> Path:
     """Score ``generations.jsonl`` of a run into ``scores.jsonl``; returns the scores path.
 
     Memory stays flat in the number of rows: summaries are scored a document at a time (at most
-    ``SCORE_GROUP`` per call) and each scored row goes to a spill file at once; earlier rows that
-    are reused are read back from the old ``scores.jsonl`` only when the new file is written.
+    ``SCORE_GROUP`` per call, see :func:`score_units`) and each finished group goes to a part file in
+    ``scores.parts/`` at once, so a killed run continues where it stopped (the part rows are reused
+    by the same rules as the rows of ``scores.jsonl``). Earlier rows are read back only when the new
+    ``scores.jsonl`` is written, in one atomic step; then the part files are removed.
+
+    ``scorer`` scores the groups (default: :func:`score_groups_here`, in this process);
+    :mod:`bizsum.execution` passes one that scores them on Ray actors.
     """
     rundir = config.rundir
     with rundir.lock("bizsum score"):
         plan, todo, names = plan_scores(config)
         count = sum(len(pairs) for pairs in todo.values())
         log.info("scoring %d summaries (%d reused) with %s", count, len(plan) - count, names)
-        _write_scores(rundir, plan, todo, names, count, progress)
+        _write_scores(rundir, plan, score_units(todo), names, count, progress, scorer or score_groups_here)
     return rundir.scores
 
 
-def score_groups(
-    todo: Mapping[str, list[tuple[ScoreRecord, ScoringItem]]], names: Sequence[str]
-) -> Iterator[list[ScoreRecord]]:
-    """Scored records, a group at a time: document by document (sorted by id) so per-document
-    caches (source embeddings, tagged passages) are reused and evicted in turn."""
+def score_units(todo: Mapping[str, Group], size: int | None = None) -> list[Group]:
+    """The groups scoring works in: document by document (sorted by id), at most ``size`` each, so
+    per-document caches (source embeddings, tagged passages) are reused and evicted in turn. Every
+    executor scores exactly these groups, so a summary is batched with the same neighbours
+    everywhere (BERTScore pads a batch to its longest member)."""
+    size = size or SCORE_GROUP
+    units: list[Group] = []
     for doc_id in sorted(todo):
         pairs = todo[doc_id]
-        for start in range(0, len(pairs), SCORE_GROUP):
-            group = pairs[start : start + SCORE_GROUP]
-            results = run_metrics([item for _, item in group], names)
-            yield [
-                record.model_copy(update={"values": result["values"], "details": result["details"]})
-                for (record, _), result in zip(group, results)
-            ]
+        units.extend(pairs[start : start + size] for start in range(0, len(pairs), size))
+    return units
+
+
+def score_group(group: Group, names: Sequence[str]) -> list[ScoreRecord]:
+    """One group's records with every metric's values and details filled in."""
+    results = run_metrics([item for _, item in group], names)
+    return [
+        record.model_copy(update={"values": result["values"], "details": result["details"]})
+        for (record, _), result in zip(group, results)
+    ]
+
+
+def score_groups_here(units: list[Group], names: Sequence[str]) -> Iterator[list[ScoreRecord]]:
+    """The local scorer: every group in this process, in order."""
+    for group in units:
+        yield score_group(group, names)
+
+
+def score_groups(todo: Mapping[str, Group], names: Sequence[str]) -> Iterator[list[ScoreRecord]]:
+    """Scored records, a group at a time (see :func:`score_units`)."""
+    return score_groups_here(score_units(todo), names)
+
+
+class _RowReader:
+    """Reads rows by (file, offset), keeping a few files open."""
+
+    def __init__(self, keep_open: int = 32):
+        self.keep_open = keep_open
+        self.handles: OrderedDict[Path, BinaryIO] = OrderedDict()
+
+    def __call__(self, path: Path, offset: int) -> dict[str, Any]:
+        handle = self.handles.pop(path, None) or path.open("rb")
+        self.handles[path] = handle
+        while len(self.handles) > self.keep_open:
+            self.handles.popitem(last=False)[1].close()
+        return read_row_at(handle, offset)
+
+    def close(self) -> None:
+        for handle in self.handles.values():
+            handle.close()
+        self.handles.clear()
+
+
+def write_part(rundir: RunDir, records: Sequence[ScoreRecord]) -> dict[CellKey, tuple[Path, int]]:
+    """One finished group as a part file (written atomically); returns where each row is."""
+    rundir.score_parts.mkdir(parents=True, exist_ok=True)
+    path = rundir.score_parts / f"part-{time.time_ns():020d}-{os.getpid()}.jsonl"
+    where: dict[CellKey, tuple[Path, int]] = {}
+    lines, offset = [], 0
+    for record in records:
+        line = dumps(to_row(record))
+        where[record.key] = (path, offset)
+        offset += len(line.encode("utf-8"))
+        lines.append(line)
+    write_lines_atomic(path, lines)
+    return where
 
 
 def _write_scores(
     rundir: RunDir,
     plan: list[tuple[str, Any]],
-    todo: dict[str, list[tuple[ScoreRecord, ScoringItem]]],
+    units: list[Group],
     names: Sequence[str],
     count: int,
     progress: bool,
+    scorer: GroupScorer,
 ) -> None:
     rundir.path.mkdir(parents=True, exist_ok=True)
-    spill_fd, spill_name = tempfile.mkstemp(dir=rundir.path, prefix=".scores-", suffix=".spill")
-    try:
-        scored: dict[CellKey, int] = {}  # key -> byte offset in the spill file
-        with (
-            os.fdopen(spill_fd, "wb") as spill,
-            tqdm(total=count, desc="scoring", disable=not progress or not count) as bar,
-        ):
-            for group in score_groups(todo, names):
-                for record in group:
-                    scored[record.key] = spill.tell()
-                    spill.write(dumps(to_row(record)).encode("utf-8"))
+    scored: dict[CellKey, tuple[Path, int]] = {}
+    if units:
+        with tqdm(total=count, desc="scoring", disable=not progress or not count) as bar:
+            for group in scorer(units, names):
+                scored.update(write_part(rundir, group))
                 bar.update(len(group))
-        with open(spill_name, "rb") as spilled, ExitStack() as stack:
-            old_file = stack.enter_context(rundir.scores.open("rb")) if any(kind == "old" for kind, _ in plan) else None
+    missing = [value for kind, value in plan if kind == "new" and value not in scored]
+    if missing:
+        raise BizsumError(
+            f"scoring returned no row for {len(missing)} summaries (first: {'/'.join(map(str, missing[0]))}); "
+            f"the finished groups are kept in {rundir.score_parts} and a rerun continues from them"
+        )
+    reader = _RowReader()
+    try:
 
-            def lines() -> Iterator[str]:
-                for kind, value in plan:
-                    if kind == "row":
-                        yield dumps(to_row(value))
-                    elif kind == "old":
-                        assert old_file is not None
-                        yield dumps(read_row_at(old_file, value))
-                    else:
-                        spilled.seek(scored[value])
-                        yield spilled.readline().decode("utf-8")
+        def lines() -> Iterator[str]:
+            for kind, value in plan:
+                if kind == "row":
+                    yield dumps(to_row(value))
+                else:
+                    yield dumps(reader(*(value if kind == "old" else scored[value])))
 
-            write_lines_atomic(rundir.scores, lines())
+        write_lines_atomic(rundir.scores, lines())
     finally:
-        os.unlink(spill_name)
+        reader.close()
+    if rundir.score_parts.exists():
+        shutil.rmtree(rundir.score_parts, ignore_errors=True)
 
 
 def score_text(

@@ -63,8 +63,9 @@ def read_manifest(documents_dir: str | Path) -> dict[str, dict[str, str]]:
     if not manifest.is_file():
         raise InputError(f"document manifest not found: {manifest}")
     with manifest.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    if not rows or "id" not in rows[0]:
+        reader = csv.DictReader(handle)
+        rows = list(reader)
+    if "id" not in (reader.fieldnames or ()):
         raise InputError(f"{manifest}: expected a CSV with an 'id' column")
     return {row["id"]: row for row in rows}
 

@@ -13,11 +13,15 @@ from bizsum.nlp.text import normalize_text
 from bizsum.nlp.tokens import count_tokens
 
 
-def register_document(data_dir: str | Path, doc_id: str, text: str, metadata: Mapping[str, object]) -> Path:
+def register_document(
+    data_dir: str | Path, doc_id: str, text: str, metadata: Mapping[str, object], tokens: int | None = None
+) -> Path:
     """Add a document (e.g. an ingested filing) to ``data/documents`` and its manifest.
 
     The text is normalized like every corpus text; ``chars``, ``words`` and ``tokens_o200k`` are
-    computed here. An id already in the manifest is refused rather than overwritten.
+    computed here (``tokens``: the o200k count of the normalized text when the caller has it
+    already, e.g. from a worker process). An id already in the manifest is refused rather than
+    overwritten.
     """
     documents = Path(data_dir) / "documents"
     manifest = documents / MANIFEST_NAME
@@ -29,7 +33,12 @@ def register_document(data_dir: str | Path, doc_id: str, text: str, metadata: Ma
     text = normalize_text(text)
     row = dict.fromkeys(MANIFEST_COLUMNS, "")
     row.update({key: "" if value is None else str(value) for key, value in metadata.items() if key in row})
-    row.update(id=doc_id, chars=str(len(text)), words=str(len(text.split())), tokens_o200k=str(count_tokens(text)))
+    row.update(
+        id=doc_id,
+        chars=str(len(text)),
+        words=str(len(text.split())),
+        tokens_o200k=str(count_tokens(text) if tokens is None else tokens),
+    )
     path = documents / f"{doc_id}.txt"
     path.write_text(text + "\n", encoding="utf-8")
     with manifest.open("a", encoding="utf-8", newline="") as handle:

@@ -28,16 +28,18 @@ import logging
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import yaml
 from tqdm import tqdm  # text bars: the same in a terminal, a papermill kernel and a notebook
 
-from bizsum.config import RunConfig
+from bizsum.config import ModelSpec, RunConfig
 from bizsum.errors import BizsumError
 from bizsum.generation import batch as batch_mode
 from bizsum.generation.budget import Budget
 from bizsum.generation.cache import ResponseCache
+from bizsum.generation.long_docs import WindowTable
 from bizsum.generation.plan import Cell, RunPlan, open_provider
 from bizsum.generation.pricing import CostEstimate, CostLimitError, PriceTable, load_prices
 from bizsum.generation.sync import run_sync
@@ -142,15 +144,24 @@ def _retry_totals(providers: dict[str, Provider]) -> RetryCounters:
     return total
 
 
-async def agenerate(config: RunConfig, plan: RunPlan | None = None, progress: bool = True) -> GenerationStats:
+#: makes the provider of a model entry (default :func:`~bizsum.generation.plan.open_provider`);
+#: bizsum.execution passes one that serves in-process models from Ray actors
+ProviderFactory = Callable[[ModelSpec, WindowTable], Provider]
+
+
+async def agenerate(
+    config: RunConfig, plan: RunPlan | None = None, progress: bool = True, open_model: ProviderFactory = open_provider
+) -> GenerationStats:
     """The coroutine behind :func:`generate`."""
     plan = plan or RunPlan.from_config(config)
     rundir = config.rundir.ensure()
     with rundir.lock("bizsum generate"):
-        return await _generate_locked(config, plan, rundir, progress)
+        return await _generate_locked(config, plan, rundir, progress, open_model)
 
 
-async def _generate_locked(config: RunConfig, plan: RunPlan, rundir: RunDir, progress: bool) -> GenerationStats:
+async def _generate_locked(
+    config: RunConfig, plan: RunPlan, rundir: RunDir, progress: bool, open_model: ProviderFactory
+) -> GenerationStats:
     started = time.perf_counter()
     run_config = save_config_snapshot(config, rundir)
     existing = load_latest(rundir.generations, GenerationRecord)
@@ -167,7 +178,7 @@ async def _generate_locked(config: RunConfig, plan: RunPlan, rundir: RunDir, pro
     bar = None
     try:
         for spec in config.models:
-            providers[spec.id] = open_provider(spec, windows)
+            providers[spec.id] = open_model(spec, windows)
         _refuse_unpriced(config, providers, prices)
         if config.max_cost is not None:
             budget = Budget(config.max_cost, prices, spent_before=spent_in(rundir))
@@ -302,9 +313,11 @@ def _finish(
     stats.wall_s = round(time.perf_counter() - started, 3)
 
 
-def generate(config: RunConfig, plan: RunPlan | None = None, progress: bool = True) -> GenerationStats:
+def generate(
+    config: RunConfig, plan: RunPlan | None = None, progress: bool = True, open_model: ProviderFactory = open_provider
+) -> GenerationStats:
     """Fill ``<run_dir>/generations.jsonl``; returns how many cells were skipped, cached, called, failed."""
-    return run_sync(lambda: agenerate(config, plan, progress))
+    return run_sync(lambda: agenerate(config, plan, progress, open_model))
 
 
 def incomplete_summary(stats: GenerationStats) -> list[str]:

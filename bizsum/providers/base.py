@@ -10,6 +10,8 @@ hook                      default
 ``is_free``               False: requests cost money, so prices and ``max_cost`` apply
 ``kind``                  ``"llm"``: a language model; ``"baseline"`` for a method without one
 ``supports_batch``        False: no Batch API (else ``batch_api()`` serves it)
+``runs_in_process``       False: the model is served elsewhere (an API); True: it computes in this
+                          process (llama.cpp), so ``executor: ray`` runs copies of it as actors
 ``check(spec)``           nothing to check before a run (keys, options, files)
 ``count_encoding_for``    the declared ``count_encoding``, else ``o200k_base``
 ``count_prompt()``        the prompt counted with that encoding
@@ -149,6 +151,9 @@ class Provider(ABC):
     #: one, e.g. extractive sentences: the floor a model has to beat). Not the same as ``is_free``.
     kind: ClassVar[str] = "llm"
     supports_batch: ClassVar[bool] = False
+    #: the model computes in this process (CPU-bound), so a cluster executor may run a copy of the
+    #: provider on each node (bizsum.execution.ray_generation); API providers stay on the driver
+    runs_in_process: ClassVar[bool] = False
 
     def __init__(self, spec: ModelSpec):
         self.spec = spec

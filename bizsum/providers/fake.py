@@ -24,6 +24,7 @@ from bizsum.providers.base import Generation, GenerationRequest, Provider
 @register("fake")
 class FakeProvider(Provider):
     is_free = True
+    runs_in_process = True
     calls: int = 0
 
     def __init__(self, spec: ModelSpec):

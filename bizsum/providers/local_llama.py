@@ -108,6 +108,7 @@ def _perf(llm: Any) -> dict[str, Any]:
 @register("local")
 class LocalLlamaProvider(Provider):
     is_free = True
+    runs_in_process = True
 
     @classmethod
     def check(cls, spec: ModelSpec) -> None:

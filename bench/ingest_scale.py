@@ -1,0 +1,91 @@
+"""Corpus ingestion in parallel: ``bizsum ingest DIR --register`` over N filings with 1 and 2 workers.
+
+Data: copies of the whole 10-K filings in ``/work/shared/data/tenk_full`` (or ``--source``) under
+new names, each with a distinct trailing HTML comment (so no copy is a byte-for-byte duplicate and
+every one is written and registered). Each worker count ingests the same folder into a fresh data
+folder with ``bizsum.execution.ingest_batch.ingest_folder(..., register=True)``; the wall time
+includes the driver's writing and registering.
+
+    python bench/ingest_scale.py                 # 1,000 filings
+    python bench/ingest_scale.py --count 200     # a quicker look
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+ROOT = Path(__file__).resolve().parents[1]
+#: the shared whole filings beside the checkout (../shared, or higher up for a worktree)
+SHARED = next(
+    (p / "shared" / "data" / "tenk_full" for p in ROOT.parents if (p / "shared" / "data" / "tenk_full").is_dir()),
+    ROOT.parent / "shared" / "data" / "tenk_full",
+)
+
+
+def make_folder(source: Path, folder: Path, count: int) -> list[Path]:
+    originals = sorted(p for p in source.iterdir() if p.suffix.lower() in (".htm", ".html", ".txt"))
+    if not originals:
+        raise SystemExit(f"no filings in {source}")
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for index in range(count):
+        original = originals[index % len(originals)]
+        path = folder / f"filing-{index:05d}{original.suffix}"
+        # distinct bytes, the same text: an HTML comment, or (plain text) trailing blank lines
+        tail = f"\n<!-- copy {index} -->\n" if original.suffix.lower() != ".txt" else "\n" * (index + 1)
+        path.write_bytes(original.read_bytes() + tail.encode("ascii"))
+        paths.append(path)
+    return paths
+
+
+def empty_data_dir(folder: Path) -> Path:
+    documents = folder / "documents"
+    documents.mkdir(parents=True, exist_ok=True)
+    header = (ROOT / "data" / "documents" / "manifest.csv").read_text(encoding="utf-8").splitlines()[0]
+    (documents / "manifest.csv").write_text(header + "\n", encoding="utf-8")
+    return folder
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--source", type=Path, default=SHARED)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.ERROR)
+    from bizsum.execution.ingest_batch import ingest_folder
+
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="bizsum-ingest-") as scratch:
+        filings = Path(scratch) / "filings"
+        make_folder(args.source, filings, args.count)
+        for workers in args.workers:
+            data = empty_data_dir(Path(scratch) / f"data-{workers}")
+            load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+            started, cpu = time.perf_counter(), time.process_time()
+            report = ingest_folder(
+                filings, data / "ingested", register=True, data_dir=data, workers=workers, progress=False
+            )
+            wall = time.perf_counter() - started
+            results[workers] = wall
+            print(
+                f"{workers} worker(s): {args.count} filings in {wall:.1f} s ({args.count / wall:.2f} filings/s; "
+                f"driver CPU {time.process_time() - cpu:.1f} s); {report.summary()}; load before {load}"
+            )
+            shutil.rmtree(data)
+    if 1 in results and 2 in results:
+        print(f"speed-up 2 vs 1 worker: {results[1] / results[2]:.2f}×")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,301 @@
+"""Scale-out: scoring 2,000 summaries over 20 documents locally and on Ray, and what 100,000 would take.
+
+Data: 20 real documents of ``data/documents`` (every third id in sorted order: 2k–30k o200k
+tokens), 100 summaries each, made without a model: lead-style (the first k informative
+sentences) and samples of k informative sentences in source order, k from 3 to 8, seeded. They are
+written as the ``generations.jsonl`` of a run folder, so each mode runs the real
+``bizsum.execution.score`` from a cold start (no earlier scores, models loaded inside the timing).
+
+Modes, each in a fresh process:
+
+* ``local``: ``executor: local``, one process, torch limited to 1 thread (one core);
+* ``ray1``: ``executor: ray`` on a private one-CPU Ray instance, 1 actor;
+* ``ray2``: ``executor: ray`` on a two-node local cluster (``ray.cluster_utils.Cluster``, two
+  raylets, one CPU each), 2 actors.
+
+Printed per mode: wall time (cluster start-up apart), CPU time and peak RSS of each worker
+(the driver for ``local``, each actor for Ray), the summaries each scored, and per-worker
+throughput (summaries per second of a worker's busy time). The projection to 100,000 summaries
+on N machines with C cores uses the measured per-actor throughput:
+``time = model load + 100,000 / (N × C × per-actor throughput)``.
+
+    python bench/scale_out.py                        # rouge + bertscore, 2,000 summaries
+    python bench/scale_out.py --metrics all          # the full suite
+    python bench/scale_out.py --per-doc 20           # 400 summaries (quick look)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = "bizsum-scale-out-v1"
+
+
+def documents(count: int = 20) -> list[str]:
+    from bizsum.corpus.documents import DocumentStore
+
+    ids = sorted(DocumentStore(ROOT / "data").ids())
+    return ids[::3][:count]
+
+
+def summaries(doc_id: str, text: str, per_doc: int) -> list[str]:
+    from bench.scoring_speed import informative_sentences
+
+    sentences = informative_sentences(text) or [text[:400]]
+    rng = random.Random(f"{SEED}:{doc_id}")
+    out = []
+    for index in range(per_doc):
+        k = min(len(sentences), 3 + index % 6)
+        if index % 4 == 0:
+            start = rng.randrange(0, max(1, min(len(sentences) - k, 10)) + 1)
+            chosen = sentences[start : start + k]
+        else:
+            chosen = [sentences[i] for i in sorted(rng.sample(range(len(sentences)), k))]
+        out.append(" ".join(chosen))
+    return out
+
+
+def write_run(folder: Path, per_doc: int, metrics: list[str] | None) -> dict[str, Any]:
+    """A run folder with ``generations.jsonl`` of ``20 × per_doc`` summaries; returns the config."""
+    from bizsum.corpus.documents import DocumentStore
+    from bizsum.jsonl import write_jsonl_atomic
+    from bizsum.records import GenerationRecord, to_row
+
+    store = DocumentStore(ROOT / "data")
+    doc_ids = documents()
+    rows = []
+    for doc_id in doc_ids:
+        document = store.load(doc_id)
+        for sample, text in enumerate(summaries(doc_id, document.text, per_doc)):
+            record = GenerationRecord(
+                doc_id=doc_id,
+                prompt_id="bench",
+                model_id="sentences",
+                sample=sample,
+                provider="extractive",
+                model="sentences",
+                text=text,
+                cache_key=f"bench-{doc_id}-{sample}",
+                config_hash="bench",
+                document_sha256=document.sha256,
+                completion_tokens=len(text.split()),
+            )
+            rows.append(to_row(record))
+    run = folder / "scale"
+    run.mkdir(parents=True, exist_ok=True)
+    write_jsonl_atomic(run / "generations.jsonl", rows)
+    return {
+        "name": "scale",
+        "documents": doc_ids,
+        "prompts": ["seed"],
+        "models": [{"id": "sentences", "provider": "fake"}],
+        "metrics": metrics,
+        "data_dir": str(ROOT / "data"),
+        "output_dir": str(folder),
+    }
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_mode(mode: str, config_data: dict[str, Any]) -> dict[str, Any]:
+    """One mode in this (fresh) process; returns its numbers."""
+    from bizsum.config import build_config
+    from bizsum.scoring import score_run
+
+    cluster = None
+    started = time.perf_counter()
+    if mode == "local":
+        import torch
+
+        torch.set_num_threads(1)
+        config = build_config(config_data, "bench")
+        cpu = time.process_time()
+        score_run(config, progress=False)
+        wall = time.perf_counter() - started
+        rows = _count_rows(config)
+        return {
+            "mode": mode,
+            "wall_s": wall,
+            "startup_s": 0.0,
+            "workers": [
+                {
+                    "node": "driver",
+                    "summaries": rows,
+                    "cpu_s": time.process_time() - cpu,
+                    "busy_s": wall,
+                    "peak_rss_mb": _rss_mb(),
+                }
+            ],
+            "driver_peak_rss_mb": _rss_mb(),
+        }
+    import ray
+
+    from bizsum.execution.ray_scoring import RayScorer
+    from tests.execution.cluster import patient_environment, start_two_nodes
+
+    patient_environment()  # a loaded machine starts Ray's agents slowly
+    if mode == "ray1":
+        ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
+        actors = 1
+    else:
+        from ray.cluster_utils import Cluster
+
+        cluster = start_two_nodes(Cluster)
+        ray.init(address=cluster.address, log_to_driver=False)
+        actors = 2
+    startup = time.perf_counter() - started
+    config = build_config({**config_data, "executor": {"kind": "ray", "num_actors": actors}}, "bench")
+    scorer = RayScorer(config.executor)
+    begun = time.perf_counter()
+    driver_cpu = time.process_time()
+    score_run(config, progress=False, scorer=scorer)
+    wall = time.perf_counter() - begun
+    result = {
+        "mode": mode,
+        "wall_s": wall,
+        "startup_s": startup,
+        "driver_cpu_s": time.process_time() - driver_cpu,
+        "driver_peak_rss_mb": _rss_mb(),
+        "workers": [
+            {
+                "node": w.node[:8],
+                "summaries": w.summaries,
+                "cpu_s": w.cpu_s,
+                "busy_s": w.busy_s,
+                "peak_rss_mb": w.peak_rss_mb,
+                "groups": w.groups,
+            }
+            for w in scorer.workers.values()
+        ],
+    }
+    assert _count_rows(config) == sum(w["summaries"] for w in result["workers"])
+    ray.shutdown()
+    if cluster is not None:
+        cluster.shutdown()
+    return result
+
+
+def _count_rows(config: Any) -> int:
+    from bizsum.jsonl import read_jsonl
+
+    return sum(1 for row in read_jsonl(config.rundir.scores) if not row.get("error"))
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def project(per_actor: float, load_s: float, summaries: int = 100_000, cores: int = 8) -> list[tuple[int, float]]:
+    return [(n, load_s + summaries / (n * cores * per_actor)) for n in (1, 4, 16, 64)]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--per-doc", type=int, default=100, help="summaries per document (20 documents)")
+    parser.add_argument("--metrics", nargs="+", default=["rouge", "bertscore"], help="metric names, or 'all'")
+    parser.add_argument("--modes", nargs="+", default=["local", "ray1", "ray2"])
+    parser.add_argument("--json", type=Path, help="also write the numbers here")
+    parser.add_argument("--mode", help=argparse.SUPPRESS)  # internal: run one mode in this process
+    parser.add_argument("--config", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    if args.mode:
+        print(json.dumps(run_mode(args.mode, json.loads(args.config))))
+        return 0
+
+    metrics = None if args.metrics == ["all"] else args.metrics
+    results = []
+    with tempfile.TemporaryDirectory(prefix="bizsum-scale-") as scratch:
+        print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; metrics {args.metrics}")
+        for mode in args.modes:
+            config = write_run(Path(scratch) / mode, args.per_doc, metrics)
+            load_before = _load()
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+            done = subprocess.run(
+                [sys.executable, __file__, "--mode", mode, "--config", json.dumps(config)],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if done.returncode:
+                print(done.stderr[-3000:], file=sys.stderr)
+                return 1
+            result = json.loads(done.stdout.strip().splitlines()[-1])
+            result["load_before"], result["load_after"] = load_before, _load()
+            results.append(result)
+            _print(result)
+    _summary(results)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+def _print(result: dict[str, Any]) -> None:
+    print(
+        f"\n{result['mode']}: wall {result['wall_s']:.1f} s (+ {result['startup_s']:.1f} s cluster start), "
+        f"driver peak RSS {result['driver_peak_rss_mb']:.0f} MB; load {result['load_before']} → {result['load_after']}"
+    )
+    print(f"  {'worker':10s} {'summaries':>9s} {'CPU s':>8s} {'busy s':>8s} {'sum/s':>7s} {'peak RSS MB':>11s}")
+    for w in result["workers"]:
+        rate = w["summaries"] / w["busy_s"] if w["busy_s"] else 0.0
+        print(
+            f"  {w['node']:10s} {w['summaries']:9d} {w['cpu_s']:8.1f} {w['busy_s']:8.1f} {rate:7.2f} {w['peak_rss_mb']:11.0f}"
+        )
+
+
+def _summary(results: list[dict[str, Any]]) -> None:
+    by_mode = {r["mode"]: r for r in results}
+    print()
+    if "local" in by_mode and "ray1" in by_mode:
+        local, ray1 = by_mode["local"]["wall_s"], by_mode["ray1"]["wall_s"]
+        print(f"Ray overhead, 1 core each (ray1 vs local wall): {100 * (ray1 / local - 1):+.1f}%")
+    if "local" in by_mode and "ray2" in by_mode:
+        local_rate = by_mode["local"]["workers"][0]["summaries"] / by_mode["local"]["wall_s"]
+        for w in by_mode["ray2"]["workers"]:
+            rate = w["summaries"] / w["busy_s"]
+            print(
+                f"ray2 actor {w['node']}: {rate:.2f} summaries/s busy vs local {local_rate:.2f}: "
+                f"{100 * (rate / local_rate - 1):+.1f}%"
+            )
+        print(f"ray2 wall vs local wall: speed-up {by_mode['local']['wall_s'] / by_mode['ray2']['wall_s']:.2f}×")
+    source = by_mode.get("ray2") or by_mode.get("ray1")
+    if source:
+        workers = source["workers"]
+        per_actor = sum(w["summaries"] for w in workers) / sum(w["busy_s"] for w in workers)
+        cpu_per = sum(w["cpu_s"] for w in workers) / sum(w["summaries"] for w in workers)
+        wall = source["wall_s"]
+        load_s = max(0.0, wall - sum(w["busy_s"] for w in workers) / len(workers))  # model load + pipeline start
+        print(
+            f"\nprojection from {source['mode']}: {per_actor:.2f} summaries/s per actor ({cpu_per:.3f} CPU-s each), "
+            f"start-up {load_s:.0f} s (models, actors)"
+        )
+        print("100,000 summaries on N machines × 8 cores (one actor per core):")
+        print("  time = start-up + 100,000 / (N × 8 × per-actor throughput)")
+        for n, seconds in project(per_actor, load_s):
+            print(
+                f"  N = {n:3d}: {load_s:.0f} + 100000 / ({n} × 8 × {per_actor:.2f}) = {seconds:7.0f} s = {seconds / 60:5.1f} min"
+            )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
