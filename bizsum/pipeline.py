@@ -120,6 +120,9 @@ def run_pipeline(
                     log.error("%s", error)
                     deferred = error
                     continue
+                if deferred is not None:  # the run had already failed: that stays its result
+                    log.error("%s", error)
+                    raise deferred from None
                 raise  # a failed gate still has its report: the notebook writes it before raising
             log.info("%s finished in %.1f s", step, time.perf_counter() - started)
         report = rundir.report if "compare" in steps else None

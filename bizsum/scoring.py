@@ -234,7 +234,14 @@ def score_run(config: RunConfig, progress: bool = True, scorer: GroupScorer | No
     with rundir.lock("bizsum score"):
         plan, todo, names = plan_scores(config)
         count = sum(len(pairs) for pairs in todo.values())
-        log.info("scoring %d summaries (%d reused) with %s", count, len(plan) - count, names)
+        reused = sum(kind == "old" for kind, _ in plan)
+        log.info(
+            "scoring %d summaries (%d reused, %d without a summary) with %s",
+            count,
+            reused,
+            len(plan) - count - reused,
+            names,
+        )
         _write_scores(rundir, plan, score_units(todo), names, count, progress, scorer or score_groups_here)
     return rundir.scores
 

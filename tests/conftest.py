@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from tests.helpers import ROOT
+from tests.helpers import ROOT, STUB_SERVER, StubServer
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -35,3 +35,40 @@ def project(tmp_path, monkeypatch):
     make_project(tmp_path)
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+@pytest.fixture
+def mock_openai(monkeypatch):
+    """Route every OpenAIChatProvider through an httpx2 MockTransport calling ``state['handler']``
+    (no sockets); the key is a test value."""
+    import httpx2
+
+    from bizsum.providers import openai_chat
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    state = {"handler": None}
+    original = openai_chat.OpenAIChatProvider.__init__
+
+    def init(self, spec, http_client=None):
+        transport = httpx2.MockTransport(lambda request: state["handler"](request))  # noqa: PLW0108 (set later)
+        original(self, spec, http_client=httpx2.Client(transport=transport))
+
+    monkeypatch.setattr(openai_chat.OpenAIChatProvider, "__init__", init)
+    return state
+
+
+@pytest.fixture
+def stub_openai():
+    """Start the shared stub server (``../shared/tools/stub_openai.py``): ``stub_openai(latency=...,
+    summary_file=..., fail_rate=...)``; skipped when ../shared is not beside this checkout."""
+    if not STUB_SERVER.is_file():
+        pytest.skip(f"{STUB_SERVER} is not beside this checkout")
+    servers: list[StubServer] = []
+
+    def start(**options):
+        servers.append(StubServer(**options))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.close()

@@ -193,3 +193,54 @@ def test_a_changed_metric_version_rescores_its_rows(tmp_path, monkeypatch):
     (again,) = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     assert again["metric_versions"]["format"] != first["metric_versions"]["format"]
     assert again["metric_versions"]["token_limit"] == first["metric_versions"]["token_limit"]
+
+
+def test_score_reuse_requires_the_same_document_and_references(project, monkeypatch):
+    """A changed reference rescores its document's rows; a changed document text rescores its rows."""
+    from bizsum import scoring
+    from bizsum.config import build_config
+    from bizsum.generation.runner import generate
+    from tests.helpers import base_config
+
+    config = build_config(base_config(metrics=["rouge", "format"]), "test")
+    generate(config, progress=False)
+    scored: list[str] = []
+    original = scoring.run_metrics
+    monkeypatch.setattr(
+        scoring,
+        "run_metrics",
+        lambda items, names, progress=False: (
+            scored.extend(i.document.id for i in items) or original(items, names, progress)
+        ),
+    )
+    score_run(config, progress=False)
+    assert sorted(scored) == ["AMZN_2024"] * 2 + ["ZIONS_COOPERATIVE_MERCANTILE_1995"] * 2
+    scored.clear()
+    score_run(config, progress=False)
+    assert scored == []  # nothing changed: every row reused
+
+    reference = project / "data" / "references" / "AMZN_2024" / "project_reference.txt"
+    reference.write_text("Amazon sells everything to everyone, online and in stores.\n", encoding="utf-8")
+    score_run(config, progress=False)
+    assert scored == ["AMZN_2024"] * 2
+    rows = {(r["doc_id"], r["prompt_id"]): r for r in json_rows(config.rundir.scores)}
+    assert rows[("AMZN_2024", "seed")]["values"]["rouge1_f_ref"] == pytest.approx(
+        rouge_scorer.RougeScorer(["rouge1"], use_stemmer=True)
+        .score(reference.read_text(encoding="utf-8").strip(), summary_of(config, "AMZN_2024", "seed"))["rouge1"]
+        .fmeasure
+    )
+
+    scored.clear()
+    document = project / "data" / "documents" / "ZIONS_COOPERATIVE_MERCANTILE_1995.txt"
+    document.write_text(document.read_text(encoding="utf-8") + "\nZCMI also sells furniture.\n", encoding="utf-8")
+    score_run(config, progress=False)
+    assert scored == ["ZIONS_COOPERATIVE_MERCANTILE_1995"] * 2
+
+
+def json_rows(path):
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def summary_of(config, doc_id, prompt_id):
+    (row,) = [r for r in json_rows(config.rundir.generations) if (r["doc_id"], r["prompt_id"]) == (doc_id, prompt_id)]
+    return row["text"]

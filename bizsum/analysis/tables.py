@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -148,6 +148,8 @@ def group_table(
     if by not in frame or frame[by].isna().all():
         return pd.DataFrame()
     present = [c for c in columns if c in frame]
+    if not present:  # no scores (e.g. every cell failed)
+        return pd.DataFrame()
     numeric = frame[[by, "model_id"]].copy()
     for column in present:
         numeric[column] = _numeric(frame, column)
@@ -276,3 +278,24 @@ def columns_markdown(metrics: list[str] | None = None) -> str:
             better = {"higher": "higher", "lower": "lower", "none": "–"}[column.direction]
             lines.append(f"| `{name}` | `{column.name}` | {column.meaning} | {better} | {column.kind} |")
     return "\n".join(lines)
+
+
+def config_history(run_dir: str | Path) -> pd.DataFrame:
+    """Every config that wrote into a run folder (``configs/<hash>.yaml``), oldest first, with how
+    many of the current rows (the latest per cell) it wrote; ``latest`` marks the one in ``config.yaml``."""
+    rundir = RunDir(Path(run_dir))
+    current = Counter(record.run_config for record in load_latest(rundir.generations, GenerationRecord).values())
+    latest = rundir.config.read_text(encoding="utf-8") if rundir.config.is_file() else None
+    snapshots = sorted(rundir.configs_dir.glob("*.yaml"), key=lambda path: (path.stat().st_mtime_ns, path.name))
+    rows = [
+        {
+            "config": path.stem,
+            "snapshot": str(path.relative_to(rundir.path)),
+            "current rows": current.pop(path.stem, 0),
+            "latest": path.read_text(encoding="utf-8") == latest,
+        }
+        for path in snapshots
+    ]
+    for config_hash, count in current.items():  # rows whose config was not kept (written before snapshots)
+        rows.append({"config": config_hash or "(not recorded)", "snapshot": "", "current rows": count, "latest": False})
+    return pd.DataFrame(rows, columns=["config", "snapshot", "current rows", "latest"])

@@ -133,9 +133,9 @@ def _book(budget: Budget | None, spec: ModelSpec, provider: Provider, cells: lis
     """Book the worst case of the whole batch at batch prices (it is settled as results arrive)."""
     if budget is None or provider.is_free:
         return
-    prompt = sum(provider.count_prompt(cell.request.prompt) for cell in cells)
+    prompt = sum(provider.max_prompt_tokens(cell.request.prompt) for cell in cells)
     output = sum(provider.max_output_tokens(cell.request) for cell in cells)
-    ticket = budget.reserve(spec, prompt, output, batch=True)
+    ticket = budget.reserve(spec, prompt, output, batch=True, wait=False)  # runs on the event loop: never waits
     budget.settle(ticket, None, None)  # booked as spent: a submitted batch is paid when it runs
 
 

@@ -163,6 +163,9 @@ class ContextGuard(Provider):
     def max_output_tokens(self, request: GenerationRequest) -> int:
         return self.inner.max_output_tokens(request)
 
+    def max_prompt_tokens(self, prompt: str) -> int:
+        return self.inner.max_prompt_tokens(prompt)
+
     def retry_counters(self) -> RetryCounters | None:
         return self.inner.retry_counters()
 

@@ -48,7 +48,7 @@ from bizsum.jsonl import AppendWriter
 from bizsum.providers import Provider
 from bizsum.providers.base import Generation
 from bizsum.providers.retry import RetryCounters
-from bizsum.records import CellKey, GenerationRecord, load_latest, read_records
+from bizsum.records import CellKey, GenerationRecord, load_latest, read_records, stable_hash
 from bizsum.rundir import RunDir
 
 log = logging.getLogger(__name__)
@@ -74,8 +74,6 @@ def save_config_snapshot(config: RunConfig, rundir: RunDir) -> str:
         previous = rundir.config.read_text(encoding="utf-8")
         if previous != text:
             try:
-                from bizsum.records import stable_hash
-
                 old_hash = stable_hash(yaml.safe_load(previous), 12)
             except yaml.YAMLError:
                 old_hash = "unreadable"
@@ -163,7 +161,6 @@ async def _generate_locked(
     config: RunConfig, plan: RunPlan, rundir: RunDir, progress: bool, open_model: ProviderFactory
 ) -> GenerationStats:
     started = time.perf_counter()
-    run_config = save_config_snapshot(config, rundir)
     existing = load_latest(rundir.generations, GenerationRecord)
     cache = ResponseCache(config.cache_path)
     prices = load_prices(config.data_path)
@@ -184,6 +181,7 @@ async def _generate_locked(
             budget = Budget(config.max_cost, prices, spent_before=spent_in(rundir))
         for provider in providers.values():
             provider.attach_meter(budget)
+        run_config = save_config_snapshot(config, rundir)  # checks passed: this config writes here
         bar = tqdm(total=plan.size, desc=f"generate {config.name}", disable=not progress)
         live: dict[str, list[Cell]] = defaultdict(list)
         batched: dict[str, list[Cell]] = defaultdict(list)

@@ -16,6 +16,7 @@ hook                      default
 ``count_encoding_for``    the declared ``count_encoding``, else ``o200k_base``
 ``count_prompt()``        the prompt counted with that encoding
 ``max_output_tokens()``   ``params.max_tokens`` / ``max_completion_tokens``, else 2 × the limit
+``max_prompt_tokens()``   the prompt's UTF-8 bytes + chat overhead (no byte-level tokenizer makes more)
 ``fits()``                True (the long-document guard knows the context window)
 ``retry_counters()``      None (no retries of its own)
 ``attach_meter()``        keeps the meter; paid providers ask it before every request
@@ -43,6 +44,9 @@ if TYPE_CHECKING:
     from bizsum.providers.retry import RetryCounters
 
 T = TypeVar("T")
+
+#: tokens a chat request may add around the prompt (role markers, the assistant's priming)
+CHAT_OVERHEAD_TOKENS = 16
 
 
 @dataclass(frozen=True)
@@ -87,8 +91,11 @@ class BudgetExhausted(BizsumError):
 class Meter(Protocol):
     """What a paid provider asks before and tells after each request (see bizsum.generation.budget)."""
 
-    def reserve(self, spec: ModelSpec, prompt_tokens: int, max_output_tokens: int, batch: bool = False) -> object:
-        """Book the worst case of a request; raise :class:`BudgetExhausted` when it does not fit."""
+    def reserve(
+        self, spec: ModelSpec, prompt_tokens: int, max_output_tokens: int, batch: bool = False, wait: bool = True
+    ) -> object:
+        """Book the worst case of a request (waiting, with ``wait``, while requests in flight may free
+        room); raise :class:`BudgetExhausted` when it does not fit."""
 
     def settle(
         self, ticket: object, prompt_tokens: int | None, completion_tokens: int | None, cached_tokens: int = 0
@@ -221,6 +228,14 @@ class Provider(ABC):
         value = params.get("max_completion_tokens") or params.get("max_tokens")
         return int(value) if value else 2 * request.token_limit
 
+    def max_prompt_tokens(self, prompt: str) -> int:
+        """The most prompt tokens a server may bill for ``prompt`` (what ``max_cost`` books).
+
+        A server's tokenizer may not be ours, so the default is a bound that holds for any
+        byte-level tokenizer: the prompt's UTF-8 bytes plus the chat overhead. A provider that knows
+        the server's tokenizer returns its count instead."""
+        return len(prompt.encode("utf-8")) + CHAT_OVERHEAD_TOKENS
+
     def fits(self, request: GenerationRequest) -> bool:
         """True when the prompt fits the model's context window as it is."""
         return True
@@ -244,7 +259,8 @@ class Provider(ABC):
         usage: Callable[[T], tuple[int | None, int | None, int]],
         charged: Callable[[BaseException], bool] = lambda error: True,
     ) -> T:
-        """Run one paid request under the meter: book its worst case, then settle what it used.
+        """Run one paid request under the meter: book its worst case (``prompt_tokens``: at most
+        :meth:`max_prompt_tokens`), then settle what it used.
 
         ``usage`` reads (prompt_tokens, completion_tokens, cached_tokens) from the answer;
         ``charged`` says whether a failed request may still have been billed (a timeout may have

@@ -4,8 +4,9 @@
 ``"<doc_id>:<prompt_id>"``, ``"<doc_id>"``, ``"<prompt_id>"``, ``"*"``. A reply is a string or a
 mapping with ``text`` and optionally ``repeat`` (the text is repeated that many times, for
 over-long answers), ``finish_reason``, ``completion_tokens``, ``error`` (raise a ProviderError
-with that message). Without a matching reply the fake answers with the
-document's first sentences (``options.lead_sentences``, default 3), so scores are meaningful.
+with that message). Without a matching reply the fake answers with the document's first
+sentences (``options.lead_sentences``, default 3), so scores are meaningful. ``options.delay``
+makes every answer take that many seconds (a slow model, for tests of running processes).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class FakeProvider(Provider):
     def generate(self, request: GenerationRequest) -> Generation:
         self.calls += 1
         started = time.perf_counter()
+        time.sleep(float(self.spec.options.get("delay", 0)))
         reply = self._reply(request)
         if isinstance(reply, str):
             reply = {"text": reply}

@@ -36,7 +36,7 @@ from bizsum.config import ModelSpec
 from bizsum.errors import ProviderError, SetupError
 from bizsum.nlp.tokens import DEFAULT_ENCODING, count_tokens, encoding_for_model
 from bizsum.providers import register
-from bizsum.providers.base import Generation, GenerationRequest, Provider
+from bizsum.providers.base import CHAT_OVERHEAD_TOKENS, Generation, GenerationRequest, Provider
 from bizsum.providers.openai_batch import OpenAIBatchAPI
 from bizsum.providers.retry import (
     RETRY_STATUS,
@@ -178,6 +178,11 @@ class OpenAIChatProvider(Provider):
         # the same prompt text.
         return _count_memo(prompt, self.encoding)
 
+    def max_prompt_tokens(self, prompt: str) -> int:
+        if self.spec.base_url is None and encoding_for_model(self.spec.model_name) == self.encoding:
+            return self.count_prompt(prompt) + CHAT_OVERHEAD_TOKENS  # OpenAI's model: we count as it bills
+        return super().max_prompt_tokens(prompt)  # another server: its tokenizer is unknown
+
     def generate(self, request: GenerationRequest) -> Generation:
         counted_prompt = self.count_prompt(request.prompt)
         body = self.request_body(request)
@@ -189,10 +194,11 @@ class OpenAIChatProvider(Provider):
         # TypeError, and the per-call TypedDict transform (~0.8 ms of GIL time, visible at 16+
         # requests in flight) is skipped.
         max_output = int(body.get("max_completion_tokens") or body.get("max_tokens") or 2 * request.token_limit)
+        billed_at_most = self.max_prompt_tokens(request.prompt) if self.meter is not None else counted_prompt
 
         def post() -> Any:  # one attempt, booked against max_cost (a retry books again)
             return self.metered(
-                counted_prompt,
+                billed_at_most,
                 max_output,
                 lambda: self.client.post("/chat/completions", body=body, cast_to=self._completion_type),
                 usage=_usage_of,

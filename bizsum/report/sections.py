@@ -18,6 +18,7 @@ import yaml
 from bizsum.analysis.tables import (
     all_columns,
     area_table,
+    config_history,
     group_table,
     headline_columns,
 )
@@ -70,6 +71,17 @@ def run_line(config: RunConfig, frame: pd.DataFrame) -> str:
         f"({llms} LLM, {len(models) - llms} baseline) × {config.samples} sample(s) · token limit {config.token_limit}"
     )
 
+
+def provenance(history: pd.DataFrame) -> str:
+    """Which config wrote which rows (:func:`bizsum.analysis.tables.config_history`)."""
+    if history.empty:
+        return "<p>No config snapshot in this run folder.</p>"
+    if len(history) == 1:
+        return f"<p>Every row was written by config <code>{esc(history['config'].iloc[0])}</code>.</p>"
+    return (
+        "<p>Configs that wrote into this run folder; the report shows the current row of each cell, "
+        "written by the config named in the row.</p>" + static_table(history)
+    )
 
 # --------------------------------------------------------------------------------------------
 # Verdict
@@ -556,6 +568,7 @@ def appendix(data: ReportData) -> str:
         + "<h3>Versions</h3>"
         + versions_table(data.metric_versions)
         + "<h3>Run configuration</h3>"
+        + provenance(config_history(data.config.run_dir))
         + f'<details><summary>config.yaml</summary><pre class="yaml">{esc(yaml.safe_dump(data.config.snapshot(), sort_keys=False))}</pre></details>'
         + "<h3>What the scores mean</h3>"
         + glossary()

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import csv
-import os
 import re
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -15,12 +13,11 @@ from bizsum.corpus.select import describe_corpus, select_documents
 from bizsum.errors import InputError
 from bizsum.nlp.text import normalize_text
 from bizsum.nlp.tokens import count_tokens
-from tests.helpers import ROOT
+from tests.helpers import ROOT, SHARED
 
 REPO = ROOT
 DATA = REPO / "data"
 DOCS = DATA / "documents"
-SHARED = Path(os.environ.get("BIZSUM_SHARED_DIR", "/work/shared"))
 
 COLUMNS = [
     "id",

@@ -7,7 +7,7 @@ from bizsum.errors import SetupError
 from bizsum.generation.runner import generate
 from bizsum.jsonl import read_jsonl
 from bizsum.providers.fake import FakeProvider
-from tests.helpers import base_config, generation_rows
+from tests.helpers import base_config, chat_completion, generation_rows
 
 
 @pytest.fixture
@@ -85,30 +85,11 @@ def test_missing_key_stops_before_any_call(project, calls, monkeypatch):
     assert calls["n"] == 0
 
 
-def test_no_secret_reaches_cache_or_results(project, monkeypatch):
+def test_no_secret_reaches_cache_or_results(project, mock_openai, monkeypatch):
     import httpx2
 
-    from bizsum.providers import openai_chat
-
     monkeypatch.setenv("OPENAI_API_KEY", "test-key-never-store-this-1234567890")
-    body = {
-        "id": "x",
-        "object": "chat.completion",
-        "created": 0,
-        "model": "gpt-4o",
-        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "Hi."}}],
-        "usage": {"prompt_tokens": 5000, "completion_tokens": 2, "total_tokens": 5002},
-    }
-    original = openai_chat.OpenAIChatProvider.__init__
-
-    def init(self, spec, http_client=None):
-        original(
-            self,
-            spec,
-            http_client=httpx2.Client(transport=httpx2.MockTransport(lambda request: httpx2.Response(200, json=body))),
-        )
-
-    monkeypatch.setattr(openai_chat.OpenAIChatProvider, "__init__", init)
+    mock_openai["handler"] = lambda request: httpx2.Response(200, json=chat_completion("Hi.", 5000, 2))
     config = build_config(base_config(models=[{"id": "gpt", "provider": "openai", "model": "gpt-4o"}]), "test")
     generate(config, progress=False)
     for path in [*project.rglob("*.json"), *project.rglob("*.jsonl"), *project.rglob("*.yaml")]:

@@ -9,10 +9,7 @@ import asyncio
 import hashlib
 import json
 import logging
-import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter, defaultdict
@@ -20,7 +17,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx2
 import pytest
-import yaml
 
 from bizsum.analysis.tables import sample_spread
 from bizsum.config import build_config
@@ -29,9 +25,8 @@ from bizsum.generation.pricing import PriceTable, load_prices, summarize
 from bizsum.generation.runner import GenerationIncomplete, agenerate, check_complete, generate
 from bizsum.jsonl import read_jsonl
 from bizsum.nlp.tokens import count_tokens
-from bizsum.providers import openai_chat
 from bizsum.providers.retry import AdaptiveLimiter, RetryPolicy, TransientError, call_with_retries, parse_retry_after
-from tests.helpers import ROOT, base_config, generation_rows
+from tests.helpers import base_config, chat_completion, generation_rows, spawn_generate, wait_for_rows
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -39,42 +34,11 @@ DOCS = ["ZIONS_COOPERATIVE_MERCANTILE_1995", "AMZN_2024"]
 FAST_RETRY = {"max_attempts": 4, "initial_delay": 0.01, "max_delay": 0.05}
 
 
-def completion(content, prompt_tokens=1000, completion_tokens=100, cached=0, model="gpt-4o-mini-2024-07-18"):
-    return {
-        "id": "chatcmpl-1",
-        "object": "chat.completion",
-        "created": 0,
-        "model": model,
-        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}],
-        "usage": {
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": completion_tokens,
-            "total_tokens": prompt_tokens + completion_tokens,
-            "prompt_tokens_details": {"cached_tokens": cached},
-        },
-    }
-
-
 def cell_of(body):
     """(document, prompt, seed) of a request body: the document from its text, the prompt from its wording."""
     text = body["messages"][0]["content"]
     doc = "AMZN_2024" if "Amazon" in text else "ZIONS_COOPERATIVE_MERCANTILE_1995"
     return doc, hashlib.sha1(text.encode()).hexdigest()[:8], body.get("seed")
-
-
-@pytest.fixture
-def mock_openai(monkeypatch):
-    """Route every OpenAIChatProvider through a MockTransport calling ``state['handler']``."""
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
-    state = {"handler": None}
-    original = openai_chat.OpenAIChatProvider.__init__
-
-    def init(self, spec, http_client=None):
-        transport = httpx2.MockTransport(state["handler"])
-        original(self, spec, http_client=httpx2.Client(transport=transport))
-
-    monkeypatch.setattr(openai_chat.OpenAIChatProvider, "__init__", init)
-    return state
 
 
 def gpt(**extra):
@@ -136,7 +100,7 @@ def test_429_with_retry_after_then_success_throttles_the_model(project, mock_ope
             return httpx2.Response(
                 429, headers={"retry-after": "0.3"}, json={"error": {"message": "Rate limit reached"}}
             )
-        return httpx2.Response(200, json=completion("Zions sells goods."))
+        return httpx2.Response(200, json=chat_completion("Zions sells goods."))
 
     mock_openai["handler"] = handler
     config = build_config(base_config(models=[gpt(concurrency=4)]), "test")
@@ -167,7 +131,7 @@ def test_5xx_timeouts_and_connection_errors_are_retried_then_a_clear_final_error
             raise httpx2.ReadTimeout("timed out", request=request)
         if n == 3:
             raise httpx2.ConnectError("connection refused", request=request)
-        return httpx2.Response(200, json=completion("fine"))
+        return httpx2.Response(200, json=chat_completion("fine"))
 
     mock_openai["handler"] = handler
     config = build_config(base_config(models=[gpt(concurrency=2)]), "test")
@@ -218,7 +182,7 @@ def test_malformed_responses_are_per_cell_errors(project, mock_openai, reply, ex
     def handler(request):
         doc, _prompt, _ = cell_of(json.loads(request.content))
         calls[doc] += 1
-        return reply() if doc == "AMZN_2024" else httpx2.Response(200, json=completion("ok"))
+        return reply() if doc == "AMZN_2024" else httpx2.Response(200, json=chat_completion("ok"))
 
     mock_openai["handler"] = handler
     config = build_config(base_config(models=[gpt()]), "test")
@@ -243,7 +207,7 @@ def test_concurrency_is_bounded_and_lines_never_interleave(project, mock_openai)
         time.sleep(0.05)
         with lock:
             state["now"] -= 1
-        return httpx2.Response(200, json=completion("x" * 20000))  # long lines: several buffer sizes
+        return httpx2.Response(200, json=chat_completion("x" * 20000))  # long lines: several buffer sizes
 
     mock_openai["handler"] = handler
     config = build_config(base_config(models=[gpt(concurrency=3)], samples=4), "test")
@@ -261,7 +225,7 @@ def test_samples_send_seed_and_temperature_and_spread_is_measurable(project, moc
         seen.append((cell_of(body), body.get("temperature"), body.get("top_k")))
         words = ["revenue", "customers", "products", "channels", "financing", "stores", "credit"]
         seed = body["seed"]
-        return httpx2.Response(200, json=completion(" ".join(words[seed : seed + 4])))
+        return httpx2.Response(200, json=chat_completion(" ".join(words[seed : seed + 4])))
 
     mock_openai["handler"] = handler
     # top_k is not an OpenAI parameter, but OpenAI-compatible servers (vLLM, llama.cpp) take it.
@@ -280,7 +244,7 @@ def test_samples_send_seed_and_temperature_and_spread_is_measurable(project, moc
 
 
 def test_cost_per_cell_per_model_and_unknown_price(project, mock_openai, caplog):
-    mock_openai["handler"] = lambda request: httpx2.Response(200, json=completion("ok", 10_000, 500, cached=2_000))
+    mock_openai["handler"] = lambda request: httpx2.Response(200, json=chat_completion("ok", 10_000, 500, cached=2_000))
     models = [
         gpt(),
         {"id": "mystery", "provider": "openai", "model": "brand-new-model", "retry": FAST_RETRY},
@@ -307,7 +271,9 @@ def test_cost_per_cell_per_model_and_unknown_price(project, mock_openai, caplog)
 
 def test_max_cost_sends_nothing_that_could_pass_the_cap(project, mock_openai):
     requests = []
-    mock_openai["handler"] = lambda request: requests.append(request) or httpx2.Response(200, json=completion("ok"))
+    mock_openai["handler"] = lambda request: (
+        requests.append(request) or httpx2.Response(200, json=chat_completion("ok"))
+    )
     model = {"id": "big", "provider": "openai", "model": "gpt-4o"}
     config = build_config(base_config(models=[model, {"id": "fake", "provider": "fake"}], max_cost=0.001), "test")
     stats = generate(config, progress=False)
@@ -342,7 +308,7 @@ def test_cancel_mid_run_resumes_without_repeating_or_duplicating(project, mock_o
         body = json.loads(request.content)
         with lock:
             answered.append(cell_of(body))
-        return httpx2.Response(200, json=completion(f"answer {cell_of(body)}"))
+        return httpx2.Response(200, json=chat_completion(f"answer {cell_of(body)}"))
 
     mock_openai["handler"] = handler
     config = build_config(base_config(models=[gpt(concurrency=2)], samples=4, cache_dir="cache-cancel"), "test")
@@ -387,7 +353,7 @@ class StubHandler(BaseHTTPRequestHandler):
             self.server.received[cell] += 1
             n = self.server.received[cell]
         time.sleep(self.server.delay(body, n))
-        payload = json.dumps(completion(f"summary {cell[0]} {cell[1]} seed {cell[2]}")).encode()
+        payload = json.dumps(chat_completion(f"summary {cell[0]} {cell[1]} seed {cell[2]}")).encode()
         try:
             self.send_response(200)
             self.send_header("content-type", "application/json")
@@ -435,7 +401,7 @@ def test_per_request_timeout_is_retried(project, stub_server):
 
 
 def test_a_torn_last_line_is_cut_before_new_rows_are_appended(project, mock_openai):
-    mock_openai["handler"] = lambda request: httpx2.Response(200, json=completion("ok"))
+    mock_openai["handler"] = lambda request: httpx2.Response(200, json=chat_completion("ok"))
     config = build_config(base_config(models=[gpt()], cache_dir="cache-torn"), "test")
     generate(config, progress=False)
     path = config.rundir.generations
@@ -461,26 +427,10 @@ def test_sigkill_mid_run_then_resume_requests_no_finished_cell_again(project, st
         "retry": FAST_RETRY,
     }
     data = base_config(models=[model], samples=4, cache_dir="cache-kill")
-    (project / "run.yaml").write_text(yaml.safe_dump(data))
-    script = (
-        "import sys; from bizsum.config import load_config; from bizsum.generation.runner import generate; "
-        "generate(load_config(sys.argv[1]), progress=False)"
-    )
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    child = subprocess.Popen(
-        [sys.executable, "-c", script, "run.yaml"],
-        cwd=project,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    child = spawn_generate(project, data)
     path = project / "out" / "t" / "generations.jsonl"
-    deadline = time.monotonic() + 30
     try:
-        while not (path.exists() and len(path.read_text().splitlines()) >= 5):
-            assert child.poll() is None, child.stderr.read().decode()[-2000:]
-            assert time.monotonic() < deadline, "the child made no progress"
-            time.sleep(0.02)
+        wait_for_rows(child, path, 5, timeout=30)
         child.send_signal(signal.SIGKILL)
     finally:
         child.kill()
@@ -582,7 +532,7 @@ class BatchStub:
         for number, line in enumerate(requests):
             cid, outcome = line["custom_id"], self.outcome(line["custom_id"])
             if outcome == "ok":
-                body = completion(f"batch answer seed {line['body']['seed']}", 2_000, 200)
+                body = chat_completion(f"batch answer seed {line['body']['seed']}", 2_000, 200)
                 out.append(
                     {
                         "id": f"r{number}",

@@ -13,6 +13,7 @@ from bizsum.nlp.tokens import count_tokens
 from bizsum.providers import available, create_provider
 from bizsum.providers.base import GenerationRequest
 from bizsum.providers.openai_chat import OpenAIChatProvider
+from tests.helpers import chat_completion
 
 DOC = Document(
     id="d",
@@ -23,22 +24,6 @@ DOC = Document(
 
 def request(spec, prompt="Summarize:\n\n" + DOC.text, **kw):
     return GenerationRequest(model=spec, prompt_id="p", prompt=prompt, document=DOC, **kw)
-
-
-def completion(content, prompt_tokens=40, completion_tokens=12, finish_reason="stop", model="gpt-4o-mini-2024-07-18"):
-    return {
-        "id": "chatcmpl-1",
-        "object": "chat.completion",
-        "created": 0,
-        "model": model,
-        "choices": [{"index": 0, "finish_reason": finish_reason, "message": {"role": "assistant", "content": content}}],
-        "usage": {
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": completion_tokens,
-            "total_tokens": prompt_tokens + completion_tokens,
-            "completion_tokens_details": {"reasoning_tokens": 0},
-        },
-    }
 
 
 def mock_client(handler):
@@ -63,7 +48,7 @@ def test_openai_request_and_recorded_fields(key):
         seen["body"] = json.loads(req.content)
         seen["auth"] = req.headers["authorization"]
         seen["url"] = str(req.url)
-        return httpx2.Response(200, json=completion("Acme sells widgets.", prompt_tokens=60))
+        return httpx2.Response(200, json=chat_completion("Acme sells widgets.", prompt_tokens=60, completion_tokens=12))
 
     spec = ModelSpec(
         id="mini", provider="openai", model="gpt-4o-mini", params={"temperature": 0}, base_url="http://stub.local/v1"
@@ -88,7 +73,7 @@ def test_openai_detects_a_truncated_prompt(key):
     long_prompt = "Summarize:\n\n" + DOC.text * 50
 
     def handler(req):
-        return httpx2.Response(200, json=completion("x", prompt_tokens=100))
+        return httpx2.Response(200, json=chat_completion("x", prompt_tokens=100))
 
     spec = ModelSpec(id="m", provider="openai", model="some-local-model", base_url="http://stub.local/v1")
     generation = OpenAIChatProvider(spec, http_client=mock_client(handler)).generate(request(spec, prompt=long_prompt))
