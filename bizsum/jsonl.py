@@ -103,15 +103,19 @@ class AppendWriter:
     exclusive ``flock`` (another process appending to the same file waits for the line): lines
     never interleave. The line is in the file (the OS page cache) when :meth:`append` returns, so a
     killed process keeps it. ``fsync`` (which only matters if the machine itself goes down) runs
-    in a background thread that syncs whatever was written since its last sync, so a few ms per
-    fsync do not stall the caller; :meth:`close` syncs a last time.
+    in a background thread that syncs whatever was written since its last sync every
+    :attr:`SYNC_INTERVAL` seconds, so neither an fsync nor a thread wake-up per row stalls the
+    caller; :meth:`close` syncs a last time.
     """
+
+    SYNC_INTERVAL = 0.5
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self._lock = threading.Lock()
         self._fd: int | None = None
-        self._dirty = threading.Event()
+        self._dirty = False  # written since the last fsync
+        self._closed = threading.Event()  # wakes the syncer for its last round
         self._closing = False
         self._syncer: threading.Thread | None = None
 
@@ -173,30 +177,27 @@ class AppendWriter:
                 if late:
                     os.fsync(fd)
                     os.close(fd)
-        self._dirty.set()
+            self._dirty = True
 
     def _sync_loop(self) -> None:
-        while True:
-            self._dirty.wait()
-            self._dirty.clear()
+        while not self._closed.wait(self.SYNC_INTERVAL):
             with self._lock:
-                fd = self._fd
-                if fd is None:
+                fd, dirty, self._dirty = self._fd, self._dirty, False
+            if fd is None:
+                return
+            if dirty:
+                try:
+                    os.fsync(fd)
+                except OSError:  # closed meanwhile
                     return
-            try:
-                os.fsync(fd)
-            except OSError:  # closed meanwhile
-                return
-            if self._closing:
-                return
 
     def close(self) -> None:
         with self._lock:
             fd, self._fd = self._fd, None
             self._closing = True
+        self._closed.set()
         if fd is not None:
             try:
                 os.fsync(fd)
             finally:
                 os.close(fd)
-            self._dirty.set()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
+import threading
 from pathlib import Path
 
 from bizsum.providers.base import Generation
@@ -37,10 +37,21 @@ class ResponseCache:
 
     def put(self, key: str, generation: Generation) -> None:
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(generation.to_dict(), handle, ensure_ascii=False)
+        data = json.dumps(generation.to_dict(), ensure_ascii=False).encode("utf-8")
+        # A temporary name of its own per process and thread, then an atomic rename: a reader
+        # sees the whole entry or none.
+        tmp = f"{path}.{os.getpid()}-{threading.get_ident()}.tmp"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
 
     def __contains__(self, key: str) -> bool:

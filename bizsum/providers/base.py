@@ -32,7 +32,7 @@ import hashlib
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 from bizsum.config import ModelSpec
@@ -76,7 +76,8 @@ class Generation:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # A shallow copy (meta one level deep): dataclasses.asdict deep-copies, ~10x slower per row.
+        return {**self.__dict__, "meta": dict(self.meta)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Generation:
