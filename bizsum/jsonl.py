@@ -92,10 +92,6 @@ def write_lines_atomic(path: str | Path, lines: Iterable[str]) -> None:
         raise
 
 
-def write_jsonl_atomic(path: str | Path, rows: Iterable[Mapping[str, Any]]) -> None:
-    write_lines_atomic(path, (dumps(row) for row in rows))
-
-
 class AppendWriter:
     """Appends whole JSON lines to a results file, safe against interleaving and kills.
 

@@ -7,11 +7,13 @@ They are examples to check, and they say when and where they were taken.
 * A generation's cost uses the usage the provider reported: uncached prompt tokens × input +
   cached prompt tokens × cached_input + completion tokens × output (batch prices in batch mode).
   It is stored in the generation row as ``cost_usd``.
-* The providers ``local``, ``extractive`` and ``fake`` cost 0. A model without a price gets cost
-  ``None`` and one warning per run, never an error.
+* Free providers (``Provider.is_free``: local models, the baselines, the fake) cost 0. A model
+  without a price gets cost ``None`` and one warning per run, never an error (but see
+  ``max_cost`` below).
 * The estimate before a run covers the cells that will really be requested (not finished, not in
-  the cache): prompt tokens counted with the model's counting encoding, output taken as the
-  token limit. ``RunConfig.max_cost`` refuses to start a run whose estimate is higher.
+  the cache): prompt tokens counted with the model's counting encoding, output at
+  ``max_completion_tokens``; it is logged. ``RunConfig.max_cost`` is a running cap
+  (:mod:`bizsum.generation.budget`), and refuses models without a price unless ``allow_unpriced``.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ _SNAPSHOT = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{4}|latest)$")
 
 
 class CostLimitError(ConfigError):
-    """The estimated cost of a run exceeds ``max_cost``."""
+    """``max_cost`` cannot be enforced for this run (a model without a price, unless ``allow_unpriced``)."""
 
 
 @dataclass(frozen=True)
@@ -241,26 +243,6 @@ class CostEstimate:
         if self.unknown:
             text += f"; not counted (no price): {self.unknown}"
         return text
-
-
-def check_budget(estimate: CostEstimate, max_cost: float | None, run_name: str) -> None:
-    """Raise :class:`CostLimitError` when the estimate exceeds ``max_cost``."""
-    if max_cost is None:
-        return
-    if estimate.unknown:
-        log.warning(
-            "run %s: max_cost %.4f is checked without %s (no price in prices.yaml)",
-            run_name,
-            max_cost,
-            estimate.unknown,
-        )
-    if estimate.total > max_cost:
-        raise CostLimitError(
-            f"run {run_name!r}: estimated cost {estimate.describe()} exceeds max_cost ${max_cost:,.4f}. "
-            "The estimate counts each prompt with the model's tokenizer and the token limit as output. "
-            "Raise max_cost, use batch: true for OpenAI models (batch prices), or run fewer documents, "
-            "prompts or samples. Nothing was requested."
-        )
 
 
 def summarize(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:

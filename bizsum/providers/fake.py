@@ -14,7 +14,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from bizsum.config import ModelSpec
 from bizsum.errors import ProviderError
 from bizsum.nlp.text import split_sentences
 from bizsum.nlp.tokens import count_tokens
@@ -26,11 +25,6 @@ from bizsum.providers.base import Generation, GenerationRequest, Provider
 class FakeProvider(Provider):
     is_free = True
     runs_in_process = True
-    calls: int = 0
-
-    def __init__(self, spec: ModelSpec):
-        super().__init__(spec)
-        self.calls = 0
 
     def _reply(self, request: GenerationRequest) -> Any:
         responses = self.spec.options.get("responses") or {}
@@ -41,7 +35,6 @@ class FakeProvider(Provider):
         return " ".join(split_sentences(request.document.text)[:count])
 
     def generate(self, request: GenerationRequest) -> Generation:
-        self.calls += 1
         started = time.perf_counter()
         time.sleep(float(self.spec.options.get("delay", 0)))
         reply = self._reply(request)
