@@ -299,6 +299,41 @@ def check_regressions(
     is the regression; by default the gated columns the metrics declare with ``direction="lower"``
     (unsupported claims, over-limit flags, latency, cost ...).
     """
+    limits, lower = _gate_settings(thresholds, alpha, rule, lower_is_better)
+    check_scores(current, limits, where="current scores")
+    check_scores(baseline, limits, where="baseline scores")
+    current = _normalise_keys(current, "current scores")
+    baseline = _normalise_keys(baseline, "baseline scores")
+    shared, notes = _shared_configurations(current, baseline)
+    ci_level = 1.0 - float(alpha)
+    checks = _measure(current, baseline, limits, lower, shared, n_boot=int(n_boot), seed=seed, ci_level=ci_level)
+    if int(checks["n_docs"].sum()) == 0:
+        raise InputError(
+            "the current and baseline scores share no document for any common configuration "
+            "and gated metric; nothing to compare"
+        )
+    checks = _decide(checks, float(alpha), rule)
+    result = GateResult(
+        passed=not bool(checks["regressed"].any()),
+        checks=checks,
+        alpha=float(alpha),
+        rule=rule,
+        ci_level=ci_level,
+        notes=tuple(notes),
+    )
+    log.info(
+        "gate %s: %d of %d checks regressed",
+        "passed" if result.passed else "failed",
+        int(checks["regressed"].sum()),
+        len(checks),
+    )
+    return result
+
+
+def _gate_settings(
+    thresholds: Mapping[str, float], alpha: float, rule: str, lower_is_better: Collection[str] | None
+) -> tuple[dict[str, float], set[str]]:
+    """The validated thresholds and the metrics where an increase is the regression."""
     if lower_is_better is None:
         from bizsum.analysis.tables import all_columns
 
@@ -313,11 +348,11 @@ def check_regressions(
     unknown_lower = sorted(lower - set(limits))
     if unknown_lower:
         raise ConfigError(f"lower_is_better names metric(s) without a threshold: {unknown_lower}")
-    check_scores(current, limits, where="current scores")
-    check_scores(baseline, limits, where="baseline scores")
-    current = _normalise_keys(current, "current scores")
-    baseline = _normalise_keys(baseline, "baseline scores")
+    return limits, lower
 
+
+def _shared_configurations(current: pd.DataFrame, baseline: pd.DataFrame) -> tuple[list[tuple[str, str]], list[str]]:
+    """The configurations both sides have, and a note for each one only one side has."""
     current_configs, baseline_configs = set(configurations(current)), set(configurations(baseline))
     shared = sorted(current_configs & baseline_configs)
     notes = [
@@ -336,8 +371,21 @@ def check_regressions(
             f"{[config_label(c) for c in sorted(current_configs)]}, baseline: "
             f"{[config_label(c) for c in sorted(baseline_configs)]}"
         )
+    return shared, notes
 
-    ci_level = 1.0 - float(alpha)
+
+def _measure(
+    current: pd.DataFrame,
+    baseline: pd.DataFrame,
+    limits: Mapping[str, float],
+    lower: set[str],
+    shared: list[tuple[str, str]],
+    *,
+    n_boot: int,
+    seed: int,
+    ci_level: float,
+) -> pd.DataFrame:
+    """One row per gated metric × shared configuration: the paired statistics and the drop."""
     rows = []
     for metric, threshold in limits.items():
         base_table = document_means(baseline, metric, where="baseline scores")
@@ -351,7 +399,7 @@ def check_regressions(
                 axis=1,
             )
             values_base, values_cur = _aligned(both, "baseline", "current")
-            stats = _paired_stats(values_base, values_cur, n_boot=int(n_boot), seed=seed, ci=ci_level, tie_tol=0.0)
+            stats = _paired_stats(values_base, values_cur, n_boot=n_boot, seed=seed, ci=ci_level, tie_tol=0.0)
             sign = 1.0 if metric in lower else -1.0  # drop_amount = sign * diff
             rows.append(
                 {
@@ -373,13 +421,11 @@ def check_regressions(
                     "note": stats["note"],
                 }
             )
-    checks = pd.DataFrame(rows)
-    if int(checks["n_docs"].sum()) == 0:
-        raise InputError(
-            "the current and baseline scores share no document for any common configuration "
-            "and gated metric; nothing to compare"
-        )
+    return pd.DataFrame(rows)
 
+
+def _decide(checks: pd.DataFrame, alpha: float, rule: str) -> pd.DataFrame:
+    """Add Holm-adjusted p-values, the significance tests ``rule`` combines, and ``regressed``."""
     checks["p_holm"] = adjust_pvalues(checks["p_value"].to_numpy(), "holm")
     higher = checks["direction"].eq("higher_is_better")
     checks["exceeds_threshold"] = checks["drop_amount"].gt(checks["threshold"]).fillna(False).astype(bool)
@@ -395,23 +441,7 @@ def check_regressions(
     else:
         checks["significant"] = checks["significant_wilcoxon"]
     checks["regressed"] = checks["exceeds_threshold"] & checks["significant"]
-    checks = checks[list(CHECK_COLUMNS)].reset_index(drop=True)
-
-    result = GateResult(
-        passed=not bool(checks["regressed"].any()),
-        checks=checks,
-        alpha=float(alpha),
-        rule=rule,
-        ci_level=ci_level,
-        notes=tuple(notes),
-    )
-    log.info(
-        "gate %s: %d of %d checks regressed",
-        "passed" if result.passed else "failed",
-        int(checks["regressed"].sum()),
-        len(checks),
-    )
-    return result
+    return checks[list(CHECK_COLUMNS)].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------------------------

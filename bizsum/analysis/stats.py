@@ -412,6 +412,57 @@ def adjust_pvalues(pvalues: Sequence[float], method: str = "holm", *, use_statsm
 # Tables
 
 
+#: the columns of :func:`compare_all`, in order
+COMPARE_COLUMNS: tuple[str, ...] = (
+    "metric",
+    "a",
+    "b",
+    "a_prompt_id",
+    "a_model_id",
+    "b_prompt_id",
+    "b_model_id",
+    "n",
+    "mean_a",
+    "mean_b",
+    "mean_diff",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "p_adjusted",
+    "significant",
+    "wins",
+    "ties",
+    "losses",
+    "rank_biserial",
+    "cohens_dz",
+    "note",
+)
+
+
+def _pairs(configs: list[tuple[str, str]], baseline: Sequence[str] | None) -> list[tuple[Any, Any]]:
+    """Every pair of configurations, or each one against ``baseline``."""
+    if baseline is None:
+        return list(combinations(configs, 2))
+    base = _as_config(baseline, "baseline")
+    if base not in configs:
+        raise ConfigError(
+            f"baseline configuration {config_label(base)!r} is not in the scores; "
+            f"available: {[config_label(c) for c in configs]}"
+        )
+    return [(base, c) for c in configs if c != base]
+
+
+def _adjusted(result: pd.DataFrame, correction: str, family: str) -> np.ndarray:
+    """p-values adjusted over the whole table (``family="all"``) or per metric."""
+    if family == "all":
+        return adjust_pvalues(result["p_value"].to_numpy(), correction)
+    adjusted = np.full(len(result), np.nan)
+    for _, index in result.groupby("metric", sort=False).groups.items():
+        positions = result.index.get_indexer(index)
+        adjusted[positions] = adjust_pvalues(result.loc[index, "p_value"].to_numpy(), correction)
+    return adjusted
+
+
 def compare_all(
     scores: pd.DataFrame,
     metrics: str | Sequence[str],
@@ -441,18 +492,7 @@ def compare_all(
         raise ConfigError(f"family must be 'all' or 'metric', got {family!r}")
     _check_boot(n_boot, ci)
     check_scores(scores, metric_list)
-    configs = configurations(scores)
-    if baseline is not None:
-        base = _as_config(baseline, "baseline")
-        if base not in configs:
-            raise ConfigError(
-                f"baseline configuration {config_label(base)!r} is not in the scores; "
-                f"available: {[config_label(c) for c in configs]}"
-            )
-        pairs = [(base, c) for c in configs if c != base]
-    else:
-        pairs = list(combinations(configs, 2))
-
+    pairs = _pairs(configurations(scores), baseline)
     rows = []
     for metric in metric_list:
         table = document_means(scores, metric)
@@ -474,42 +514,14 @@ def compare_all(
                     **stats,
                 }
             )
-    columns = [
-        "metric",
-        "a",
-        "b",
-        "a_prompt_id",
-        "a_model_id",
-        "b_prompt_id",
-        "b_model_id",
-        "n",
-        "mean_a",
-        "mean_b",
-        "mean_diff",
-        "ci_low",
-        "ci_high",
-        "p_value",
-        "p_adjusted",
-        "significant",
-        "wins",
-        "ties",
-        "losses",
-        "rank_biserial",
-        "cohens_dz",
-        "note",
-    ]
+    columns = list(COMPARE_COLUMNS)
     result = pd.DataFrame(rows, columns=[c for c in columns if c not in ("p_adjusted", "significant")])
     if result.empty:
         log.warning("compare_all: fewer than two configurations, nothing to compare")
         result["p_adjusted"] = pd.Series(dtype="float64")
         result["significant"] = pd.Series(dtype="bool")
         return result[columns]
-    if family == "all":
-        result["p_adjusted"] = adjust_pvalues(result["p_value"].to_numpy(), correction)
-    else:
-        result["p_adjusted"] = np.nan
-        for _, index in result.groupby("metric", sort=False).groups.items():
-            result.loc[index, "p_adjusted"] = adjust_pvalues(result.loc[index, "p_value"].to_numpy(), correction)
+    result["p_adjusted"] = _adjusted(result, correction, family)
     result["significant"] = result["p_adjusted"].lt(alpha)
     result.attrs.update(correction=correction, family=family, alpha=alpha, ci_level=ci, n_boot=n_boot, seed=seed)
     return result[columns]

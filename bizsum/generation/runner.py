@@ -30,6 +30,8 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
 
 import yaml
 from tqdm import tqdm  # text bars: the same in a terminal, a papermill kernel and a notebook
@@ -157,72 +159,37 @@ async def agenerate(
         return await _generate_locked(config, plan, rundir, progress, open_model)
 
 
+@dataclass
+class _Todo:
+    """The cells a run still has to fill, by how they will be filled."""
+
+    live: dict[str, list[Cell]] = field(default_factory=lambda: defaultdict(list))  # by concurrency group
+    batched: dict[str, list[Cell]] = field(default_factory=lambda: defaultdict(list))  # by model id
+    cached: list[tuple[Cell, Generation]] = field(default_factory=list)  # answered by the response cache
+
+
 async def _generate_locked(
     config: RunConfig, plan: RunPlan, rundir: RunDir, progress: bool, open_model: ProviderFactory
 ) -> GenerationStats:
     started = time.perf_counter()
-    existing = load_latest(rundir.generations, GenerationRecord)
     cache = ResponseCache(config.cache_path)
     prices = load_prices(config.data_path)
     writer = AppendWriter(rundir.generations)
     stats = GenerationStats()
-    windows = plan.windows()
-    # Providers are created up front so a bad model entry stops the run before any call is made.
     providers: dict[str, Provider] = {}
     executor: ThreadPoolExecutor | None = None
     ctx: RunContext | None = None
     budget: Budget | None = None
     bar = None
     try:
-        for spec in config.models:
-            providers[spec.id] = open_model(spec, windows)
-        _refuse_unpriced(config, providers, prices)
-        if config.max_cost is not None:
-            budget = Budget(config.max_cost, prices, spent_before=spent_in(rundir))
-        for provider in providers.values():
-            provider.attach_meter(budget)
+        budget = _open_providers(config, plan, prices, rundir, providers, open_model)
         run_config = save_config_snapshot(config, rundir)  # checks passed: this config writes here
         bar = tqdm(total=plan.size, desc=f"generate {config.name}", disable=not progress)
-        live: dict[str, list[Cell]] = defaultdict(list)
-        batched: dict[str, list[Cell]] = defaultdict(list)
-        cached: list[tuple[Cell, Generation]] = []
-        for document, template, spec, sample in plan.combinations():
-            stats.cells += 1
-            provider = providers[spec.id]
-            cell = plan.cell(document, template, spec, sample, provider)
-            row = existing.get(CellKey(document.id, template.id, spec.id, sample))
-            if row is not None and row.made_by(cell.key, cell.config_hash):
-                stats.skipped += 1
-                bar.update(1)
-                continue
-            if row is not None and row.ok:
-                stats.stale += 1
-            generation = cache.get(cell.key)
-            if generation is not None:
-                cached.append((cell, generation))
-            elif spec.batch.enabled and provider.fits(cell.request):
-                batched[spec.id].append(cell)
-            else:  # includes batch-mode cells too long for one request: the guard handles them live
-                live[provider.concurrency_group()].append(cell)
-        if stats.stale:
-            log.warning(
-                "run %s: %d cell(s) had results made by another request or config (template, parameters, "
-                "token limit, strategy or document changed): requested again",
-                config.name,
-                stats.stale,
-            )
-
-        in_batches = {spec_id: batch_mode.submitted_cell_ids(rundir, spec_id) for spec_id in batched}
-        to_price = [c for cells in live.values() for c in cells]
-        to_price += [c for spec_id, cells in batched.items() for c in cells if c.cell_id not in in_batches[spec_id]]
-        estimate = estimate_cost(to_price, providers, prices)
-        stats.estimated_cost_usd = round(estimate.total, 6)
-        if to_price:
-            log.info(
-                "run %s: %d cell(s) to request, worst-case cost %s", config.name, len(to_price), estimate.describe()
-            )
-
-        executor = ThreadPoolExecutor(max_workers=_threads(live, providers, batched), thread_name_prefix="bizsum-gen")
+        todo = _sort_cells(plan, providers, load_latest(rundir.generations, GenerationRecord), cache, stats, bar)
+        _estimate(config, rundir, todo, providers, prices, stats)
+        executor = ThreadPoolExecutor(
+            max_workers=_threads(todo.live, providers, todo.batched), thread_name_prefix="bizsum-gen"
+        )
         ctx = RunContext(
             plan=plan,
             run_config=run_config,
@@ -234,32 +201,115 @@ async def _generate_locked(
             bar=bar,
             providers=providers,
         )
-        for cell, generation in cached:  # served by the response cache: no request, no cost now
+        for cell, generation in todo.cached:  # served by the response cache: no request, no cost now
             ctx.record_cached(cell, generation)
-        queues = {group: deque(cells) for group, cells in live.items()}
-        tasks = [worker(ctx, queues[group]) for group, cells in live.items() for _ in range(_workers(cells, providers))]
-        tasks += [
-            batch_mode.run_model(ctx, config.model(spec_id), providers[spec_id], cells, budget)
-            for spec_id, cells in batched.items()
-        ]
-        if tasks:
-            running = [asyncio.ensure_future(task) for task in tasks]
-            try:
-                await asyncio.gather(*running)
-            except BaseException:  # cancelled (interrupt) or a bug: stop every worker, keep the rows
-                ctx.cancelled.set()
-                ctx.stop.set()
-                for task in running:
-                    task.cancel()
-                await asyncio.gather(*running, return_exceptions=True)
-                raise
-        leftover = [cell for queue in queues.values() for cell in queue]
-        if leftover and not ctx.cancelled.is_set():  # max_cost stopped these queues: never sent
-            ctx.record_not_requested(leftover)
+        await _request(ctx, todo, budget)
     finally:
         _finish(ctx, executor, writer, bar, providers, stats, budget, started)
     log.info("generation finished: %s", stats.as_dict())
     return stats
+
+
+def _open_providers(
+    config: RunConfig,
+    plan: RunPlan,
+    prices: PriceTable,
+    rundir: RunDir,
+    providers: dict[str, Provider],
+    open_model: ProviderFactory,
+) -> Budget | None:
+    """Fill ``providers`` (up front, so a bad model entry stops the run before any call) and attach
+    the ``max_cost`` budget; returns it."""
+    windows = plan.windows()
+    for spec in config.models:
+        providers[spec.id] = open_model(spec, windows)
+    _refuse_unpriced(config, providers, prices)
+    budget = None if config.max_cost is None else Budget(config.max_cost, prices, spent_before=spent_in(rundir))
+    for provider in providers.values():
+        provider.attach_meter(budget)
+    return budget
+
+
+def _sort_cells(
+    plan: RunPlan,
+    providers: dict[str, Provider],
+    existing: dict[CellKey, GenerationRecord],
+    cache: ResponseCache,
+    stats: GenerationStats,
+    bar: Any,
+) -> _Todo:
+    """Skip the cells whose row was made by the same request; sort the others into cached, batch and live."""
+    todo = _Todo()
+    for document, template, spec, sample in plan.combinations():
+        stats.cells += 1
+        provider = providers[spec.id]
+        cell = plan.cell(document, template, spec, sample, provider)
+        row = existing.get(CellKey(document.id, template.id, spec.id, sample))
+        if row is not None and row.made_by(cell.key, cell.config_hash):
+            stats.skipped += 1
+            bar.update(1)
+            continue
+        if row is not None and row.ok:
+            stats.stale += 1
+        generation = cache.get(cell.key)
+        if generation is not None:
+            todo.cached.append((cell, generation))
+        elif spec.batch.enabled and provider.fits(cell.request):
+            todo.batched[spec.id].append(cell)
+        else:  # includes batch-mode cells too long for one request: the guard handles them live
+            todo.live[provider.concurrency_group()].append(cell)
+    if stats.stale:
+        log.warning(
+            "run %s: %d cell(s) had results made by another request or config (template, parameters, "
+            "token limit, strategy or document changed): requested again",
+            plan.config.name,
+            stats.stale,
+        )
+    return todo
+
+
+def _estimate(
+    config: RunConfig,
+    rundir: RunDir,
+    todo: _Todo,
+    providers: dict[str, Provider],
+    prices: PriceTable,
+    stats: GenerationStats,
+) -> None:
+    """Log the worst-case cost of the cells to request (not those already in a submitted batch)."""
+    in_batches = {spec_id: batch_mode.submitted_cell_ids(rundir, spec_id) for spec_id in todo.batched}
+    to_price = [c for cells in todo.live.values() for c in cells]
+    to_price += [c for spec_id, cells in todo.batched.items() for c in cells if c.cell_id not in in_batches[spec_id]]
+    estimate = estimate_cost(to_price, providers, prices)
+    stats.estimated_cost_usd = round(estimate.total, 6)
+    if to_price:
+        log.info("run %s: %d cell(s) to request, worst-case cost %s", config.name, len(to_price), estimate.describe())
+
+
+async def _request(ctx: RunContext, todo: _Todo, budget: Budget | None) -> None:
+    """Run the workers of every concurrency group and the batch jobs until the cells are done."""
+    queues = {group: deque(cells) for group, cells in todo.live.items()}
+    tasks = [
+        worker(ctx, queues[group]) for group, cells in todo.live.items() for _ in range(_workers(cells, ctx.providers))
+    ]
+    tasks += [
+        batch_mode.run_model(ctx, ctx.config.model(spec_id), ctx.providers[spec_id], cells, budget)
+        for spec_id, cells in todo.batched.items()
+    ]
+    if tasks:
+        running = [asyncio.ensure_future(task) for task in tasks]
+        try:
+            await asyncio.gather(*running)
+        except BaseException:  # cancelled (interrupt) or a bug: stop every worker, keep the rows
+            ctx.cancelled.set()
+            ctx.stop.set()
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+            raise
+    leftover = [cell for queue in queues.values() for cell in queue]
+    if leftover and not ctx.cancelled.is_set():  # max_cost stopped these queues: never sent
+        ctx.record_not_requested(leftover)
 
 
 def _workers(cells: list[Cell], providers: dict[str, Provider]) -> int:
