@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -70,6 +71,41 @@ def chat_completion(
             "completion_tokens_details": {"reasoning_tokens": 0},
         },
     }
+
+
+FAST_RETRY = {"max_attempts": 4, "initial_delay": 0.01, "max_delay": 0.05}
+
+
+def openai_compatible(base_url: str, **fields: Any) -> dict[str, Any]:
+    """A model entry for an OpenAI-compatible server that needs no key, with quick retries."""
+    return {
+        "id": "stub",
+        "provider": "openai",
+        "model": "stub-model",
+        "base_url": base_url,
+        "options": {"requires_key": False},
+        "count_encoding": "o200k_base",
+        "retry": FAST_RETRY,
+        **fields,
+    }
+
+
+class InFlight:
+    """Counts concurrent entries (``with in_flight:``); ``peak`` is the most at once."""
+
+    def __init__(self) -> None:
+        self.now = self.peak = 0
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> InFlight:
+        with self._lock:
+            self.now += 1
+            self.peak = max(self.peak, self.now)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self.now -= 1
 
 
 GENERATE_SCRIPT = (
@@ -139,16 +175,7 @@ class StubServer:
 
     def model(self, **fields: Any) -> dict[str, Any]:
         """A model entry (provider openai, no key) served by this stub."""
-        return {
-            "id": "stub",
-            "provider": "openai",
-            "model": "stub-model",
-            "base_url": self.url,
-            "options": {"requires_key": False},
-            "count_encoding": "o200k_base",
-            "retry": {"max_attempts": 4, "initial_delay": 0.01, "max_delay": 0.05},
-            **fields,
-        }
+        return openai_compatible(self.url, **fields)
 
     def close(self) -> None:
         if self.process.poll() is None:
@@ -157,14 +184,17 @@ class StubServer:
 
 
 __all__ = [
+    "FAST_RETRY",
     "ROOT",
     "SEED_TASK",
     "SHARED",
     "STUB_SERVER",
+    "InFlight",
     "StubServer",
     "base_config",
     "chat_completion",
     "generation_rows",
+    "openai_compatible",
     "read_jsonl",
     "score_rows",
     "spawn_generate",

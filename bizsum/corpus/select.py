@@ -35,11 +35,13 @@ import logging
 import operator
 import re
 from collections.abc import Callable
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from bizsum.corpus.documents import DocumentStore
 from bizsum.errors import InputError
+
+if TYPE_CHECKING:  # pandas is imported where it is used: selecting documents does not need it
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +164,8 @@ def describe_corpus(store: DocumentStore) -> pd.DataFrame:
     tokens_o200k are nullable ``Int64``; period_of_report and filing_date are ``datetime64``
     (``NaT`` when unknown). Columns not listed here are kept as strings.
     """
+    import pandas as pd
+
     frame = pd.DataFrame(list(store.manifest.values()), dtype="string")
     frame = frame.replace("", pd.NA)
     for column in frame.columns:

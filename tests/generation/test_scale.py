@@ -26,12 +26,20 @@ from bizsum.generation.runner import GenerationIncomplete, agenerate, check_comp
 from bizsum.jsonl import read_jsonl
 from bizsum.nlp.tokens import count_tokens
 from bizsum.providers.retry import AdaptiveLimiter, RetryPolicy, TransientError, call_with_retries, parse_retry_after
-from tests.helpers import base_config, chat_completion, generation_rows, spawn_generate, wait_for_rows
+from tests.helpers import (
+    FAST_RETRY,
+    InFlight,
+    base_config,
+    chat_completion,
+    generation_rows,
+    openai_compatible,
+    spawn_generate,
+    wait_for_rows,
+)
 
 pytestmark = pytest.mark.timeout(60)
 
 DOCS = ["ZIONS_COOPERATIVE_MERCANTILE_1995", "AMZN_2024"]
-FAST_RETRY = {"max_attempts": 4, "initial_delay": 0.01, "max_delay": 0.05}
 
 
 def cell_of(body):
@@ -197,22 +205,17 @@ def test_malformed_responses_are_per_cell_errors(project, mock_openai, reply, ex
 
 
 def test_concurrency_is_bounded_and_lines_never_interleave(project, mock_openai):
-    state = {"now": 0, "max": 0}
-    lock = threading.Lock()
+    in_flight = InFlight()
 
     def handler(request):
-        with lock:
-            state["now"] += 1
-            state["max"] = max(state["max"], state["now"])
-        time.sleep(0.05)
-        with lock:
-            state["now"] -= 1
+        with in_flight:
+            time.sleep(0.05)
         return httpx2.Response(200, json=chat_completion("x" * 20000))  # long lines: several buffer sizes
 
     mock_openai["handler"] = handler
     config = build_config(base_config(models=[gpt(concurrency=3)], samples=4), "test")
     stats = generate(config, progress=False)
-    assert stats.called == 16 and state["max"] == 3
+    assert stats.called == 16 and in_flight.peak == 3
     lines = (config.rundir.generations).read_text().splitlines()
     assert len(lines) == 16 and all(json.loads(line)["text"] == "x" * 20000 for line in lines)
 
@@ -383,16 +386,7 @@ def stub_server():
 
 def test_per_request_timeout_is_retried(project, stub_server):
     stub_server.delay = lambda body, n: 3.0 if n == 1 else 0.0  # first attempt of every cell hangs
-    model = {
-        "id": "srv",
-        "provider": "openai",
-        "model": "stub",
-        "base_url": stub_server.url,
-        "options": {"requires_key": False},
-        "count_encoding": "o200k_base",
-        "retry": {**FAST_RETRY, "timeout": 0.3},
-        "concurrency": 4,
-    }
+    model = openai_compatible(stub_server.url, retry={**FAST_RETRY, "timeout": 0.3}, concurrency=4)
     config = build_config(base_config(models=[model]), "test")
     started = time.monotonic()
     stats = generate(config, progress=False)
@@ -416,16 +410,7 @@ def test_a_torn_last_line_is_cut_before_new_rows_are_appended(project, mock_open
 
 def test_sigkill_mid_run_then_resume_requests_no_finished_cell_again(project, stub_server):
     stub_server.delay = lambda body, n: 0.15
-    model = {
-        "id": "srv",
-        "provider": "openai",
-        "model": "stub",
-        "base_url": stub_server.url,
-        "options": {"requires_key": False},
-        "count_encoding": "o200k_base",
-        "concurrency": 2,
-        "retry": FAST_RETRY,
-    }
+    model = openai_compatible(stub_server.url, concurrency=2)
     data = base_config(models=[model], samples=4, cache_dir="cache-kill")
     child = spawn_generate(project, data)
     path = project / "out" / "t" / "generations.jsonl"

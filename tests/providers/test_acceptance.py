@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import ast
-import threading
 import time
 
 import pytest
@@ -20,7 +19,7 @@ from bizsum.config import build_config
 from bizsum.generation.runner import generate
 from bizsum.jsonl import read_jsonl
 from bizsum.providers import Generation, GenerationRequest, Provider, register
-from tests.helpers import ROOT, base_config
+from tests.helpers import ROOT, InFlight, base_config
 
 BUILTIN = {"openai", "local", "extractive", "fake"}
 
@@ -86,8 +85,7 @@ def registry(monkeypatch):
 
 
 def test_a_provider_defined_in_a_test_runs_end_to_end_through_its_hooks(project, registry):
-    in_flight = {"now": 0, "peak": 0}
-    lock = threading.Lock()
+    in_flight = InFlight()
 
     @register("echo-test")
     class EchoProvider(Provider):
@@ -100,12 +98,8 @@ def test_a_provider_defined_in_a_test_runs_end_to_end_through_its_hooks(project,
 
         def generate(self, request: GenerationRequest) -> Generation:
             def answer() -> Generation:
-                with lock:
-                    in_flight["now"] += 1
-                    in_flight["peak"] = max(in_flight["peak"], in_flight["now"])
-                time.sleep(0.05)
-                with lock:
-                    in_flight["now"] -= 1
+                with in_flight:
+                    time.sleep(0.05)
                 return Generation(
                     text=" ".join(request.document.text.split()[:30]), prompt_tokens=1_000, completion_tokens=100
                 )
@@ -127,7 +121,7 @@ def test_a_provider_defined_in_a_test_runs_end_to_end_through_its_hooks(project,
     config = build_config(base_config(models=models, samples=3, max_cost=1.0), "test")
     stats = generate(config, progress=False)
     assert stats.called == 24 and stats.failed == 0
-    assert in_flight["peak"] == 3  # one pool of 3 for both models (not 3 each)
+    assert in_flight.peak == 3  # one pool of 3 for both models (not 3 each)
     rows = read_jsonl(config.rundir.generations)
     assert {r["provider"] for r in rows} == {"echo-test"} and all(r["text"] for r in rows)
     # paid: every row costs 1,000 × $1 + 100 × $2 per 1M tokens, and the meter booked each request
