@@ -8,12 +8,14 @@ import random
 import pytest
 from rouge_score import rouge_scorer
 
-from bizsum.config import ModelSpec, RunConfig
+from bizsum import scoring
+from bizsum.config import ModelSpec, RunConfig, build_config
 from bizsum.corpus.documents import Document
+from bizsum.generation.runner import generate
 from bizsum.metrics import ScoringItem, create_metric
 from bizsum.metrics.rouge import ROUGE_TYPES, RougeMetric, _prepare, sentence_lines
 from bizsum.scoring import score_run
-from tests.helpers import ROOT
+from tests.helpers import ROOT, base_config
 
 VOCAB = ["a", "b", "c", "d", "e", "f", "the", "of", "and", "revenue", "revenues", "sales", "selling"]
 
@@ -197,11 +199,6 @@ def test_a_changed_metric_version_rescores_its_rows(tmp_path, monkeypatch):
 
 def test_score_reuse_requires_the_same_document_and_references(project, monkeypatch):
     """A changed reference rescores its document's rows; a changed document text rescores its rows."""
-    from bizsum import scoring
-    from bizsum.config import build_config
-    from bizsum.generation.runner import generate
-    from tests.helpers import base_config
-
     config = build_config(base_config(metrics=["rouge", "format"]), "test")
     generate(config, progress=False)
     scored: list[str] = []
