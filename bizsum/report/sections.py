@@ -80,8 +80,9 @@ def provenance(history: pd.DataFrame) -> str:
         return f"<p>Every row was written by config <code>{esc(history['config'].iloc[0])}</code>.</p>"
     return (
         "<p>Configs that wrote into this run folder; the report shows the current row of each cell, "
-        "written by the config named in the row.</p>" + static_table(history)
+        "written by the config named in the row.</p>" + static_table(history, caption="Config snapshots")
     )
+
 
 # --------------------------------------------------------------------------------------------
 # Verdict
