@@ -24,8 +24,8 @@ import threading
 from dataclasses import dataclass
 
 from bizsum.config import ModelSpec
-from bizsum.generation.pricing import Price, PriceTable
 from bizsum.providers.base import BudgetExhausted
+from bizsum.providers.pricing import Price, PriceTable
 
 log = logging.getLogger(__name__)
 

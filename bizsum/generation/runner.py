@@ -40,15 +40,15 @@ from bizsum.config import ModelSpec, RunConfig
 from bizsum.errors import BizsumError
 from bizsum.generation import batch as batch_mode
 from bizsum.generation.budget import Budget
-from bizsum.generation.cache import ResponseCache
 from bizsum.generation.long_docs import WindowTable
 from bizsum.generation.plan import Cell, RunPlan, open_provider
-from bizsum.generation.pricing import CostEstimate, CostLimitError, PriceTable, load_prices
 from bizsum.generation.sync import run_sync
 from bizsum.generation.workers import GenerationStats, RunContext, worker
 from bizsum.jsonl import AppendWriter
 from bizsum.providers import Provider
 from bizsum.providers.base import Generation
+from bizsum.providers.cache import ResponseCache
+from bizsum.providers.pricing import CostEstimate, CostLimitError, PriceTable, load_prices
 from bizsum.providers.retry import RetryCounters
 from bizsum.records import CellKey, GenerationRecord, load_latest, read_records, stable_hash
 from bizsum.rundir import RunDir

@@ -22,12 +22,12 @@ from typing import Any, TypeVar
 
 from bizsum.config import RunConfig
 from bizsum.errors import BizsumError
-from bizsum.generation.cache import ResponseCache
 from bizsum.generation.plan import Cell, RunPlan
-from bizsum.generation.pricing import PriceTable, generation_cost
 from bizsum.jsonl import AppendWriter
 from bizsum.providers import BudgetExhausted, Provider
 from bizsum.providers.base import Generation
+from bizsum.providers.cache import ResponseCache
+from bizsum.providers.pricing import PriceTable, generation_cost
 from bizsum.records import to_row
 
 log = logging.getLogger(__name__)

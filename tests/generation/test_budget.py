@@ -10,7 +10,7 @@ import pytest
 
 from bizsum.config import ModelSpec, build_config
 from bizsum.generation.budget import Budget
-from bizsum.generation.pricing import CostLimitError, Price, PriceTable
+from bizsum.providers.pricing import CostLimitError, Price, PriceTable
 from bizsum.generation.runner import generate
 from bizsum.jsonl import read_jsonl
 from bizsum.providers import BudgetExhausted

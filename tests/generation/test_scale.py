@@ -21,10 +21,10 @@ import pytest
 from bizsum.analysis.tables import sample_spread
 from bizsum.config import build_config
 from bizsum.errors import ProviderError
-from bizsum.generation.pricing import PriceTable, load_prices, summarize
 from bizsum.generation.runner import GenerationIncomplete, agenerate, check_complete, generate
 from bizsum.jsonl import read_jsonl
 from bizsum.nlp.tokens import count_tokens
+from bizsum.providers.pricing import PriceTable, load_prices, summarize
 from bizsum.providers.retry import AdaptiveLimiter, RetryPolicy, TransientError, call_with_retries, parse_retry_after
 from tests.helpers import (
     FAST_RETRY,
@@ -254,7 +254,7 @@ def test_cost_per_cell_per_model_and_unknown_price(project, mock_openai, caplog)
         {"id": "fake", "provider": "fake"},
     ]
     config = build_config(base_config(models=models), "test")
-    with caplog.at_level(logging.WARNING, logger="bizsum.generation.pricing"):
+    with caplog.at_level(logging.WARNING, logger="bizsum.providers.pricing"):
         stats = generate(config, progress=False)
     # gpt-4o-mini example prices: input 0.15, cached 0.075, output 0.60 per 1M tokens.
     expected = (8_000 * 0.15 + 2_000 * 0.075 + 500 * 0.60) / 1e6
