@@ -12,6 +12,8 @@ hook                      default
 ``supports_batch``        False: no Batch API (else ``batch_api()`` serves it)
 ``runs_in_process``       False: the model is served elsewhere (an API); True: it computes in this
                           process (llama.cpp), so ``executor: ray`` runs copies of it as actors
+``supports_logprobs``     False: answers carry no token probabilities (else ``logprob_params()``
+                          asks for them and ``Generation.logprobs`` holds them)
 ``check(spec)``           nothing to check before a run (keys, options, files)
 ``count_encoding_for``    the declared ``count_encoding``, else ``o200k_base``
 ``count_prompt()``        the prompt counted with that encoding
@@ -74,6 +76,10 @@ class Generation:
     model_returned: str | None = None
     prompt_truncated: bool = False
     meta: dict[str, Any] = field(default_factory=dict)
+    #: token probabilities, when they were asked for (``Provider.logprob_params``) and returned:
+    #: one entry per generated token, ``{"token": str, "logprob": float, "top": {token: logprob}}``
+    #: (a provider may return only the first tokens; generation rows do not keep them)
+    logprobs: list[dict[str, Any]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         # A shallow copy (meta one level deep): dataclasses.asdict deep-copies, ~10x slower per row.
@@ -162,6 +168,7 @@ class Provider(ABC):
     #: the model computes in this process (CPU-bound), so a cluster executor may run a copy of the
     #: provider on each node (bizsum.execution.ray_generation); API providers stay on the driver
     runs_in_process: ClassVar[bool] = False
+    supports_logprobs: ClassVar[bool] = False
 
     def __init__(self, spec: ModelSpec):
         self.spec = spec
@@ -240,6 +247,11 @@ class Provider(ABC):
     def fits(self, request: GenerationRequest) -> bool:
         """True when the prompt fits the model's context window as it is."""
         return True
+
+    def logprob_params(self, top: int) -> dict[str, Any]:
+        """Request parameters that make the answer carry the ``top`` most likely tokens at each
+        position (OpenAI's names), or ``{}`` when the provider cannot return them."""
+        return {"logprobs": True, "top_logprobs": top} if self.supports_logprobs else {}
 
     def batch_api(self) -> BatchAPI | None:
         """The provider's batch service when ``supports_batch``."""

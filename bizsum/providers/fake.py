@@ -1,12 +1,16 @@
 """Scripted provider for tests and CI: no model, no network, fully deterministic.
 
 ``options.responses`` maps a key to a reply. Keys are tried in this order:
-``"<doc_id>:<prompt_id>"``, ``"<doc_id>"``, ``"<prompt_id>"``, ``"*"``. A reply is a string or a
+``"<doc_id>:<prompt_id>"``, ``"<doc_id>"``, ``"<prompt_id>"``, ``"*"``. Before them,
+``options.match`` (a list of ``{contains: TEXT, reply: REPLY}``) answers the first rule whose text
+occurs in the prompt (to script an LLM judge claim by claim). A reply is a string or a
 mapping with ``text`` and optionally ``repeat`` (the text is repeated that many times, for
-over-long answers), ``finish_reason``, ``completion_tokens``, ``error`` (raise a ProviderError
-with that message). Without a matching reply the fake answers with the document's first
-sentences (``options.lead_sentences``, default 3), so scores are meaningful. ``options.delay``
-makes every answer take that many seconds (a slow model, for tests of running processes).
+over-long answers), ``finish_reason``, ``completion_tokens``, ``prompt_tokens``, ``logprobs``
+(returned as ``Generation.logprobs`` when the request asked for them: ``params.logprobs``),
+``error`` (raise a ProviderError with that message). Without a matching reply the fake answers
+with the document's first sentences (``options.lead_sentences``, default 3), so scores are
+meaningful. ``options.delay`` makes every answer take that many seconds (a slow model, for tests
+of running processes).
 """
 
 from __future__ import annotations
@@ -25,8 +29,12 @@ from bizsum.providers.base import Generation, GenerationRequest, Provider
 class FakeProvider(Provider):
     is_free = True
     runs_in_process = True
+    supports_logprobs = True
 
     def _reply(self, request: GenerationRequest) -> Any:
+        for rule in self.spec.options.get("match") or []:
+            if str(rule.get("contains", "")) in request.prompt:
+                return rule.get("reply", "")
         responses = self.spec.options.get("responses") or {}
         for key in (f"{request.document.id}:{request.prompt_id}", request.document.id, request.prompt_id, "*"):
             if key in responses:
@@ -46,8 +54,9 @@ class FakeProvider(Provider):
         return Generation(
             text=text,
             finish_reason=reply.get("finish_reason", "stop"),
-            prompt_tokens=count_tokens(request.prompt),
+            prompt_tokens=reply.get("prompt_tokens", count_tokens(request.prompt)),
             completion_tokens=reply.get("completion_tokens", count_tokens(text)),
             latency_s=time.perf_counter() - started,
             model_returned=f"fake/{self.spec.model_name}",
+            logprobs=reply.get("logprobs") if self.spec.params.get("logprobs") else None,
         )

@@ -10,7 +10,11 @@ Model selection (``ModelSpec``):
   ``n_batch`` (default 512), ``flash_attn`` (default false), ``cache_dir`` (model cache root,
   default ``$BIZSUM_CACHE_DIR`` or ``~/.cache/bizsum``).
 * ``params``: ``temperature``, ``top_p``, ``top_k``, ``min_p``, ``repeat_penalty``,
-  ``presence_penalty``, ``frequency_penalty``, ``stop``, ``max_tokens``.
+  ``presence_penalty``, ``frequency_penalty``, ``stop``, ``max_tokens``; ``logprobs`` /
+  ``top_logprobs`` (OpenAI's names) return the distribution of the **first** answer token only
+  (``Generation.logprobs`` has one entry): the prompt is evaluated once, the next-token logits are
+  read, and the answer is sampled from the same state, so it costs no extra evaluation and no
+  ``logits_all`` buffer (n_ctx × vocabulary floats, gigabytes at 16k context).
 
 ``max_tokens`` defaults to ``2 * token_limit`` (the same headroom the ``openai`` provider gives):
 a summary that overshoots the limit is observed at its real length, and ``finish_reason ==
@@ -60,7 +64,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "min_p": 0.05,
     "repeat_penalty": 1.1,
 }
-KNOWN_PARAMS = {*DEFAULT_PARAMS, "max_tokens", "presence_penalty", "frequency_penalty", "stop"}
+KNOWN_PARAMS = {*DEFAULT_PARAMS, "max_tokens", "presence_penalty", "frequency_penalty", "stop", "logprobs", "top_logprobs"}
 KNOWN_OPTIONS = {"model_path", "n_ctx", "n_threads", "n_batch", "flash_attn", "cache_dir"}
 
 
@@ -109,6 +113,7 @@ def _perf(llm: Any) -> dict[str, Any]:
 class LocalLlamaProvider(Provider):
     is_free = True
     runs_in_process = True
+    supports_logprobs = True  # first answer token only (see the module docstring)
 
     @classmethod
     def check(cls, spec: ModelSpec) -> None:
@@ -269,7 +274,43 @@ class LocalLlamaProvider(Provider):
     def _params(self, request: GenerationRequest) -> dict[str, Any]:
         params = {**DEFAULT_PARAMS, **self.spec.params}
         params["max_tokens"] = int(params.get("max_tokens") or MAX_TOKENS_FACTOR * request.token_limit)
+        params.pop("logprobs", None)  # served by _first_token_logprobs, not by llama-cpp-python
+        params.pop("top_logprobs", None)
         return params
+
+    def _first_token_logprobs(self, llm: Any, messages: list[dict[str, str]], top: int) -> dict[str, Any] | None:
+        """The ``top`` most likely first answer tokens with their log-probabilities.
+
+        Evaluates the templated prompt (reusing the KV cache's common prefix) and reads the logits
+        of its last position. ``create_chat_completion`` then finds the whole prompt evaluated and
+        samples from the same logits, so nothing is evaluated twice. None when the logits cannot be
+        read (then the answer simply carries no probabilities).
+        """
+        import numpy as np
+
+        assert self._format_chat is not None
+        tokens = llm.tokenize(self._format_chat(messages).encode("utf-8"), add_bos=False, special=True)
+        try:
+            prefix = 0
+            cached = list(llm.input_ids[: llm.n_tokens])
+            while prefix < min(len(cached), len(tokens) - 1) and cached[prefix] == tokens[prefix]:
+                prefix += 1
+            llm.n_tokens = prefix
+            llm.eval(tokens[prefix:])
+            pointer = llm._ctx.get_logits_ith(-1)
+            logits = np.ctypeslib.as_array(pointer, shape=(llm.n_vocab(),)).astype("float64")
+        except Exception:  # a llama-cpp-python without these internals: no probabilities
+            log.debug("model %s: could not read the next-token logits", self.spec.id, exc_info=True)
+            return None
+        logits -= logits.max()
+        logprobs = logits - np.log(np.exp(logits).sum())
+        best = np.argsort(-logprobs)[: max(1, top)]
+        text = {int(i): llm.detokenize([int(i)]).decode("utf-8", errors="replace") for i in best}
+        top_map: dict[str, float] = {}
+        for i in best:  # two ids may detokenize to the same text: keep the likelier
+            top_map.setdefault(text[int(i)], float(logprobs[i]))
+        first = int(best[0])
+        return {"token": text[first], "logprob": float(logprobs[first]), "top": top_map}
 
     def count_prompt_tokens(self, messages: list[dict[str, str]]) -> int:
         """Tokens of the templated prompt, counted as the chat handler tokenizes it."""
@@ -294,6 +335,9 @@ class LocalLlamaProvider(Provider):
             )
         _perf_reset(llm)
         started = time.perf_counter()
+        first_token = None
+        if self.spec.params.get("logprobs"):
+            first_token = self._first_token_logprobs(llm, messages, int(self.spec.params.get("top_logprobs") or 5))
         try:
             response = llm.create_chat_completion(messages=messages, seed=request.seed, **params)
         except (ValueError, RuntimeError) as error:
@@ -330,6 +374,7 @@ class LocalLlamaProvider(Provider):
                 "llama_cpp_version": llama_cpp_version(),
                 **_perf(llm),
             },
+            logprobs=[first_token] if first_token else None,
         )
 
     def close(self) -> None:

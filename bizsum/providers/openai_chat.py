@@ -99,6 +99,7 @@ def _error_detail(response: Any) -> str:
 class OpenAIChatProvider(Provider):
     default_concurrency = 8
     supports_batch = True
+    supports_logprobs = True  # params logprobs/top_logprobs; a server that ignores them returns none
 
     @classmethod
     def check(cls, spec: ModelSpec) -> None:
@@ -311,6 +312,7 @@ class OpenAIChatProvider(Provider):
                 "cached_tokens": _usage_detail(usage, "prompt_tokens_details", "cached_tokens"),
                 "system_fingerprint": response.get("system_fingerprint"),
             },
+            logprobs=_token_logprobs(choice),
         )
 
     def _maybe_charged(self, error: BaseException) -> bool:
@@ -333,6 +335,25 @@ class OpenAIChatProvider(Provider):
 
     def close(self) -> None:
         self.client.close()
+
+
+def _field(item: Any, name: str) -> Any:
+    return item.get(name) if isinstance(item, dict) else getattr(item, name, None)
+
+
+def _token_logprobs(choice: Any) -> list[dict[str, Any]] | None:
+    """``choices[0].logprobs.content`` as ``[{token, logprob, top: {token: logprob}}]`` (None when absent)."""
+    content = _field(_field(choice, "logprobs"), "content")
+    if not content:
+        return None
+    out = []
+    for entry in content:
+        token, logprob = _field(entry, "token"), _field(entry, "logprob")
+        if token is None or logprob is None:
+            continue
+        top = {str(_field(t, "token")): float(_field(t, "logprob")) for t in _field(entry, "top_logprobs") or []}
+        out.append({"token": str(token), "logprob": float(logprob), "top": top})
+    return out or None
 
 
 def _usage_of(response: Any) -> tuple[int | None, int | None, int]:
