@@ -169,6 +169,50 @@ class ModelSpec(BaseModel):
         return self.model or self.id
 
 
+JudgeMetric = Literal["judge_claims", "judge_rubric"]
+JUDGE_METRICS: tuple[JudgeMetric, ...] = ("judge_claims", "judge_rubric")
+
+
+class JudgeSettings(BaseModel):
+    """An LLM judge (optional): which model judges, and what the judge metrics do.
+
+    ``model`` is a model entry (any provider: openai, an OpenAI-compatible server, local, fake) or
+    the id of a model in ``models``. The judge's answers go through the response cache and are
+    priced like generations; its values are columns of their own ("LLM judge: ..."), never mixed
+    into the offline metrics.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: ModelSpec | str = Field(description="The judge model: a model entry, or the id of a model in `models`.")
+    metrics: list[JudgeMetric] = Field(
+        default_factory=lambda: list(JUDGE_METRICS),
+        description="Judge metrics to compute: judge_claims (claim by claim), judge_rubric (G-Eval 1-5 scores).",
+    )
+    max_claims: int = Field(
+        20, ge=1, description="Claims judged per summary (the first ones); the rest are counted as not judged."
+    )
+    passages: int = Field(3, ge=1, le=10, description="Source passages retrieved per claim for judge_claims.")
+    max_source_tokens: int = Field(
+        3000,
+        ge=200,
+        description="judge_rubric: a source up to this many tokens is shown whole, a longer one as the passages "
+        "most related to the summary and to each focus area.",
+    )
+    logprobs: bool = Field(
+        True,
+        description="Ask for token probabilities (probability-weighted G-Eval scores) where the provider returns them.",
+    )
+    max_cost: float | None = Field(
+        None, ge=0, description="Cap in USD on what the judge may spend in one scoring; None = no limit."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        return {"model": data} if isinstance(data, str) else data
+
+
 class RunConfig(BaseModel):
     """Everything that defines a run: documents × prompts × models × samples, and how to score."""
 
@@ -187,7 +231,14 @@ class RunConfig(BaseModel):
         description="Long-document strategies as a matrix dimension: each model runs once per strategy, "
         "as model id '<id>@<strategy>'. None = each model's own 'strategy'.",
     )
-    metrics: list[str] | None = Field(None, description="Metric names to compute; None = all.")
+    metrics: list[str] | None = Field(
+        None,
+        description="Metric names to compute; None = every offline metric (plus the judge's, when `judge` is set).",
+    )
+    judge: JudgeSettings | None = Field(
+        None,
+        description="LLM judge (optional): {model: <model entry or id in models>, metrics: [...], max_claims: ...}.",
+    )
     data_dir: str = Field("data", description="Folder with documents/, prompts/, references/.")
     output_dir: str = Field("reports", description="Folder that receives <name>/ with results and report.")
     cache_dir: str = Field(".cache/bizsum", description="Response cache; identical requests are served from it.")
@@ -273,6 +324,33 @@ class RunConfig(BaseModel):
         if dupes:
             raise ValueError(f"model ids must be unique; repeated: {dupes}")
         return self
+
+    @model_validator(mode="after")
+    def _resolve_judge(self) -> RunConfig:
+        if self.judge is not None and isinstance(self.judge.model, str):
+            ids = [m.id for m in self.models]
+            if self.judge.model not in ids:
+                raise ValueError(f"judge.model {self.judge.model!r} is not the id of a model in 'models' ({ids})")
+            spec = next(m for m in self.models if m.id == self.judge.model)
+            self.judge = self.judge.model_copy(update={"model": spec})
+        named = [m for m in self.metrics or [] if m in JUDGE_METRICS]
+        if named and self.judge is None:
+            raise ValueError(f"metrics {named} need a judge model: set 'judge: {{model: ...}}'")
+        return self
+
+    @property
+    def judge_model(self) -> ModelSpec | None:
+        """The judge's model entry (resolved), or None without a judge."""
+        if self.judge is None:
+            return None
+        assert isinstance(self.judge.model, ModelSpec)
+        return self.judge.model
+
+    def metric_names(self, available: list[str]) -> list[str]:
+        """The metrics a scoring runs: ``metrics`` (default ``available``: every offline metric),
+        plus the judge's metrics when a judge is set."""
+        names = list(self.metrics or available)
+        return names + [m for m in (self.judge.metrics if self.judge else []) if m not in names]
 
     @property
     def root(self) -> Path:

@@ -28,7 +28,8 @@ from bizsum.config import RunConfig
 from bizsum.corpus.documents import Document, DocumentStore, check_document_size
 from bizsum.errors import BizsumError, InputError
 from bizsum.jsonl import dumps, read_row_at, write_lines_atomic
-from bizsum.metrics import Metric, ScoringItem, create_metric, metric_names
+from bizsum.metrics import OPTIONAL_METRICS, Metric, ScoringItem, create_metric, default_metric_names
+from bizsum.metrics.judge.client import JudgeSetup
 from bizsum.records import (
     CellKey,
     GenerationRecord,
@@ -55,27 +56,58 @@ def get_metric(name: str) -> Metric:
     return create_metric(name)
 
 
-def run_metrics(items: Sequence[ScoringItem], names: Iterable[str], progress: bool = False) -> list[dict[str, Any]]:
+_JUDGE_METRICS: dict[tuple[str, str], Metric] = {}
+
+
+def judge_setup(config: RunConfig) -> JudgeSetup | None:
+    """The LLM judge of a run (its cache and prices are the run's), or None without one."""
+    if config.judge is None:
+        return None
+    return JudgeSetup(config.judge, cache_dir=config.cache_path, data_dir=config.data_path)
+
+
+def metric_for(name: str, judge: JudgeSetup | None = None) -> Metric:
+    """The metric instance: offline metrics once per process; judge metrics once per judge setup
+    (a local judge model stays loaded), and without a judge an unconfigured instance (it reports
+    its version but refuses to score)."""
+    if name not in OPTIONAL_METRICS:
+        return get_metric(name)
+    key = (
+        name,
+        json.dumps({**judge.fingerprint(), "cache": str(judge.cache_dir), "data": str(judge.data_dir)})
+        if judge
+        else "",
+    )
+    if judge is not None and judge.provider is not None:
+        return create_metric(name, setup=judge)  # a provider passed in (tests): never shared
+    if key not in _JUDGE_METRICS:
+        _JUDGE_METRICS[key] = create_metric(name, setup=judge)
+    return _JUDGE_METRICS[key]
+
+
+def run_metrics(
+    items: Sequence[ScoringItem], names: Iterable[str], progress: bool = False, judge: JudgeSetup | None = None
+) -> list[dict[str, Any]]:
     """Score items with the named metrics; returns per item {'values': {...}, 'details': {metric: ...}}."""
     out: list[dict[str, Any]] = [{"values": {}, "details": {}} for _ in items]
     names = list(names)
     for name in tqdm(names, desc="metrics", disable=not progress or not items):
-        results = get_metric(name).score_batch(items)
+        results = metric_for(name, judge).score_batch(items)
         for slot, result in zip(out, results):
             slot["values"].update(result.values)
             slot["details"][name] = result.details
     return out
 
 
-def metric_versions(names: Iterable[str]) -> dict[str, dict[str, str]]:
-    return {name: get_metric(name).version() for name in names}
+def metric_versions(names: Iterable[str], judge: JudgeSetup | None = None) -> dict[str, dict[str, str]]:
+    return {name: metric_for(name, judge).version() for name in names}
 
 
-def version_fingerprints(names: Iterable[str]) -> dict[str, str]:
+def version_fingerprints(names: Iterable[str], judge: JudgeSetup | None = None) -> dict[str, str]:
     """Short hash of each metric's version (code and models): a score row is reused only when equal."""
     return {
         name: hashlib.sha256(json.dumps(version, sort_keys=True).encode("utf-8")).hexdigest()[:12]
-        for name, version in metric_versions(names).items()
+        for name, version in metric_versions(names, judge).items()
     }
 
 
@@ -169,8 +201,8 @@ def plan_scores(
     """What :func:`score_run` will do: per generation row, write an error row, reuse an old row
     (by byte offset) or score it anew (grouped by document)."""
     rundir = config.rundir
-    names = config.metrics or metric_names()
-    versions = version_fingerprints(names)
+    names = config.metric_names(default_metric_names())
+    versions = version_fingerprints(names, judge_setup(config))
     previous = _previous_rows(rundir)
     corpus = _Corpus(config.data_path)
     plan: list[tuple[str, Any]] = []
@@ -213,9 +245,9 @@ def plan_scores(
 
 #: a group of summaries of one document, scored in one ``run_metrics`` call
 Group = list[tuple[ScoreRecord, ScoringItem]]
-#: scores groups (anywhere: in this process, on Ray actors) and yields each group's scored records
-#: as it finishes, in any order
-GroupScorer = Callable[[list[Group], Sequence[str]], Iterable[list[ScoreRecord]]]
+#: scores groups (anywhere: in this process, on Ray actors) with the named metrics and the run's LLM
+#: judge (or None), and yields each group's scored records as it finishes, in any order
+GroupScorer = Callable[[list[Group], Sequence[str], "JudgeSetup | None"], Iterable[list[ScoreRecord]]]
 
 
 def score_run(config: RunConfig, progress: bool = True, scorer: GroupScorer | None = None) -> Path:
@@ -242,7 +274,9 @@ def score_run(config: RunConfig, progress: bool = True, scorer: GroupScorer | No
             len(plan) - count - reused,
             names,
         )
-        _write_scores(rundir, plan, score_units(todo), names, count, progress, scorer or score_groups_here)
+        _write_scores(
+            rundir, plan, score_units(todo), names, count, progress, scorer or score_groups_here, judge_setup(config)
+        )
     return rundir.scores
 
 
@@ -259,24 +293,28 @@ def score_units(todo: Mapping[str, Group], size: int | None = None) -> list[Grou
     return units
 
 
-def score_group(group: Group, names: Sequence[str]) -> list[ScoreRecord]:
+def score_group(group: Group, names: Sequence[str], judge: JudgeSetup | None = None) -> list[ScoreRecord]:
     """One group's records with every metric's values and details filled in."""
-    results = run_metrics([item for _, item in group], names)
+    results = run_metrics([item for _, item in group], names, judge=judge)
     return [
         record.model_copy(update={"values": result["values"], "details": result["details"]})
         for (record, _), result in zip(group, results)
     ]
 
 
-def score_groups_here(units: list[Group], names: Sequence[str]) -> Iterator[list[ScoreRecord]]:
+def score_groups_here(
+    units: list[Group], names: Sequence[str], judge: JudgeSetup | None = None
+) -> Iterator[list[ScoreRecord]]:
     """The local scorer: every group in this process, in order."""
     for group in units:
-        yield score_group(group, names)
+        yield score_group(group, names, judge)
 
 
-def score_groups(todo: Mapping[str, Group], names: Sequence[str]) -> Iterator[list[ScoreRecord]]:
+def score_groups(
+    todo: Mapping[str, Group], names: Sequence[str], judge: JudgeSetup | None = None
+) -> Iterator[list[ScoreRecord]]:
     """Scored records, a group at a time (see :func:`score_units`)."""
-    return score_groups_here(score_units(todo), names)
+    return score_groups_here(score_units(todo), names, judge)
 
 
 class _RowReader:
@@ -322,12 +360,13 @@ def _write_scores(
     count: int,
     progress: bool,
     scorer: GroupScorer,
+    judge: JudgeSetup | None = None,
 ) -> None:
     rundir.path.mkdir(parents=True, exist_ok=True)
     scored: dict[CellKey, tuple[Path, int]] = {}
     if units:
         with tqdm(total=count, desc="scoring", disable=not progress or not count) as bar:
-            for group in scorer(units, names):
+            for group in scorer(units, names, judge):
                 scored.update(write_part(rundir, group))
                 bar.update(len(group))
     missing = [value for kind, value in plan if kind == "new" and value not in scored]
@@ -363,8 +402,12 @@ def score_text(
     document_id: str = "document",
     metrics: Sequence[str] | None = None,
     max_document_tokens: int | None = None,
+    judge: JudgeSetup | None = None,
 ) -> dict[str, Any]:
-    """Every score for one summary (what ``bizsum score`` prints). Keys are documented in README."""
+    """Every score for one summary (what ``bizsum score`` prints). Keys are documented in README.
+
+    ``metrics`` default to every offline metric; with a ``judge``, its metrics are added.
+    """
     document = Document(id=document_id, text=document_text)
     if max_document_tokens is not None:
         check_document_size(document, max_document_tokens)
@@ -377,8 +420,10 @@ def score_text(
         token_limit=token_limit,
         count_encoding=count_encoding,
     )
-    names = list(metrics or metric_names())
-    result = run_metrics([item], names)[0]
+    names = list(metrics or default_metric_names())
+    if judge is not None:
+        names += [m for m in judge.settings.metrics if m not in names]
+    result = run_metrics([item], names, judge=judge)[0]
     return {
         "schema_version": SCORE_JSON_SCHEMA,
         "document": {"id": document_id, "sha256": document.sha256},

@@ -33,7 +33,8 @@ from bizsum.config import ExecutorSettings
 from bizsum.execution.ray_session import cluster_cpus, ray_session
 from bizsum.metrics import METRICS, register_metric
 from bizsum.records import ScoreRecord, to_row
-from bizsum.scoring import Group, get_metric, score_group
+from bizsum.metrics.judge.client import JudgeSetup
+from bizsum.scoring import Group, metric_for, score_group
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +42,14 @@ log = logging.getLogger(__name__)
 class ScoringActor:
     """One Ray Data worker: the metric models, loaded once, and their caches."""
 
-    def __init__(self, names: Sequence[str], targets: dict[str, str], threads: int):
+    def __init__(self, names: Sequence[str], targets: dict[str, str], threads: int, judge: JudgeSetup | None = None):
         self.names = list(names)
+        self.judge = judge
         for name, target in targets.items():  # metrics a plugin registered in the driver
             register_metric(name, target)
         started = time.process_time()
         for name in self.names:  # load the models before the first group arrives
-            get_metric(name)
+            metric_for(name, judge)
         if "torch" in sys.modules:  # the encoders use the CPUs Ray reserved for the actor, no more
             sys.modules["torch"].set_num_threads(threads)
         self.load_cpu_s = time.process_time() - started
@@ -60,7 +62,7 @@ class ScoringActor:
         for unit, payload in zip(batch["unit"], batch["payload"]):
             cpu, wall = time.process_time(), time.perf_counter()
             group: Group = pickle.loads(payload)
-            records = score_group(group, self.names)
+            records = score_group(group, self.names, self.judge)
             out["unit"].append(int(unit))
             out["rows"].append(json.dumps([to_row(r) for r in records], ensure_ascii=False))
             out["pid"].append(os.getpid())
@@ -90,7 +92,9 @@ class RayScorer:
     settings: ExecutorSettings
     workers: dict[int, WorkerStats] = field(default_factory=dict)
 
-    def __call__(self, units: list[Group], names: Sequence[str]) -> Iterator[list[ScoreRecord]]:
+    def __call__(
+        self, units: list[Group], names: Sequence[str], judge: JudgeSetup | None = None
+    ) -> Iterator[list[ScoreRecord]]:
         with ray_session(self.settings) as ray:
             actors = self.settings.num_actors or max(1, int(cluster_cpus(ray) // self.settings.cpus_per_actor))
             actors = max(1, min(actors, len(units)))
@@ -102,6 +106,7 @@ class RayScorer:
                     "names": list(names),
                     "targets": {n: METRICS[n] for n in names},
                     "threads": max(1, int(self.settings.cpus_per_actor)),
+                    "judge": judge,
                 },
                 batch_size=1,
                 # one group in flight per actor: groups are large, so an idle actor takes the next

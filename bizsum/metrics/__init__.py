@@ -21,11 +21,21 @@ METRICS: dict[str, str] = {
     "format": "bizsum.metrics.format_check:FormatMetric",
     "focus_coverage": "bizsum.metrics.focus_coverage:FocusCoverageMetric",
     "source_only": "bizsum.metrics.source_only:SourceOnlyMetric",
+    "judge_claims": "bizsum.metrics.judge.claims:JudgeClaimsMetric",
+    "judge_rubric": "bizsum.metrics.judge.rubric:JudgeRubricMetric",
 }
+#: metrics that run only when asked for (they need a judge model): not part of "all metrics"
+OPTIONAL_METRICS = frozenset({"judge_claims", "judge_rubric"})
 
 
 def metric_names() -> list[str]:
+    """Every registered metric, the optional ones included."""
     return list(METRICS)
+
+
+def default_metric_names() -> list[str]:
+    """The metrics a run computes when its config names none: every offline metric."""
+    return [name for name in METRICS if name not in OPTIONAL_METRICS]
 
 
 def metric_class(name: str) -> type[Metric]:
@@ -57,11 +67,13 @@ def register_metric(name: str, target: str) -> None:
 
 __all__ = [
     "METRICS",
+    "OPTIONAL_METRICS",
     "Column",
     "Metric",
     "MetricResult",
     "ScoringItem",
     "create_metric",
+    "default_metric_names",
     "metric_class",
     "metric_columns",
     "metric_names",

@@ -248,10 +248,11 @@ class Provider(ABC):
         """True when the prompt fits the model's context window as it is."""
         return True
 
-    def logprob_params(self, top: int) -> dict[str, Any]:
+    @classmethod
+    def logprob_params(cls, top: int) -> dict[str, Any]:
         """Request parameters that make the answer carry the ``top`` most likely tokens at each
         position (OpenAI's names), or ``{}`` when the provider cannot return them."""
-        return {"logprobs": True, "top_logprobs": top} if self.supports_logprobs else {}
+        return {"logprobs": True, "top_logprobs": top} if cls.supports_logprobs else {}
 
     def batch_api(self) -> BatchAPI | None:
         """The provider's batch service when ``supports_batch``."""

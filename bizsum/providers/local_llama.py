@@ -64,7 +64,15 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "min_p": 0.05,
     "repeat_penalty": 1.1,
 }
-KNOWN_PARAMS = {*DEFAULT_PARAMS, "max_tokens", "presence_penalty", "frequency_penalty", "stop", "logprobs", "top_logprobs"}
+KNOWN_PARAMS = {
+    *DEFAULT_PARAMS,
+    "max_tokens",
+    "presence_penalty",
+    "frequency_penalty",
+    "stop",
+    "logprobs",
+    "top_logprobs",
+}
 KNOWN_OPTIONS = {"model_path", "n_ctx", "n_threads", "n_batch", "flash_attn", "cache_dir"}
 
 
