@@ -1,4 +1,4 @@
-"""Command line: ``bizsum run | report | score | ingest | gate | fetch-model``.
+"""Command line: ``bizsum run | report | score | agreement | ingest | gate | fetch-model``.
 
 User errors print one line (``error: ...``) and exit with status 2; no traceback. ``run`` exits 1
 when the run finished but cells have no result (beyond ``allow_failures``) or the gate failed.
@@ -126,13 +126,27 @@ def score(
     metric: list[str] = typer.Option([], "--metric", help="Only these metrics (default: all)."),
     max_document_tokens: int = typer.Option(500_000, "--max-document-tokens", help="Refuse longer documents."),
     as_json: bool = typer.Option(False, "--json", help="Print the full JSON (scores and details)."),
+    judge: str | None = typer.Option(
+        None,
+        "--judge",
+        help="Add the LLM judge metrics with this model: PROVIDER:MODEL (local:qwen2.5-0.5b-instruct-q4_k_m, "
+        "openai:gpt-4o-mini), or with --config the id of a model in that config (its judge settings apply).",
+    ),
+    config_file: Path | None = typer.Option(
+        None, "--config", help="Run config to take the judge model (--judge ID), judge settings, cache and prices from."
+    ),
+    judge_base_url: str | None = typer.Option(
+        None, "--judge-base-url", help="OpenAI-compatible endpoint for --judge openai:MODEL (e.g. a local server)."
+    ),
+    judge_max_claims: int | None = typer.Option(None, "--judge-max-claims", help="Claims judged per summary."),
 ) -> None:
-    """Score one summary made elsewhere against its source (and references)."""
+    """Score one summary made elsewhere against its source (and references); --judge adds the LLM judge."""
     from bizsum.corpus.documents import read_text_file
     from bizsum.scoring import score_text
 
     _logging(logging.WARNING)
     try:
+        setup = _judge_setup(judge, config_file, judge_base_url, judge_max_claims) if judge else None
         source = read_text_file(document, what="document")
         if not summary.is_file():
             raise BizsumError(f"summary file not found: {summary}")
@@ -150,6 +164,7 @@ def score(
             document_id=document.stem,
             metrics=metric or None,
             max_document_tokens=max_document_tokens,
+            judge=setup,
         )
     except BizsumError as error:
         _fail(error)
@@ -170,6 +185,90 @@ def _executor(value: str | None) -> Any:
         return yaml.safe_load(value)
     except yaml.YAMLError:
         raise BizsumError(f"--executor expects local, ray or a YAML mapping, got {value!r}") from None
+
+
+def _judge_setup(judge: str, config_file: Path | None, base_url: str | None, max_claims: int | None) -> Any:
+    """The judge of ``bizsum score --judge``: a model of ``--config`` by id, else PROVIDER:MODEL."""
+    from bizsum.config import JudgeSettings, ModelSpec, load_config, project_root
+    from bizsum.metrics.judge import JudgeSetup
+
+    updates: dict[str, Any] = {} if max_claims is None else {"max_claims": max_claims}
+    if config_file is not None:
+        config = load_config(config_file)
+        ids = {m.id: m for m in config.models}
+        if config.judge_model is not None:
+            ids.setdefault(config.judge_model.id, config.judge_model)
+        if judge not in ids:
+            raise BizsumError(f"--judge {judge!r}: no model with that id in {config_file} (ids: {sorted(ids)})")
+        settings = (config.judge or JudgeSettings(model=ids[judge])).model_copy(update={"model": ids[judge], **updates})
+        return JudgeSetup(settings, cache_dir=config.cache_path, data_dir=config.data_path)
+    provider, sep, model = judge.partition(":")
+    if not sep or not provider or not model:
+        raise BizsumError(
+            f"--judge {judge!r}: expected PROVIDER:MODEL (e.g. local:qwen2.5-0.5b-instruct-q4_k_m, openai:gpt-4o-mini), "
+            "or a model id together with --config FILE"
+        )
+    options: dict[str, Any] = {"requires_key": False} if provider == "openai" and base_url else {}
+    spec = ModelSpec(id=judge, provider=provider, model=model, base_url=base_url, options=options)
+    root = project_root(Path.cwd())
+    return JudgeSetup(
+        JudgeSettings(model=spec, **updates), cache_dir=root / ".cache" / "bizsum", data_dir=root / "data"
+    )
+
+
+@app.command()
+def agreement(
+    run: Path = typer.Argument(..., help="A run folder with labels (reviews.jsonl) and scores."),
+    score: bool = typer.Option(
+        False, "--score", help="First score the run's summaries with its config (rows still current are reused)."
+    ),
+    n_boot: int = typer.Option(2000, "--n-boot", help="Bootstrap resamples of the summaries."),
+    seed: int = typer.Option(0, "--seed", help="Bootstrap seed."),
+    csv: Path | None = typer.Option(None, "--csv", help="Also write the table (with CI bounds) to this CSV file."),
+) -> None:
+    """Agreement of the metrics with the human labels of RUN: balanced accuracy, Cohen's κ and
+    Kendall τ with bootstrap CIs, claim by claim, area by area and summary by summary."""
+    import pandas as pd
+
+    from bizsum.analysis.agreement import agreement_from, collect, format_table
+
+    _logging(logging.WARNING)
+    try:
+        if score:
+            from bizsum.config import load_config
+            from bizsum.rundir import RunDir
+            from bizsum.scoring import score_run
+
+            config_path = RunDir(run).config
+            if not config_path.is_file():
+                raise BizsumError(f"{run}: no config.yaml to score with")
+            config = load_config(config_path, {"output_dir": str(run.resolve().parent), "name": run.resolve().name})
+            score_run(config)
+        data = collect(run)
+        table = agreement_from(data, n_boot=n_boot, seed=seed)
+    except BizsumError as error:
+        _fail(error)
+    if csv is not None:
+        table.to_csv(csv, index=False)
+    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_colwidth", 40):
+        typer.echo(
+            format_table(table).to_string(index=False)
+            if not table.empty
+            else "no labelled claim or area matches a scored summary"
+        )
+    if data.unscored:
+        typer.echo(
+            f"warning: {data.unscored} labelled summaries have no current score row (run with --score, or "
+            "bizsum run CONFIG --step score)",
+            err=True,
+        )
+    if not data.orphans.empty:
+        typer.echo(f"{len(data.orphans)} orphaned label(s) (not attached to any claim):", err=True)
+        for _, orphan in data.orphans.head(10).iterrows():
+            typer.echo(
+                f"  {orphan['doc_id']} {orphan['summary_sha']} {orphan['kind']} {str(orphan['target'])[:60]!r}: {orphan['why']}",
+                err=True,
+            )
 
 
 @app.command()

@@ -40,7 +40,10 @@ def fake_setup(tmp_path, match, **settings):
 
 
 CLAIM_SCRIPT = [
-    {"contains": 'Claim: "It is funded mainly by venture capital."', "reply": "No\nThe passages name a credit facility."},
+    {
+        "contains": 'Claim: "It is funded mainly by venture capital."',
+        "reply": "No\nThe passages name a credit facility.",
+    },
     {"contains": "Claim:", "reply": "Yes\nThe passages say so."},
 ]
 
@@ -96,7 +99,10 @@ def test_unreadable_answer_and_failed_request_are_left_out(tmp_path):
 
 
 def test_rubric_sampled_scores_from_scripted_answers(tmp_path):
-    script = [{"contains": "- Consistency (1-5):", "reply": "4"}, {"contains": "- Focus coverage (1-5):", "reply": "Score: 2"}]
+    script = [
+        {"contains": "- Consistency (1-5):", "reply": "4"},
+        {"contains": "- Focus coverage (1-5):", "reply": "Score: 2"},
+    ]
     result = JudgeRubricMetric(fake_setup(tmp_path, script)).score(ITEM)
     assert result.values["judge_consistency"] == 4.0 and result.values["judge_focus"] == 2.0
     assert result.details["consistency"]["score_from"] == "sampled answer"
