@@ -37,6 +37,7 @@ def main() -> int:
     parser.add_argument("--judge-config", help="A YAML file whose `models` has the judge's id.")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--max-claims", type=int, default=20)
+    parser.add_argument("--max-source-tokens", type=int, default=3000, help="judge_rubric's source budget.")
     parser.add_argument("--out", default="/tmp/judge_subset")
     parser.add_argument("--name", default=None)
     args = parser.parse_args()
@@ -59,7 +60,7 @@ def main() -> int:
             "output_dir": str(out),
             "cache_dir": str(out / "cache"),
             "metrics": ["source_only", "focus_coverage"],
-            "judge": {"model": spec, "max_claims": args.max_claims},
+            "judge": {"model": spec, "max_claims": args.max_claims, "max_source_tokens": args.max_source_tokens},
         },
     )
     config = config.model_copy(update={"data_dir": str(config.data_path)})

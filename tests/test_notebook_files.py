@@ -9,6 +9,7 @@ from bizsum.config import parameter_names
 from tests.helpers import ROOT
 
 VALIDATION_NOTEBOOK = "validate_metrics.ipynb"  # parameters: bench.validate_metrics.ValidationOptions
+REVIEW_NOTEBOOK = "review.ipynb"  # parameters: the run folder and the reviewer
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
@@ -39,4 +40,6 @@ def _expected_parameters(name: str) -> list[str]:
         from bench.validate_metrics import ValidationOptions
 
         return [f.name for f in dataclasses.fields(ValidationOptions)]
+    if name == REVIEW_NOTEBOOK:
+        return ["run_dir", "reviewer"]
     return parameter_names()

@@ -645,3 +645,76 @@ def raise_if_gate_failed(passed: bool) -> None:
     """Last cell of the report: a failed gate makes papermill (and CI) exit non-zero."""
     if not passed:
         raise GateFailed("regression gate failed: see the 'Regression gate' section of the report")
+
+
+JUDGE_METRIC_NAMES = ("judge_claims", "judge_rubric")
+
+
+def judge(config: RunConfig, frame: pd.DataFrame) -> str:
+    """The LLM judge's columns per prompt × model, in a section of their own ("LLM judge: <model>").
+
+    Never merged into the headline: a judge is optional, may be weak (a small local model) and
+    costs money, so its numbers stand beside the offline metrics, labelled with the judge model.
+    """
+    from bizsum.metrics import metric_columns
+
+    columns = tuple(c for c in metric_columns(list(JUDGE_METRIC_NAMES)).values() if c.name in frame)
+    if not columns or all(frame[c.name].isna().all() for c in columns):
+        return (
+            "<p>No LLM judge in this run. Set <code>judge: {model: ...}</code> in the config (any provider: an API "
+            "model, an OpenAI-compatible server, a local GGUF) to add claim-level verdicts and G-Eval scores.</p>"
+        )
+    table = headline_table(frame, columns)
+    shown = table[["prompt", "model", "n"]].copy()
+    for spec in columns:
+        if f"{spec.name}_mean" in table:
+            shown[spec.label] = table[f"{spec.name}_mean"]
+    model = config.judge_model.id if config.judge_model is not None else "?"
+    details = frame.get("details", pd.Series(dtype=object))
+    spent = 0.0
+    for entry in details:
+        for name in JUDGE_METRIC_NAMES:
+            part = entry.get(name) if isinstance(entry, dict) else None
+            if isinstance(part, dict) and isinstance(part.get("spent_usd"), (int, float)):
+                spent += float(part["spent_usd"])
+    return (
+        f"<p><b>LLM judge: {esc(model)}</b>. Its numbers are its own columns, not part of the headline. "
+        f"Money spent on judge answers in the latest scoring: ${spent:,.4f} (cached answers cost nothing again).</p>"
+        + html_table(shown, caption=f"LLM judge: {model}: mean per prompt × model")
+    )
+
+
+def agreement(run_dir: Any, n_boot: int = 1000) -> str:
+    """Agreement of the metrics with the human labels of the run (``reviews.jsonl``), when there are any."""
+    from pathlib import Path
+
+    from bizsum.analysis.agreement import agreement_from, collect, format_table
+    from bizsum.rundir import RunDir
+
+    rundir = RunDir(Path(run_dir))
+    if not rundir.reviews.is_file():
+        return (
+            "<p>No human labels in this run folder. Label claims and focus areas with the review notebook "
+            "(<code>notebooks/review.ipynb</code>); <code>bizsum agreement RUN</code> then measures every metric "
+            "against them.</p>"
+        )
+    data = collect(rundir.path)
+    table = agreement_from(data, n_boot=n_boot)
+    parts = [
+        html_table(
+            format_table(table),
+            caption="Metrics against the human labels: balanced accuracy and Cohen's κ of the verdict, Kendall τ-b of "
+            f"the score; [95% CI] over {n_boot} resamples of the summaries",
+        )
+    ]
+    if data.unscored:
+        parts.append(f"<p>{data.unscored} labelled summaries have no current score row and are not counted.</p>")
+    if not data.orphans.empty:
+        parts.append(
+            html_table(
+                data.orphans,
+                caption=f"{len(data.orphans)} orphaned labels: their summary changed or their claim is not among "
+                "the summary's claims; they are not attached to anything",
+            )
+        )
+    return "".join(parts)
