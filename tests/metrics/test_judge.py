@@ -112,7 +112,7 @@ def test_rubric_sampled_scores_from_scripted_answers(tmp_path):
 
 
 def test_long_source_is_shown_as_excerpts_within_the_budget(tmp_path):
-    filler = " ".join(f"The company also operates facility number {i} in a separate state." for i in range(400))
+    filler = " ".join(f"The company also operates facility number {i} in a separate state." for i in range(120))
     doc = Document(id="long", text=SOURCE + "\n" + filler)
     seen = []
 
@@ -292,3 +292,93 @@ def test_config_judge_by_model_id_and_errors():
 def test_judge_metric_without_a_judge_is_a_clear_error():
     with pytest.raises(ConfigError, match="needs an LLM judge"):
         JudgeClaimsMetric().score(ITEM)
+
+
+# -- through a run and the command line ------------------------------------------------------------
+
+
+def test_score_run_with_a_judge_reuses_rows_and_the_report_shows_them_apart(tmp_path):
+    from bizsum.analysis.tables import headline_columns, load_run
+    from bizsum.config import RunConfig
+    from bizsum.records import ScoreRecord, load_latest
+    from bizsum.report import sections
+    from bizsum.scoring import score_run
+
+    data = tmp_path / "data"
+    (data / "documents").mkdir(parents=True)
+    (data / "documents" / "manifest.csv").write_text("id,company\nacme,Acme\n", encoding="utf-8")
+    (data / "documents" / "acme.txt").write_text(SOURCE, encoding="utf-8")
+    judge = {
+        "id": "judge",
+        "provider": "fake",
+        "options": {"match": CLAIM_SCRIPT + [{"contains": "(1-5):", "reply": "3"}]},
+    }
+    config = RunConfig(
+        name="r",
+        documents=["acme"],
+        prompts=["p"],
+        models=[ModelSpec(id="m", provider="fake")],
+        metrics=["format"],
+        judge={"model": judge, "max_claims": 2},
+        data_dir=str(data),
+        output_dir=str(tmp_path),
+        cache_dir=str(tmp_path / "cache"),
+    )
+    config.run_dir.mkdir(parents=True)
+    row = {
+        "doc_id": "acme",
+        "prompt_id": "p",
+        "model_id": "m",
+        "sample": 0,
+        "provider": "fake",
+        "model": "m",
+        "text": SUMMARY,
+    }
+    (config.run_dir / "generations.jsonl").write_text(json.dumps(row) + "\n", encoding="utf-8")
+    path = score_run(config, progress=False)
+    record = next(iter(load_latest(path, ScoreRecord).values()))
+    assert record.metrics == ["format", "judge_claims", "judge_rubric"]
+    assert record.values["judge_claims"] == 1.0 and record.values["judge_consistency"] == 3.0
+    assert record.details["judge_claims"]["not_judged"] == 1
+    before = path.read_bytes()
+    score_run(config, progress=False)
+    assert path.read_bytes() == before  # the judge's version is unchanged: the row is reused
+    # the judge never enters the headline; its own section names the judge model
+    assert not any(c.name.startswith("judge") for c in headline_columns())
+    html = sections.judge(config, load_run(config.run_dir, data))
+    assert "LLM judge: judge" in html and "LLM judge: consistency (1-5)" in html
+    # another judge model: a new version, so the row is rescored
+    other = config.model_copy(update={"judge": config.judge.model_copy(update={"max_claims": 3})})
+    score_run(other, progress=False)
+    assert next(iter(load_latest(path, ScoreRecord).values())).values["judge_claims"] == pytest.approx(2 / 3)
+
+
+def test_cli_score_with_a_judge(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from bizsum.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "doc.txt").write_text(SOURCE, encoding="utf-8")
+    (tmp_path / "sum.txt").write_text(SUMMARY, encoding="utf-8")
+    config = tmp_path / "judge.yaml"
+    config.write_text(
+        json.dumps(
+            {
+                "documents": ["x"],
+                "prompts": ["seed"],
+                "models": [{"id": "j", "provider": "fake", "options": {"match": CLAIM_SCRIPT}}],
+                "cache_dir": str(tmp_path / "cache"),
+            }
+        ),
+        encoding="utf-8",
+    )
+    args = ["score", "--document", "doc.txt", "--summary", "sum.txt", "--metric", "format", "--json"]
+    result = CliRunner().invoke(app, [*args, "--judge", "j", "--config", str(config), "--judge-max-claims", "3"])
+    assert result.exit_code == 0, result.output
+    scores = json.loads(result.stdout)["scores"]
+    assert scores["judge_claims"] == pytest.approx(2 / 3) and "judge_consistency" in scores
+    bad = CliRunner().invoke(app, [*args, "--judge", "gpt-4o-mini"])
+    assert bad.exit_code == 2 and "PROVIDER:MODEL" in bad.output
+    shorthand = CliRunner().invoke(app, [*args, "--judge", "fake:any"])
+    assert shorthand.exit_code == 0, shorthand.output
