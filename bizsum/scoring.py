@@ -74,7 +74,14 @@ def metric_for(name: str, judge: JudgeSetup | None = None) -> Metric:
         return get_metric(name)
     key = (
         name,
-        json.dumps({**judge.fingerprint(), "cache": str(judge.cache_dir), "data": str(judge.data_dir)})
+        json.dumps(
+            {
+                **judge.fingerprint(),
+                "cache": str(judge.cache_dir),
+                "data": str(judge.data_dir),
+                "max_cost": judge.settings.max_cost,
+            }
+        )
         if judge
         else "",
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import math
 import sys
 import types
 import zipfile
@@ -413,7 +414,13 @@ def test_real_model_short_summary():
         "food-processing plants; no single customer accounted for more than 8% of revenue. "
     ) * 3
     prompt = "Summarize the business model of the company in two sentences. Use only this text:\n\n" + text
-    spec = ModelSpec(id="q05", provider="local", model=_MODEL, options={"n_ctx": 2048}, params={"max_tokens": 64})
+    spec = ModelSpec(
+        id="q05",
+        provider="local",
+        model=_MODEL,
+        options={"n_ctx": 2048},
+        params={"max_tokens": 64, "logprobs": True, "top_logprobs": 5},
+    )
     provider = open_provider(spec, WindowTable({}))
     try:
         request = GenerationRequest(
@@ -441,3 +448,11 @@ def test_real_model_short_summary():
     assert abs(recount - generation.completion_tokens) <= max(3, generation.completion_tokens // 10)
     assert generation.model_returned == local_models.LOCAL_MODELS[_MODEL].file
     assert generation.meta["llama_cpp_version"]
+    # logprobs: the first answer token's distribution, read from the evaluated prompt; the answer is
+    # sampled from the same state, so the prompt is evaluated once, not twice
+    (first,) = generation.logprobs
+    probabilities = [math.exp(lp) for lp in first["top"].values()]
+    assert len(first["top"]) == 5 and all(0 < p <= 1 for p in probabilities) and sum(probabilities) <= 1 + 1e-6
+    assert first["token"] == max(first["top"], key=first["top"].get)
+    assert any(generation.text.lstrip().startswith(t.strip()) for t in first["top"] if t.strip())
+    assert generation.meta["prompt_eval_tokens"] <= generation.prompt_tokens
