@@ -98,10 +98,9 @@ def main() -> int:
         print(f"mean {key}: {mean:.3f} (n={len(bucket)})")
     print(f"judge model time (uncached answers): {seconds:.0f} s")
     if run.reviews.is_file():
-        from bizsum.analysis.agreement import agreement_table
+        from bizsum.analysis.agreement import agreement_table, format_table
 
-        table = agreement_table(run.path, n_boot=1000)
-        print(table.to_string(index=False))
+        print(format_table(agreement_table(run.path, n_boot=1000)).to_string(index=False))
     return 0
 
 
