@@ -58,7 +58,6 @@ def test_pipeline_writes_a_report_with_flags(notebook_project):
         "claim-supported",
         "LLM judge: fake-judge",
         "LLM judge: consistency (1-5)",
-        "No human labels in this run folder",
     ):
         assert text in html, text
     assert "&lt;script&gt;alert(" in html

@@ -100,12 +100,12 @@ def load_baseline(config: RunConfig) -> tuple[pd.DataFrame | None, str]:
 
 def build_report(config: RunConfig, frame: pd.DataFrame | None = None) -> Report:
     """Read the run (and its baseline run) and build every section of the report."""
-    from bizsum.scoring import metric_versions
+    from bizsum.scoring import judge_setup, metric_versions
 
     frame = load_run(config.run_dir) if frame is None else frame
     used = config.metrics or sorted({m for ms in frame.get("metrics", []) if isinstance(ms, list) for m in ms})
     baseline, baseline_name = load_baseline(config)
-    data = ReportData(config, frame, metric_versions(used), baseline, baseline_name)
+    data = ReportData(config, frame, metric_versions(used, judge_setup(config)), baseline, baseline_name)
     gate_html, passed = sections.gate(config, frame, baseline)
     headline = sections.headline_export(frame)
     pairs = sections.pairs_export(frame)
@@ -116,6 +116,8 @@ def build_report(config: RunConfig, frame: pd.DataFrame | None = None) -> Report
         page.Section("areas", "Focus areas", sections.area_heatmap(frame)),
         page.Section("pairs", "Paired comparisons", sections.paired(frame, pairs)),
         page.Section("groups", "By industry and document length", sections.by_document_group(frame)),
+        page.Section("judge", "LLM judge", sections.judge(config, frame)),
+        page.Section("agreement", "Agreement with human labels", sections.agreement(config.run_dir)),
         page.Section("gate", "Regression gate", gate_html),
         page.Section("changes", "Changes against the baseline run", sections.changes(data)),
         page.Section("side-by-side", "Side by side", cards.side_by_side(frame), screen_only=True),

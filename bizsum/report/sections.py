@@ -656,14 +656,12 @@ def judge(config: RunConfig, frame: pd.DataFrame) -> str:
     Never merged into the headline: a judge is optional, may be weak (a small local model) and
     costs money, so its numbers stand beside the offline metrics, labelled with the judge model.
     """
+    from bizsum.analysis.tables import headline_table
     from bizsum.metrics import metric_columns
 
     columns = tuple(c for c in metric_columns(list(JUDGE_METRIC_NAMES)).values() if c.name in frame)
     if not columns or all(frame[c.name].isna().all() for c in columns):
-        return (
-            "<p>No LLM judge in this run. Set <code>judge: {model: ...}</code> in the config (any provider: an API "
-            "model, an OpenAI-compatible server, a local GGUF) to add claim-level verdicts and G-Eval scores.</p>"
-        )
+        return ""  # no judge in this run: no section
     table = headline_table(frame, columns)
     shown = table[["prompt", "model", "n"]].copy()
     for spec in columns:
@@ -680,7 +678,7 @@ def judge(config: RunConfig, frame: pd.DataFrame) -> str:
     return (
         f"<p><b>LLM judge: {esc(model)}</b>. Its numbers are its own columns, not part of the headline. "
         f"Money spent on judge answers in the latest scoring: ${spent:,.4f} (cached answers cost nothing again).</p>"
-        + html_table(shown, caption=f"LLM judge: {model}: mean per prompt × model")
+        + static_table(shown, caption=f"LLM judge: {model}: mean per prompt × model")
     )
 
 
@@ -693,15 +691,11 @@ def agreement(run_dir: Any, n_boot: int = 1000) -> str:
 
     rundir = RunDir(Path(run_dir))
     if not rundir.reviews.is_file():
-        return (
-            "<p>No human labels in this run folder. Label claims and focus areas with the review notebook "
-            "(<code>notebooks/review.ipynb</code>); <code>bizsum agreement RUN</code> then measures every metric "
-            "against them.</p>"
-        )
+        return ""  # no labels: no section (label with notebooks/review.ipynb, then `bizsum agreement RUN`)
     data = collect(rundir.path)
     table = agreement_from(data, n_boot=n_boot)
     parts = [
-        html_table(
+        static_table(
             format_table(table),
             caption="Metrics against the human labels: balanced accuracy and Cohen's κ of the verdict, Kendall τ-b of "
             f"the score; [95% CI] over {n_boot} resamples of the summaries",
@@ -711,7 +705,7 @@ def agreement(run_dir: Any, n_boot: int = 1000) -> str:
         parts.append(f"<p>{data.unscored} labelled summaries have no current score row and are not counted.</p>")
     if not data.orphans.empty:
         parts.append(
-            html_table(
+            static_table(
                 data.orphans,
                 caption=f"{len(data.orphans)} orphaned labels: their summary changed or their claim is not among "
                 "the summary's claims; they are not attached to anything",
