@@ -32,8 +32,8 @@ from typing import Any
 from bizsum.config import ExecutorSettings
 from bizsum.execution.ray_session import cluster_cpus, ray_session
 from bizsum.metrics import METRICS, register_metric
-from bizsum.records import ScoreRecord, to_row
 from bizsum.metrics.judge.client import JudgeSetup
+from bizsum.records import ScoreRecord, to_row
 from bizsum.scoring import Group, metric_for, score_group
 
 log = logging.getLogger(__name__)

@@ -13,8 +13,8 @@ from collections import Counter
 import pytest
 
 from bizsum.config import build_config
-from bizsum.providers.pricing import load_prices
 from bizsum.generation.runner import GenerationIncomplete, check_complete, generate
+from bizsum.providers.pricing import load_prices
 from bizsum.records import GenerationRecord, read_records
 from tests.helpers import base_config, spawn_generate, wait_for_rows
 

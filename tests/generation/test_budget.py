@@ -10,10 +10,10 @@ import pytest
 
 from bizsum.config import ModelSpec, build_config
 from bizsum.generation.budget import Budget
-from bizsum.providers.pricing import CostLimitError, Price, PriceTable
 from bizsum.generation.runner import generate
 from bizsum.jsonl import read_jsonl
 from bizsum.providers import BudgetExhausted
+from bizsum.providers.pricing import CostLimitError, Price, PriceTable
 from tests.helpers import base_config, chat_completion
 
 SPEC = ModelSpec(id="m", provider="openai", model="priced")

@@ -131,7 +131,10 @@ class _Budget:
             )
         return price
 
-    def reserve(self, spec: ModelSpec, prompt_tokens: int, max_output_tokens: int, batch: bool = False) -> object:
+    def reserve(
+        self, spec: ModelSpec, prompt_tokens: int, max_output_tokens: int, batch: bool = False, wait: bool = True
+    ) -> object:
+        """Book the worst case (judge requests are sent one at a time, so there is nothing to wait for)."""
         worst = self._price(spec).cost(prompt_tokens, max_output_tokens)
         with self.lock:
             if self.spent + self.booked + worst > self.limit:
