@@ -208,7 +208,8 @@ def _judge_setup(judge: str, config_file: Path | None, base_url: str | None, max
             f"--judge {judge!r}: expected PROVIDER:MODEL (e.g. local:qwen2.5-0.5b-instruct-q4_k_m, openai:gpt-4o-mini), "
             "or a model id together with --config FILE"
         )
-    options: dict[str, Any] = {"requires_key": False} if provider == "openai" and base_url else {}
+    # a server named by --base-url is assumed to need no key (llama.cpp, vLLM, Ollama, the stub)
+    options: dict[str, Any] = {"requires_key": False} if base_url else {}
     spec = ModelSpec(id=judge, provider=provider, model=model, base_url=base_url, options=options)
     root = project_root(Path.cwd())
     return JudgeSetup(

@@ -206,7 +206,7 @@ def test_score_reuse_requires_the_same_document_and_references(project, monkeypa
     monkeypatch.setattr(
         scoring,
         "run_metrics",
-        lambda items, names, progress=False: (
+        lambda items, names, progress=False, judge=None: (
             scored.extend(i.document.id for i in items) or original(items, names, progress)
         ),
     )

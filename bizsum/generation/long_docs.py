@@ -136,6 +136,7 @@ class ContextGuard(Provider):
         self.name = inner.name  # type: ignore[misc]  # the guard answers under its provider's name
         self.is_free = inner.is_free  # type: ignore[misc]
         self.supports_batch = inner.supports_batch  # type: ignore[misc]
+        self.supports_logprobs = inner.supports_logprobs  # type: ignore[misc]
 
     def identity(self) -> dict[str, Any]:
         strategy, version = self.spec.strategy, STRATEGY_VERSIONS.get(self.spec.strategy, 1)
@@ -171,6 +172,9 @@ class ContextGuard(Provider):
 
     def batch_api(self) -> BatchAPI | None:
         return self.inner.batch_api()
+
+    def logprob_params(self, top: int) -> dict[str, Any]:  # type: ignore[override]
+        return self.inner.logprob_params(top)
 
     def attach_meter(self, meter: Meter | None) -> None:
         super().attach_meter(meter)

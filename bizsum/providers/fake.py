@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from bizsum.config import ModelSpec
 from bizsum.errors import ProviderError
 from bizsum.nlp.text import split_sentences
 from bizsum.nlp.tokens import count_tokens
@@ -30,6 +31,10 @@ class FakeProvider(Provider):
     is_free = True
     runs_in_process = True
     supports_logprobs = True
+
+    def __init__(self, spec: ModelSpec):
+        super().__init__(spec)
+        self.calls = 0  # answers given (tests of caches count them)
 
     def _reply(self, request: GenerationRequest) -> Any:
         for rule in self.spec.options.get("match") or []:
@@ -44,6 +49,7 @@ class FakeProvider(Provider):
 
     def generate(self, request: GenerationRequest) -> Generation:
         started = time.perf_counter()
+        self.calls += 1
         time.sleep(float(self.spec.options.get("delay", 0)))
         reply = self._reply(request)
         if isinstance(reply, str):

@@ -74,8 +74,8 @@ def test_a_killed_scoring_run_continues_from_its_part_files(project, monkeypatch
     config = build_config(base_config(samples=3), "t").with_root(project)
     generate(config, progress=False)
 
-    def dies_after_three(units, names):
-        for count, group in enumerate(score_groups_here(units, names)):
+    def dies_after_three(units, names, judge=None):
+        for count, group in enumerate(score_groups_here(units, names, judge)):
             if count == 3:
                 raise Interrupted
             yield group
@@ -88,9 +88,9 @@ def test_a_killed_scoring_run_continues_from_its_part_files(project, monkeypatch
 
     scored = []
 
-    def counting(units, names):
+    def counting(units, names, judge=None):
         scored.extend(record for group in units for record, _ in group)
-        return score_groups_here(units, names)
+        return score_groups_here(units, names, judge)
 
     rows = read_jsonl(score_run(config, progress=False, scorer=counting))
     assert len(rows) == 6 and len(scored) == 6 - 3  # only what the killed run had not finished
@@ -113,8 +113,8 @@ def test_parts_of_another_metric_version_are_not_reused(project, monkeypatch):
     config = build_config(base_config(), "t").with_root(project)
     generate(config, progress=False)
 
-    def dies(units, names):
-        yield from list(score_groups_here(units, names))[:1]
+    def dies(units, names, judge=None):
+        yield from list(score_groups_here(units, names, judge))[:1]
         raise Interrupted
 
     with pytest.raises(Interrupted):
@@ -123,9 +123,9 @@ def test_parts_of_another_metric_version_are_not_reused(project, monkeypatch):
     monkeypatch.setattr("bizsum.scoring.get_metric", _uncached())
     scored = []
 
-    def counting(units, names):
+    def counting(units, names, judge=None):
         scored.extend(record for group in units for record, _ in group)
-        return score_groups_here(units, names)
+        return score_groups_here(units, names, judge)
 
     score_run(config, progress=False, scorer=counting)
     assert len(scored) == 2  # the part row was made by the old version: every row is rescored
