@@ -28,13 +28,21 @@ CACHE_DIR = Path(__file__).resolve().parent / "results" / "cache"
 
 
 def metric_version() -> str:
-    """Changes whenever the metric code changes, so cached scores are recomputed."""
+    """Changes whenever the metric code or the shipped verifier changes, so cached scores are recomputed."""
     h = hashlib.sha256()
     root = Path(__file__).resolve().parents[1] / "bizsum"
-    for rel in ("metrics/source_only.py", "metrics/focus_coverage.py", "focus_areas.py", "nli.py"):
-        p = root / rel
-        if p.exists():
-            h.update(p.read_bytes())
+    files = sorted(
+        [
+            *(root / "metrics" / "source_only").glob("*.py"),
+            root / "metrics" / "focus_coverage.py",
+            *(root / "nlp").glob("*.py"),
+            root / "resources" / "verifier" / "MANIFEST.json",
+        ]
+    )
+    for path in files:
+        if path.exists():
+            h.update(path.name.encode())
+            h.update(path.read_bytes())
     return h.hexdigest()[:12]
 
 
@@ -96,7 +104,7 @@ def _score(rows, todo, what, version, previous):
             doc = docs[rows[i]["doc_key"]]
             index = source_index(doc.text, doc.sha256)
             if "source_only" in what:
-                values, details = score_summary(rows[i]["summary"], index)
+                values, details = score_summary(rows[i]["summary"], index, doc.text)
                 rec.update({f"so_{k}": v for k, v in values.items()})
                 rec["so_claims_detail"] = [
                     {"text": c["text"], "verdict": c["verdict"], "score": c["score"], "features": c["features"]}

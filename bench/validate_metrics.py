@@ -321,14 +321,23 @@ def run_qags(limit):
     from bizsum.nlp.encoders import embed
     from bizsum.nlp.source_index import source_index
 
+    from bizsum.nlp.verifier import get_verifier
+
     ys, ss = [], []
     for r in rows:
         doc = _doc(r["document"])
         index = source_index(doc.text, doc.sha256)
         emb = embed(r["summary_sentences"])
-        for sent, e, lab in zip(r["summary_sentences"], emb, r["sentence_support"]):
+        verified = get_verifier().score_claims(
+            doc.text,
+            r["summary_sentences"],
+            sha256=doc.sha256,
+            claim_embeddings=emb,
+            known=dict(zip(index.sentences, index.embeddings[: len(index.sentences)])),
+        )
+        for sent, e, lab, checked in zip(r["summary_sentences"], emb, r["sentence_support"], verified):
             ys.append(1 if lab > 0.5 else 0)
-            ss.append(check_claim(sent, e, index).score)
+            ss.append(check_claim(sent, e, index, checked).score)
     out["claim_level"] = {"n": len(ys), "auc": roc_auc(ys, ss), "supported_share": float(np.mean(ys))}
     return out
 

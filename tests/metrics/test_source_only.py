@@ -284,3 +284,80 @@ def test_negation_is_compared_within_the_clause_the_claim_carries(metric, copy_d
     flipped = score(metric, copy_doc, "Interest received on loans secured by mortgages is subject to such tax.")
     assert flipped.details["claims"][0]["features"]["negation_mismatch"] == 1.0
     assert flipped.details["claims"][0]["verdict"] == "unsupported"
+
+
+# --- v4: the trained claim verifier decides what the hard checks pass ---------------------------
+
+
+class ScriptedVerifier:
+    """Stands in for bizsum.nlp.verifier.get_verifier(): a fixed score per claim (default 0.9)."""
+
+    threshold = 0.5
+
+    def __init__(self, scores):
+        self.scores = scores
+        self.asked: list[str] = []
+
+    def score_claims(self, text, claims, sha256=None, claim_embeddings=None, known=None):
+        from bizsum.nlp.verifier import ClaimScore
+
+        self.asked += list(claims)
+        return [
+            ClaimScore(claim, self.scores.get(claim, 0.9), self.scores.get(claim, 0.9) >= 0.5, "evidence", [], 0.5)
+            for claim in claims
+        ]
+
+
+@pytest.fixture
+def scripted(monkeypatch):
+    def install(scores):
+        fake = ScriptedVerifier(scores)
+        monkeypatch.setattr("bizsum.metrics.source_only.metric.get_verifier", lambda: fake)
+        return fake
+
+    return install
+
+
+@slow
+def test_verifier_decides_a_claim_without_number_or_name(metric, doc, scripted):
+    invented = "The company funds its operations primarily through bank loans and venture capital."
+    fake = scripted({invented: 0.1})
+    r = score(metric, doc, "Acme sells its platform to retailers and banks. " + invented)
+    claims = r.details["claims"]
+    assert [c["verdict"] for c in claims] == ["supported", "unsupported"]
+    assert claims[1]["score"] == pytest.approx(0.1) and claims[1]["numbers"] == [] and claims[1]["names"] == []
+    assert "claim verifier" in claims[1]["reasons"][-1]
+    assert claims[1]["verifier_only"] == {"verdict": "unsupported", "score": 0.1}
+    assert r.values["source_only"] == 0.5 and r.values["support_min"] == pytest.approx(0.1)
+    assert fake.asked == [c["text"] for c in claims]
+
+
+@slow
+def test_hard_checks_stay_failures_whatever_the_verifier_says(metric, doc, scripted):
+    changed = "International revenue increased to 41% of total revenue in 2017."
+    scripted({changed: 0.99})
+    (claim,) = score(metric, doc, changed).details["claims"]
+    assert claim["verdict"] == "unsupported" and claim["score"] < 0.5
+    assert claim["verifier_only"]["verdict"] == "supported"  # the verifier alone would have let it pass
+    assert claim["rules_v3"]["verdict"] == "unsupported"
+
+
+@slow
+def test_statements_about_the_source_are_not_sent_to_the_verifier(metric, doc, scripted):
+    fake = scripted({})
+    r = score(metric, doc, "The text does not describe how the company is financed.")
+    assert r.details["claims"][0]["verdict"] == "supported" and fake.asked == []
+
+
+@slow
+@pytest.mark.parametrize(
+    "invented",
+    [
+        "The company funds its operations primarily through bank loans and venture capital.",
+        "It distributes its products mainly through independent franchisees.",
+    ],
+)
+def test_shipped_verifier_rejects_invented_sentences_without_numbers_or_names(metric, doc, invented):
+    (claim,) = score(metric, doc, invented).details["claims"]
+    assert claim["numbers"] == [] and claim["names"] == []
+    assert claim["verdict"] == "unsupported"

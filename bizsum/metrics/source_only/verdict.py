@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -14,6 +14,7 @@ from bizsum.metrics.source_only.checks import check_names, check_numbers, scope_
 from bizsum.nlp.claims import direction_flipped
 from bizsum.nlp.lexicon import NEGATION_TOKENS, TOKEN, content_stems, token_stems
 from bizsum.nlp.source_index import SourceIndex
+from bizsum.nlp.verifier import ClaimScore
 
 # Logistic model over claim features -> probability that the claim is supported. Hand-set, led by
 # semantic similarity: a model fitted on dev data (bench/fit_calibration.py, see
@@ -49,9 +50,14 @@ class ClaimCheck:
     features: dict[str, float]
     numbers: list[dict]
     names: list[dict]
+    #: the same claim decided otherwise, for comparison (``bizsum agreement`` reads each as a verdict
+    #: source ``source_only.<name>``): ``rules_v3`` (the hard checks and the hand-set model of v3),
+    #: ``verifier_only`` (the trained verifier without the hard checks)
+    variants: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            **self.variants,
             "text": self.text,
             "verdict": self.verdict,
             "score": round(self.score, 4),
@@ -67,7 +73,13 @@ def _bigrams(tokens: Sequence[str]) -> set[tuple[str, str]]:
     return set(itertools.pairwise(tokens))
 
 
-def check_claim(claim: str, embedding: np.ndarray, index: SourceIndex) -> ClaimCheck:
+def check_claim(
+    claim: str, embedding: np.ndarray, index: SourceIndex, verified: ClaimScore | None = None
+) -> ClaimCheck:
+    """One claim's verdict. The number, name, negation and direction checks are hard failures.
+    With ``verified`` (the trained verifier's score of the claim, :mod:`bizsum.nlp.verifier`) the
+    verifier decides everything else; without it the hand-set logistic model over similarity and
+    word overlap does (source_only v3, kept for comparison in ``bench/``)."""
     sims = index.embeddings @ embedding
     order = np.argsort(-sims)
     top = [int(i) for i in order[:3]]
@@ -113,7 +125,22 @@ def check_claim(claim: str, embedding: np.ndarray, index: SourceIndex) -> ClaimC
         "direction_mismatch": direction_mismatch,
     }
     z = COEFFICIENTS["bias"] + sum(COEFFICIENTS[k] * v for k, v in features.items())
-    prob = _sigmoid(z)
+    prob, threshold = _sigmoid(z), SUPPORT_THRESHOLD
+    hard_fail = bad_numbers > 0 or bad_names > 0 or negation_mismatch > 0 or direction_mismatch > 0
+    variants: dict[str, dict[str, Any]] = {}
+    if verified is not None:
+        rules_supported = not hard_fail and prob >= SUPPORT_THRESHOLD
+        variants["rules_v3"] = {
+            "verdict": "supported" if rules_supported else "unsupported",
+            "score": round(prob if rules_supported else min(prob, 0.49), 4),
+        }
+        variants["verifier_only"] = {
+            "verdict": "supported" if verified.score >= verified.threshold else "unsupported",
+            "score": round(verified.score, 4),
+        }
+        features["verifier"] = verified.score
+        prob, threshold = verified.score, verified.threshold
+        evidence = verified.evidence or evidence
     reasons: list[str] = []
     for r in number_reports:
         if r["status"] == "not_in_source":
@@ -133,15 +160,16 @@ def check_claim(claim: str, embedding: np.ndarray, index: SourceIndex) -> ClaimC
         reasons.append("negation differs from the closest source passage")
     if direction_mismatch:
         reasons.append("direction (increase/decrease) differs from the closest source passage")
-    hard_fail = bad_numbers > 0 or bad_names > 0 or negation_mismatch > 0 or direction_mismatch > 0
-    if prob < SUPPORT_THRESHOLD and not hard_fail:
+    if prob < threshold and not hard_fail:
         reasons.append(
-            f"no source passage supports it (best similarity {sim:.2f}, content words found {lex_global:.0%})"
+            f"the claim verifier finds no source passage that supports it (P = {prob:.2f} < {threshold:.2f})"
+            if verified is not None
+            else f"no source passage supports it (best similarity {sim:.2f}, content words found {lex_global:.0%})"
         )
-    verdict = "unsupported" if hard_fail or prob < SUPPORT_THRESHOLD else "supported"
+    verdict = "unsupported" if hard_fail or prob < threshold else "supported"
     if hard_fail:
-        prob = min(prob, 0.49)
-    return ClaimCheck(claim, verdict, prob, evidence, reasons, features, number_reports, name_reports)
+        prob = min(prob, threshold - 1e-3 if verified is not None else 0.49)
+    return ClaimCheck(claim, verdict, prob, evidence, reasons, features, number_reports, name_reports, variants)
 
 
 def absence_check(claim: str, areas: list[str], embedding: np.ndarray, index: SourceIndex) -> ClaimCheck:

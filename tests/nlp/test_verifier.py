@@ -1,0 +1,119 @@
+"""The claim verifier's chunking, package data and max-over-chunks rule (bizsum.nlp.verifier).
+
+Model-free tests use a word-count "tokenizer" and hand-made embeddings; the shipped weights are
+exercised through source_only (tests/metrics/test_source_only.py) and the integrity check here.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from bizsum.nlp import verifier as v
+from bizsum.nlp.verifier import Chunker, VerifierError, grow_chunk, split_units
+
+
+def words(text: str) -> int:
+    return len(text.split())
+
+
+class WordTokenizer:
+    """Counts words as word pieces (what Chunker needs of a tokenizer)."""
+
+    def __call__(self, text, add_special_tokens=False):
+        return {"input_ids": text.split()}
+
+
+def test_split_units_keeps_short_sentences_and_cuts_long_ones_into_windows():
+    long = " ".join(f"w{i}" for i in range(10))
+    units = split_units(["A short one.", long, "  "], words, max_tokens=4)
+    assert units == ["A short one.", "w0 w1 w2 w3", "w4 w5 w6 w7", "w8 w9"]
+
+
+def test_grow_chunk_adds_previous_then_next_unit_while_they_fit():
+    # core unit 2 (40); + unit 1 (30) = 70; + unit 3 (20) = 90; unit 0 (50) and unit 4 (60) overflow 112
+    assert grow_chunk((2,), [50, 30, 40, 20, 60], max_tokens=112) == (1, 4)
+    # a pair as core; nothing fits beside it
+    assert grow_chunk((1, 2), [50, 60, 52, 20], max_tokens=112) == (1, 3)
+    # the first unit grows only forward
+    assert grow_chunk((0,), [10, 10, 10], max_tokens=25) == (0, 2)
+
+
+def _chunker_with(units: list[str], unit_embeddings: np.ndarray) -> tuple[Chunker, v.SourceChunks]:
+    chunker = Chunker(WordTokenizer(), chunk_tokens=6)
+    doc = chunker.document(" ".join(units), sha256="t", unit_embeddings=unit_embeddings)
+    return chunker, doc
+
+
+def test_candidates_are_distinct_chunks_best_first(monkeypatch):
+    units = ["alpha beta gamma.", "delta epsilon.", "zeta eta theta.", "iota kappa."]
+    monkeypatch.setattr(v, "_source_sentences", lambda text: units)
+    basis = np.eye(4, dtype="float32")
+    chunker, doc = _chunker_with(units, basis)
+    assert doc.units == units and doc.tokens == [3, 2, 3, 2]
+    assert doc.embeddings.shape == (4 + 3, 4)  # units, then the 3 adjacent pairs
+    claim = np.array([[0.0, 0.0, 1.0, 0.1]], dtype="float32")  # closest to unit 2, then unit 3
+    (chunks,) = chunker.candidates(doc, ["a claim"], k=2, claim_embeddings=claim)
+    assert len(chunks) == 2 and len({(c.start, c.end) for c in chunks}) == 2
+    assert chunks[0].retrieval >= chunks[1].retrieval
+    # unit 2 (3 words) grows by unit 1 (2 words) = 5 <= 6; unit 3 would make 7
+    assert (chunks[0].start, chunks[0].end) == (1, 3) and chunks[0].text == "delta epsilon. zeta eta theta."
+
+
+def test_known_embeddings_are_reused_and_only_new_units_embedded(monkeypatch):
+    units = ["one two.", "three four."]
+    monkeypatch.setattr(v, "_source_sentences", lambda text: units)
+    embedded: list[list[str]] = []
+
+    def fake_embed(texts):
+        embedded.append(list(texts))
+        return np.ones((len(texts), 2), dtype="float32") / np.sqrt(2)
+
+    monkeypatch.setattr(v, "_embed", fake_embed)
+    chunker = Chunker(WordTokenizer(), chunk_tokens=6)
+    doc = chunker.document("one two. three four.", sha256="k", known={"one two.": np.array([1.0, 0.0])})
+    assert embedded == [["three four."]]
+    assert np.allclose(doc.embeddings[0], [1.0, 0.0])
+
+
+def test_claim_score_is_the_maximum_over_its_chunks(monkeypatch):
+    units = ["a b c.", "d e f.", "g h i."]
+    monkeypatch.setattr(v, "_source_sentences", lambda text: units)
+    verifier = object.__new__(v.Verifier)  # no weights: score_pairs is replaced below
+    verifier.threshold = 0.6
+    verifier.chunker = Chunker(WordTokenizer(), chunk_tokens=3)  # every chunk is one unit
+    verifier.chunker.document("x", sha256="m", unit_embeddings=np.eye(3, dtype="float32"))
+    table = {"a b c.": 0.2, "d e f.": 0.7, "g h i.": 0.4}  # a chunk of two units scores 0.1
+    monkeypatch.setattr(
+        verifier, "score_pairs", lambda passages, claims: np.array([table.get(p, 0.1) for p in passages])
+    )
+    # retrieval order: the pair (0, 1), unit 0, unit 1, the pair (1, 2), unit 2; k = 3 takes the first three
+    claim = np.array([[1.0, 0.5, 0.2]], dtype="float32")
+    (result,) = verifier.score_claims("x", ["c"], k=3, sha256="m", claim_embeddings=claim)
+    assert [text for text, _ in result.chunk_scores] == ["a b c. d e f.", "a b c.", "d e f."]
+    assert result.score == pytest.approx(0.7) and result.evidence == "d e f." and result.supported
+    assert result.threshold == 0.6
+
+
+def test_shipped_weights_match_their_manifest():
+    manifest = v.verify_files()
+    assert manifest["format"] in ("int8", "fp16", "fp32")
+    assert set(manifest["files"]) >= {manifest["weights_file"], "config.json", "tokenizer.json"}
+    assert 0.0 < float(manifest["threshold"]) < 1.0  # chosen on dev data, recorded with the weights
+    size = (v.resource_dir() / manifest["weights_file"]).stat().st_size
+    assert size <= 50 * 1024 * 1024
+    assert v.version()["verifier"] == manifest["files"][manifest["weights_file"]]
+
+
+def test_a_changed_weights_file_is_refused(tmp_path):
+    copy = tmp_path / "verifier"
+    shutil.copytree(v.resource_dir(), copy)
+    manifest = v.read_manifest(copy)
+    weights = copy / manifest["weights_file"]
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    with pytest.raises(VerifierError, match="sha256"):
+        v.verify_files(copy)
