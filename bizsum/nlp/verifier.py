@@ -238,6 +238,7 @@ class SourceChunks:
     tokens: list[int]
     embeddings: np.ndarray  # len(units) + len(units) - 1 rows: units, then adjacent pairs
     members: list[tuple[int, ...]] = field(default_factory=list)
+    flat: str = ""  # the whole source as " word word ... " (:func:`flat_words`), for copied claims
 
 
 @dataclass(frozen=True)
@@ -256,6 +257,7 @@ class ClaimScore:
     evidence: str
     chunk_scores: list[tuple[str, float]]
     threshold: float = DEFAULT_THRESHOLD  # the verifier's decision threshold (``supported`` = score >= it)
+    copied: bool = False  # found word for word in the source (:func:`is_copied`): score 1.0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -268,6 +270,25 @@ class ClaimScore:
 
 
 _WS = re.compile(r"\s+")
+_WORD = re.compile(r"[a-z0-9]+")
+#: pronouns a summary swaps when it speaks of the company ("our" in a filing, "its" in a summary)
+_PRONOUNS = {"our": "its", "their": "its", "we": "it", "they": "it", "us": "it"}
+#: a claim of at least this many words found word for word in the source is supported as copied
+COPY_MIN_WORDS = 4
+
+
+def flat_words(text: str) -> str:
+    """Lower-case words, pronouns of the company unified, as " w1 w2 ... " (substring search)."""
+    return " " + " ".join(_PRONOUNS.get(w, w) for w in _WORD.findall(text.lower())) + " "
+
+
+def is_copied(claim: str, doc: SourceChunks) -> bool:
+    """True when the claim's words occur in the source in the same order (punctuation, case and
+    the company's pronouns aside): a copied claim is supported by construction. The cross-encoder
+    sees a clause cut out of its sentence ("more, to deliver rich, relevant results.") without the
+    subject and verb it needs, and may score it low; the hard checks still apply to it."""
+    words = flat_words(claim)
+    return len(words.split()) >= COPY_MIN_WORDS and words in doc.flat
 
 
 def split_units(sentences: Sequence[str], count: Callable[[str], int], max_tokens: int = CHUNK_TOKENS) -> list[str]:
@@ -363,7 +384,9 @@ class Chunker:
         if len(pairs):
             pairs = pairs / np.linalg.norm(pairs, axis=1, keepdims=True).clip(1e-9)
         members: list[tuple[int, ...]] = [(i,) for i in range(len(units))] + [(i, i + 1) for i in range(len(units) - 1)]
-        doc = SourceChunks(key, units, tokens, np.concatenate([emb, pairs]).astype("float32"), members)
+        doc = SourceChunks(
+            key, units, tokens, np.concatenate([emb, pairs]).astype("float32"), members, flat_words(text)
+        )
         with self._lock:
             self._cache[key] = doc
             while len(self._cache) > self._cache_size:
@@ -505,7 +528,7 @@ class Verifier:
         claim_embeddings: np.ndarray | None = None,
         known: Mapping[str, np.ndarray] | None = None,
     ) -> list[ClaimScore]:
-        """Score every claim against the source: max over its candidate chunks."""
+        """Score every claim against the source: max over its candidate chunks (1.0 when copied)."""
         doc = self.document(text, sha256, known=known)
         cands = self.candidates(doc, claims, k, claim_embeddings)
         passages = [c.text for chunks in cands for c in chunks]
@@ -518,6 +541,9 @@ class Verifier:
             pos += len(chunks)
             best = int(np.argmax(mine)) if mine else -1
             score = mine[best] if mine else 0.0
+            copied = is_copied(claim, doc)
+            if copied:
+                score = 1.0
             out.append(
                 ClaimScore(
                     claim=claim,
@@ -526,6 +552,7 @@ class Verifier:
                     evidence=chunks[best].text if mine else "",
                     chunk_scores=[(c.text, s) for c, s in zip(chunks, mine)],
                     threshold=self.threshold,
+                    copied=copied,
                 )
             )
         return out
