@@ -278,13 +278,24 @@ COPY_MIN_WORDS = 4
 
 
 def flat_words(text: str) -> str:
-    """Lower-case words, pronouns of the company unified, as " w1 w2 ... " (substring search)."""
-    return " " + " ".join(_PRONOUNS.get(w, w) for w in _WORD.findall(text.lower())) + " "
+    """Lower-case words, pronouns of the company unified and every number replaced by its
+    normalized value (so "$1.2 billion" and "$1,200 million" are the same word), as
+    " w1 w2 ... " for substring search."""
+    from bizsum.nlp.numbers import extract_numbers
+
+    pieces, position = [], 0
+    for number in extract_numbers(text):
+        pieces.append(text[position : number.start])
+        pieces.append(f" n{number.kind}{round(number.value * 10_000)} ")
+        position = number.end
+    pieces.append(text[position:])
+    words = _WORD.findall("".join(pieces).lower())
+    return " " + " ".join(_PRONOUNS.get(w, w) for w in words) + " "
 
 
 def is_copied(claim: str, doc: SourceChunks) -> bool:
-    """True when the claim's words occur in the source in the same order (punctuation, case and
-    the company's pronouns aside): a copied claim is supported by construction. The cross-encoder
+    """True when the claim's words occur in the source in the same order (punctuation, case, the
+    company's pronouns and the writing of numbers aside): a copied claim is supported by construction. The cross-encoder
     sees a clause cut out of its sentence ("more, to deliver rich, relevant results.") without the
     subject and verb it needs, and may score it low; the hard checks still apply to it."""
     words = flat_words(claim)
