@@ -26,28 +26,13 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
+from bizsum.corpus.select import MANIFEST_COLUMNS
 from bizsum.nlp.text import normalize_text
 from bizsum.nlp.tokens import count_tokens
 
 log = logging.getLogger("build_corpus")
 
-COLUMNS = [
-    "id",
-    "company",
-    "cik",
-    "ticker",
-    "fiscal_year",
-    "period_of_report",
-    "filing_date",
-    "accession",
-    "sic",
-    "industry",
-    "chars",
-    "words",
-    "tokens_o200k",
-    "source",
-    "license",
-]
+COLUMNS = list(MANIFEST_COLUMNS)  # data/documents/manifest.csv, as bizsum.corpus.select reads it
 
 EDGAR_CRAWLER_COMMIT = "6aeed66a6bc30639c0186eb8397bbd63b83210ab"
 EDGARTOOLS_COMMIT = "ca5a70094da7fc34890161dae9c256bb1f4c3d26"

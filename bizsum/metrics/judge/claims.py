@@ -21,16 +21,15 @@ from typing import Any
 
 import numpy as np
 
-from bizsum.errors import ConfigError
-from bizsum.metrics.base import Column, Metric, MetricResult, ScoringItem
-from bizsum.metrics.judge.client import JudgeAnswer, JudgeClient, JudgeRequest, JudgeSetup, answer_totals
-from bizsum.metrics.judge.prompts import claim_prompt, parse_verdict, prompts_version, yes_probability
+from bizsum.metrics.base import Column, MetricResult, ScoringItem
+from bizsum.metrics.judge.base import JudgeMetric, require_setup
+from bizsum.metrics.judge.client import JudgeAnswer, JudgeRequest, answer_totals
+from bizsum.metrics.judge.prompts import claim_prompt, parse_verdict, yes_probability
 from bizsum.nlp.claims import split_claims
 from bizsum.nlp.source_index import SourceIndex, embed_claims, source_index
 
 #: answer tokens a claim verdict may use (Yes/No and a one-sentence reason)
 CLAIM_ANSWER_TOKENS = 80
-REVISION = "1"
 
 
 def retrieve(index: SourceIndex, embedding: np.ndarray, k: int) -> list[str]:
@@ -49,16 +48,7 @@ def retrieve(index: SourceIndex, embedding: np.ndarray, k: int) -> list[str]:
     return [index.passages[i] for i in chosen]
 
 
-def require_setup(setup: JudgeSetup | None, name: str) -> JudgeSetup:
-    if setup is None:
-        raise ConfigError(
-            f"metric {name!r} needs an LLM judge: set 'judge: {{model: ...}}' in the config, or pass "
-            "--judge to bizsum score"
-        )
-    return setup
-
-
-class JudgeClaimsMetric(Metric):
+class JudgeClaimsMetric(JudgeMetric):
     name = "judge_claims"
     label = "LLM judge: claims"
     description = (
@@ -87,16 +77,6 @@ class JudgeClaimsMetric(Metric):
             kind="measure",
         ),
     )
-
-    def __init__(self, setup: JudgeSetup | None = None):
-        self.setup = setup
-        self._client: JudgeClient | None = None
-
-    @property
-    def client(self) -> JudgeClient:
-        if self._client is None:
-            self._client = JudgeClient(require_setup(self.setup, self.name))
-        return self._client
 
     def score_batch(self, items: Sequence[ScoringItem]) -> list[MetricResult]:
         setup = require_setup(self.setup, self.name)
@@ -164,11 +144,3 @@ class JudgeClaimsMetric(Metric):
             **totals,
         }
         return MetricResult(values=values, details=details)
-
-    def version(self) -> dict[str, str]:
-        base = {"judge_claims": REVISION, "judge_prompts": prompts_version()}
-        if self.setup is None:
-            return base
-        from bizsum.nlp.encoders import encoder_versions
-
-        return {**encoder_versions(), **base, **self.setup.fingerprint()}

@@ -20,10 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from bizsum.metrics.base import Column, Metric, MetricResult, ScoringItem
-from bizsum.metrics.judge.claims import require_setup
-from bizsum.metrics.judge.client import JudgeAnswer, JudgeClient, JudgeRequest, JudgeSetup, answer_totals
-from bizsum.metrics.judge.prompts import CRITERIA, prompts_version, rubric_prompt, sampled_score, weighted_score
+from bizsum.metrics.base import Column, MetricResult, ScoringItem
+from bizsum.metrics.judge.base import JudgeMetric, require_setup
+from bizsum.metrics.judge.client import JudgeAnswer, JudgeRequest, answer_totals
+from bizsum.metrics.judge.prompts import CRITERIA, rubric_prompt, sampled_score, weighted_score
 from bizsum.nlp.claims import split_claims
 from bizsum.nlp.focus_areas import FOCUS_AREAS
 from bizsum.nlp.source_index import SourceIndex, embed_claims, source_index
@@ -32,7 +32,6 @@ from bizsum.nlp.tokens import count_tokens
 RUBRIC_ANSWER_TOKENS = 10
 PASSAGES_PER_CLAIM = 2
 SENTENCES_PER_AREA = 3
-REVISION = "1"
 
 
 def _claim_sentences(index: SourceIndex, summary: str) -> list[int]:
@@ -111,7 +110,7 @@ def read_score(answer: JudgeAnswer) -> dict[str, Any]:
     return out
 
 
-class JudgeRubricMetric(Metric):
+class JudgeRubricMetric(JudgeMetric):
     name = "judge_rubric"
     label = "LLM judge: rubric"
     description = (
@@ -140,16 +139,6 @@ class JudgeRubricMetric(Metric):
             kind="measure",
         ),
     )
-
-    def __init__(self, setup: JudgeSetup | None = None):
-        self.setup = setup
-        self._client: JudgeClient | None = None
-
-    @property
-    def client(self) -> JudgeClient:
-        if self._client is None:
-            self._client = JudgeClient(require_setup(self.setup, self.name))
-        return self._client
 
     def score_batch(self, items: Sequence[ScoringItem]) -> list[MetricResult]:
         setup = require_setup(self.setup, self.name)
@@ -183,11 +172,3 @@ class JudgeRubricMetric(Metric):
                 details["note"] = "empty summary: not judged"
             results.append(MetricResult(values=values, details=details))
         return results
-
-    def version(self) -> dict[str, str]:
-        base = {"judge_rubric": REVISION, "judge_prompts": prompts_version()}
-        if self.setup is None:
-            return base
-        from bizsum.nlp.encoders import encoder_versions
-
-        return {**encoder_versions(), **base, **self.setup.fingerprint()}
