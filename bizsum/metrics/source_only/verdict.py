@@ -73,6 +73,47 @@ def _bigrams(tokens: Sequence[str]) -> set[tuple[str, str]]:
     return set(itertools.pairwise(tokens))
 
 
+def hard_check_reasons(
+    number_reports: Sequence[dict], name_reports: Sequence[dict], negation_mismatch: float, direction_mismatch: float
+) -> list[str]:
+    """Why the hard checks failed, one line per failed number, name, negation or direction."""
+    reasons: list[str] = []
+    for r in number_reports:
+        if r["status"] == "not_in_source":
+            reasons.append(f"number {r['number']!r} does not occur in the source")
+        elif r.get("replaces"):
+            reasons.append(f"number {r['number']!r} stands where the matching source passage has {r['replaces']!r}")
+        elif r["status"] == "wrong_context":
+            reasons.append(f"number {r['number']!r} occurs in the source but in a different context")
+    for r in name_reports:
+        if r["status"] != "ok":
+            reasons.append(
+                f"name {r['name']!r} does not occur in the source"
+                if r["status"] == "not_in_source"
+                else f"name {r['name']!r} occurs in the source only in an unrelated context"
+            )
+    if negation_mismatch:
+        reasons.append("negation differs from the closest source passage")
+    if direction_mismatch:
+        reasons.append("direction (increase/decrease) differs from the closest source passage")
+    return reasons
+
+
+def comparison_verdicts(rules_prob: float, hard_fail: bool, verified: ClaimScore) -> dict[str, dict[str, Any]]:
+    """The claim decided by v3's rules (hard checks + hand-set model) and by the verifier alone."""
+    rules_supported = not hard_fail and rules_prob >= SUPPORT_THRESHOLD
+    return {
+        "rules_v3": {
+            "verdict": "supported" if rules_supported else "unsupported",
+            "score": round(rules_prob if rules_supported else min(rules_prob, 0.49), 4),
+        },
+        "verifier_only": {
+            "verdict": "supported" if verified.score >= verified.threshold else "unsupported",
+            "score": round(verified.score, 4),
+        },
+    }
+
+
 def check_claim(
     claim: str, embedding: np.ndarray, index: SourceIndex, verified: ClaimScore | None = None
 ) -> ClaimCheck:
@@ -129,37 +170,11 @@ def check_claim(
     hard_fail = bad_numbers > 0 or bad_names > 0 or negation_mismatch > 0 or direction_mismatch > 0
     variants: dict[str, dict[str, Any]] = {}
     if verified is not None:
-        rules_supported = not hard_fail and prob >= SUPPORT_THRESHOLD
-        variants["rules_v3"] = {
-            "verdict": "supported" if rules_supported else "unsupported",
-            "score": round(prob if rules_supported else min(prob, 0.49), 4),
-        }
-        variants["verifier_only"] = {
-            "verdict": "supported" if verified.score >= verified.threshold else "unsupported",
-            "score": round(verified.score, 4),
-        }
+        variants = comparison_verdicts(prob, hard_fail, verified)
         features["verifier"] = verified.score
         prob, threshold = verified.score, verified.threshold
         evidence = verified.evidence or evidence
-    reasons: list[str] = []
-    for r in number_reports:
-        if r["status"] == "not_in_source":
-            reasons.append(f"number {r['number']!r} does not occur in the source")
-        elif r.get("replaces"):
-            reasons.append(f"number {r['number']!r} stands where the matching source passage has {r['replaces']!r}")
-        elif r["status"] == "wrong_context":
-            reasons.append(f"number {r['number']!r} occurs in the source but in a different context")
-    for r in name_reports:
-        if r["status"] != "ok":
-            reasons.append(
-                f"name {r['name']!r} does not occur in the source"
-                if r["status"] == "not_in_source"
-                else f"name {r['name']!r} occurs in the source only in an unrelated context"
-            )
-    if negation_mismatch:
-        reasons.append("negation differs from the closest source passage")
-    if direction_mismatch:
-        reasons.append("direction (increase/decrease) differs from the closest source passage")
+    reasons = hard_check_reasons(number_reports, name_reports, negation_mismatch, direction_mismatch)
     if prob < threshold and not hard_fail:
         reasons.append(
             f"the claim verifier finds no source passage that supports it (P = {prob:.2f} < {threshold:.2f})"
