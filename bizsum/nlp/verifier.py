@@ -65,6 +65,8 @@ CHUNK_TOKENS = 112
 MAX_LENGTH = 160
 #: candidate chunks scored per claim
 CANDIDATES = 3
+#: word pieces of the longest claim scored whole (a pair keeps >= MAX_LENGTH - 3 - this for the passage)
+CLAIM_TOKENS = 96
 #: decision threshold used when the manifest has none
 DEFAULT_THRESHOLD = 0.5
 
@@ -501,7 +503,7 @@ class Verifier:
                 enc = self.tokenizer(
                     [passages[i] for i in idx],
                     [claims[i] for i in idx],
-                    truncation="only_first",
+                    truncation="only_first",  # claims are at most CLAIM_TOKENS (score_claims cuts longer ones)
                     max_length=self.max_length,
                     padding=True,
                     return_tensors="pt",
@@ -539,31 +541,72 @@ class Verifier:
         claim_embeddings: np.ndarray | None = None,
         known: Mapping[str, np.ndarray] | None = None,
     ) -> list[ClaimScore]:
-        """Score every claim against the source: max over its candidate chunks (1.0 when copied)."""
+        """Score every claim against the source: max over its candidate chunks (1.0 when copied).
+
+        A claim longer than :data:`CLAIM_TOKENS` word pieces (a run-on sentence listing stores or
+        products) does not fit a pair with a passage; it is cut into word windows, each window is
+        scored like a claim, and the claim takes its weakest window (every part must be supported).
+        """
         doc = self.document(text, sha256, known=known)
-        cands = self.candidates(doc, claims, k, claim_embeddings)
+        pieces, owners, embeddings = self._pieces(claims, claim_embeddings)
+        scored = self._score_pieces(doc, pieces, k, embeddings)
+        out: list[ClaimScore] = []
+        for j, claim in enumerate(claims):
+            mine = [scored[i] for i, owner in enumerate(owners) if owner == j]
+            weakest = min(mine, key=lambda piece: piece.score)
+            copied = is_copied(claim, doc) or all(piece.copied for piece in mine)
+            out.append(
+                ClaimScore(
+                    claim=claim,
+                    score=1.0 if copied else weakest.score,
+                    supported=copied or weakest.score >= self.threshold,
+                    evidence=weakest.evidence,
+                    chunk_scores=[pair for piece in mine for pair in piece.chunk_scores],
+                    threshold=self.threshold,
+                    copied=copied,
+                )
+            )
+        return out
+
+    def _pieces(
+        self, claims: Sequence[str], claim_embeddings: np.ndarray | None
+    ) -> tuple[list[str], list[int], np.ndarray | None]:
+        """Claims cut to :data:`CLAIM_TOKENS` (most are one piece), the claim of each piece, and
+        the pieces' embeddings when the claims' were given and nothing was cut."""
+        pieces: list[str] = []
+        owners: list[int] = []
+        for j, claim in enumerate(claims):
+            parts = [claim]
+            if self.chunker.count_tokens(claim) > CLAIM_TOKENS:
+                parts = split_units([claim], self.chunker.count_tokens, CLAIM_TOKENS) or [claim]
+            pieces += parts
+            owners += [j] * len(parts)
+        whole = len(pieces) == len(claims)
+        return pieces, owners, claim_embeddings if whole else None
+
+    def _score_pieces(
+        self, doc: SourceChunks, pieces: list[str], k: int, embeddings: np.ndarray | None
+    ) -> list[ClaimScore]:
+        cands = self.candidates(doc, pieces, k, embeddings)
         passages = [c.text for chunks in cands for c in chunks]
-        pair_claims = [claim for claim, chunks in zip(claims, cands) for _ in chunks]
+        pair_claims = [piece for piece, chunks in zip(pieces, cands) for _ in chunks]
         scores = self.score_pairs(passages, pair_claims)
         out: list[ClaimScore] = []
         pos = 0
-        for claim, chunks in zip(claims, cands):
+        for piece, chunks in zip(pieces, cands):
             mine = [float(s) for s in scores[pos : pos + len(chunks)]]
             pos += len(chunks)
             best = int(np.argmax(mine)) if mine else -1
             score = mine[best] if mine else 0.0
-            copied = is_copied(claim, doc)
-            if copied:
-                score = 1.0
             out.append(
                 ClaimScore(
-                    claim=claim,
+                    claim=piece,
                     score=score,
                     supported=score >= self.threshold,
                     evidence=chunks[best].text if mine else "",
                     chunk_scores=[(c.text, s) for c, s in zip(chunks, mine)],
                     threshold=self.threshold,
-                    copied=copied,
+                    copied=is_copied(piece, doc),
                 )
             )
         return out

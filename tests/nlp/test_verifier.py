@@ -117,3 +117,25 @@ def test_a_changed_weights_file_is_refused(tmp_path):
     weights.write_bytes(bytes(data))
     with pytest.raises(VerifierError, match="sha256"):
         v.verify_files(copy)
+
+
+def test_a_claim_too_long_for_one_pair_takes_its_weakest_window(monkeypatch):
+    units = ["a b c.", "d e f.", "g h i."]
+    monkeypatch.setattr(v, "_source_sentences", lambda text: units)
+    monkeypatch.setattr(v, "_embed", lambda texts: np.tile(np.eye(3, dtype="float32")[:1], (len(texts), 1)))
+    verifier = object.__new__(v.Verifier)
+    verifier.threshold = 0.5
+    verifier.chunker = Chunker(WordTokenizer(), chunk_tokens=3)
+    verifier.chunker.document("x", sha256="long", unit_embeddings=np.eye(3, dtype="float32"))
+    seen: list[str] = []
+
+    def score_pairs(passages, claims):
+        seen.extend(claims)
+        return np.array([0.9 if claim.startswith("w0 ") else 0.2 for claim in claims])
+
+    monkeypatch.setattr(verifier, "score_pairs", score_pairs)
+    claim = " ".join(f"w{i}" for i in range(v.CLAIM_TOKENS + 4))  # two windows: 96 words, then 4
+    (result,) = verifier.score_claims("x", [claim], k=1, sha256="long")
+    assert sorted(len(c.split()) for c in set(seen)) == [4, v.CLAIM_TOKENS]
+    assert result.claim == claim and result.score == pytest.approx(0.2) and not result.supported
+    assert len(result.chunk_scores) == 2  # one chunk per window (k = 1)
