@@ -320,7 +320,6 @@ def run_qags(limit):
     from bizsum.metrics.source_only import check_claim
     from bizsum.nlp.encoders import embed
     from bizsum.nlp.source_index import source_index
-
     from bizsum.nlp.verifier import get_verifier
 
     ys, ss = [], []
