@@ -37,8 +37,30 @@ def _ray(cluster, **extra):
     return {"kind": "ray", "address": cluster.address, **extra}
 
 
+#: bookkeeping of the LLM judge's response cache and clock: the second scoring of the same answers finds them cached
+CACHE_BOOKKEEPING = {"cached", "spent_usd", "seconds"}
+
+
+def _without_cache_bookkeeping(value):
+    if isinstance(value, dict):
+        return {k: _without_cache_bookkeeping(v) for k, v in value.items() if k not in CACHE_BOOKKEEPING}
+    if isinstance(value, list):
+        return [_without_cache_bookkeeping(v) for v in value]
+    return value
+
+
 def _comparable(rows):
-    return {(r["doc_id"], r["prompt_id"], r["model_id"], r["sample"]): {**r, "created_at": None} for r in rows}
+    return {
+        (r["doc_id"], r["prompt_id"], r["model_id"], r["sample"]): {
+            **r,
+            "created_at": None,
+            "details": {
+                name: _without_cache_bookkeeping(detail) if name.startswith("judge_") else detail
+                for name, detail in (r.get("details") or {}).items()
+            },
+        }
+        for r in rows
+    }
 
 
 def _differences(a, b, path=""):
