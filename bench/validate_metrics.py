@@ -332,7 +332,7 @@ def run_qags(limit):
             r["summary_sentences"],
             sha256=doc.sha256,
             claim_embeddings=emb,
-            known=dict(zip(index.sentences, index.embeddings[: len(index.sentences)])),
+            known=index.sentence_embeddings,
         )
         for sent, e, lab, checked in zip(r["summary_sentences"], emb, r["sentence_support"], verified):
             ys.append(1 if lab > 0.5 else 0)

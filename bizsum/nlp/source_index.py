@@ -10,6 +10,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -36,6 +37,12 @@ class SourceIndex:
     area_strong_counts: dict[str, int]
     area_scores: np.ndarray  # sentences x FOCUS_AREAS
     sentence_numbers: list[list[Number]] = field(default_factory=list)
+
+    @cached_property
+    def sentence_embeddings(self) -> dict[str, np.ndarray]:
+        """Sentence text -> its embedding (the first rows of ``embeddings``), made once per index:
+        the claim verifier reuses them instead of embedding the sentences again."""
+        return dict(zip(self.sentences, self.embeddings[: len(self.sentences)]))
 
 
 _CACHE: OrderedDict[str, SourceIndex] = OrderedDict()

@@ -44,7 +44,7 @@ def score_summary(
             [claims[i] for i in to_verify],
             sha256=index.sha256,
             claim_embeddings=embeddings[to_verify] if to_verify else None,
-            known=dict(zip(index.sentences, index.embeddings[: len(index.sentences)])),
+            known=index.sentence_embeddings,
         )
         for i, score in zip(to_verify, scores):
             verified[i] = score
