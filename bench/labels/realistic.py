@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if "bizsum" not in sys.modules and not any(Path(p, "bizsum").is_dir() for p in sys.path if p):
     sys.path.insert(0, str(ROOT))
 
-from bizsum.nlp.claims import split_claims  # noqa: E402
+from bizsum.nlp.claims import split_claims
 
 SET_DIR = ROOT / "data" / "validation" / "realistic"
 SHEETS = SET_DIR / "sheets"
@@ -93,8 +93,9 @@ def company_splits() -> dict[str, tuple[str, str]]:
     return {f: (company, c["split"]) for company, c in data.items() for f in c["filings"]}
 
 
-def load(split: str | None = None) -> list[Summary]:
-    """Every summary of the set (six per sheet), optionally of one split only."""
+def load(split: str | None = None, ablations: bool = False) -> list[Summary]:
+    """Every summary of the set (six per sheet), optionally of one split only. With ``ablations``,
+    also the coverage variants (:func:`area_ablations`)."""
     splits = company_splits()
     out: list[Summary] = []
     for path in sorted(SHEETS.glob("*.json")):
@@ -127,7 +128,49 @@ def load(split: str | None = None) -> list[Summary]:
             quotes = [list(row["quotes"]) for row in faithful]
             quotes[r] = []
             out.append(
-                Summary(doc_id, company, doc_split, f"error:{error['kind']}", sentences, labels, quotes, why=error["why"])
+                Summary(
+                    doc_id, company, doc_split, f"error:{error['kind']}", sentences, labels, quotes, why=error["why"]
+                )
+            )
+        if ablations:
+            out += area_ablations(sheet, company, doc_split)
+    return out
+
+
+def area_ablations(sheet: dict, company: str, split: str) -> list[Summary]:
+    """Coverage variants: a faithful summary without every sentence that carries one area's key
+    content (``area_sentences``, tagged by the project). That area is then ``missed``; every
+    other area is ``covered`` if a remaining sentence carries it, else ``missed`` (or
+    ``not_in_source`` as before). Variants with fewer than three sentences left are skipped."""
+    out: list[Summary] = []
+    tags = sheet.get("area_sentences") or {}
+    for variant in ("faithful", "paraphrase"):
+        rows, carried = sheet[variant], tags.get(variant)
+        if not carried:
+            continue
+        labels = sheet["areas"][variant]
+        for area in AREAS:
+            if labels[area] != "covered":
+                continue
+            keep = [i for i, t in enumerate(carried) if area not in t]
+            if len(keep) < 3:
+                continue
+            left = {a for i in keep for a in carried[i]}
+            areas = {
+                a: ("not_in_source" if labels[a] == "not_in_source" else "covered" if a in left else "missed")
+                for a in AREAS
+            }
+            out.append(
+                Summary(
+                    sheet["doc_id"],
+                    company,
+                    split,
+                    f"ablate:{variant}:{area}",
+                    [rows[i]["text"].strip() for i in keep],
+                    ["supported"] * len(keep),
+                    [list(rows[i]["quotes"]) for i in keep],
+                    areas,
+                )
             )
     return out
 
@@ -138,11 +181,10 @@ def generation_row(s: Summary) -> dict:
         "prompt_id": "seed",
         "model_id": f"project-{s.variant.replace(':', '-')}",
         "sample": 0,
-        "provider": "written",
-        "model": "written by the project",
+        "provider": "fake",
+        "model": "written-by-the-project",
         "text": s.text,
-        "split": s.split,
-        "variant": s.variant,
+        "meta": {"split": s.split, "variant": s.variant, "written_by": "the project (docs/labelling_guideline.md)"},
     }
 
 
@@ -158,7 +200,7 @@ def review_rows(s: Summary) -> list[dict]:
         "created_at": CREATED_AT,
     }
     rows, seen = [], set()
-    for claim, label, i in s.claim_labels():
+    for claim, label, _ in s.claim_labels():
         if claim in seen:
             continue
         seen.add(claim)
@@ -171,9 +213,10 @@ def review_rows(s: Summary) -> list[dict]:
 
 def build() -> None:
     summaries = load()
-    with open(SET_DIR / "generations.jsonl", "w", encoding="utf-8") as g, open(
-        SET_DIR / "reviews.jsonl", "w", encoding="utf-8"
-    ) as r:
+    with (
+        open(SET_DIR / "generations.jsonl", "w", encoding="utf-8") as g,
+        open(SET_DIR / "reviews.jsonl", "w", encoding="utf-8") as r,
+    ):
         for s in summaries:
             g.write(json.dumps(generation_row(s), ensure_ascii=False) + "\n")
             for row in review_rows(s):
