@@ -588,7 +588,7 @@ def choose_threshold(rows: list[dict], max_false_alarm: float = 0.02) -> float:
 def speed(sc: Scorer) -> dict:
     from make_pairs import read_text
 
-    text = read_text(Path("/work/main/data/documents/LIVEPERSON_2017.txt"))
+    text = read_text(ROOT / "data" / "documents" / "LIVEPERSON_2017.txt")
     v = sc.verifier
     doc = v.document(text)
     claims = [u for u in doc.units if len(u.split()) > 8][:40]

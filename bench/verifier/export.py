@@ -44,12 +44,13 @@ def export(
     threshold: float | None = None,
     metrics: dict[str, Any] | None = None,
     note: str | None = None,
+    reject_below: float | None = None,
 ) -> Path:
     setup(1)
     from safetensors.torch import load_file, save_file
 
     from bizsum.nlp.encoders import minilm_path
-    from bizsum.nlp.verifier import CANDIDATES, CHUNK_TOKENS, MAX_LENGTH, quantize_state_dict
+    from bizsum.nlp.verifier import CANDIDATES, CHUNK_TOKENS, EVIDENCE_TOKENS, MAX_LENGTH, quantize_state_dict
 
     model_dir = Path(model_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -87,8 +88,11 @@ def export(
         "head": "BERT encoder (no pooler) + linear layer over the masked mean of the last hidden states, 1 logit, P(supported) = sigmoid(logit)",
         "max_length": MAX_LENGTH,
         "chunk_tokens": CHUNK_TOKENS,
+        "evidence_tokens": EVIDENCE_TOKENS,
         "candidates": CANDIDATES,
+        "windows": "the best two retrieved units alone, the best with its better neighbour, the best `candidates` joined in document order (bizsum.nlp.verifier.Chunker.candidates)",
         "threshold": threshold if threshold is not None else old.get("threshold", 0.5),
+        "reject_below": reject_below if reject_below is not None else old.get("reject_below", threshold or 0.5),
         "threshold_source": (
             "given"
             if threshold is not None
@@ -163,12 +167,15 @@ def main() -> None:
     parser.add_argument("--format", default="int8", choices=["fp32", "fp16", "int8"])
     parser.add_argument("--out", default=str(OUT))
     parser.add_argument("--threshold", type=float, default=None)
+    parser.add_argument(
+        "--reject-below", type=float, default=None, help="below this unsupported; up to --threshold uncertain"
+    )
     parser.add_argument("--note", default=None)
     args = parser.parse_args()
     model = Path(args.model)
     if model.suffix == ".pt":
         model = checkpoint_to_dir(model, model.parent / "checkpoint_model")
-    export(model, args.format, Path(args.out), args.threshold, note=args.note)
+    export(model, args.format, Path(args.out), args.threshold, note=args.note, reject_below=args.reject_below)
 
 
 if __name__ == "__main__":

@@ -72,9 +72,9 @@ from bench.datasets import DATA, LOADERS
 log = logging.getLogger("bench.verifier.pairs")
 
 SEED = 20261129
-RECIPE_VERSION = "1"
+RECIPE_VERSION = "2"
 SPLIT_FILE = ROOT / "bench" / "data" / "company_split.json"
-EXTRA_DOCS = {"LIVEPERSON_2017": Path("/work/main/data/documents/LIVEPERSON_2017.txt")}
+EXTRA_DOCS = {"LIVEPERSON_2017": ROOT / "data" / "documents" / "LIVEPERSON_2017.txt"}
 PAIRS_PER_COMPANY = 1800
 
 
@@ -1263,7 +1263,7 @@ def pairs_for_filing(
     for (claim, label, kind, gold, marker), chunks in zip(items, cands):
         if kind == "neg_offtarget":
             assert gold is not None
-            off = [c for c in chunks[1:] if not (c.start <= gold[0] < c.end) and support_share(claim, c.text) < 0.6]
+            off = [c for c in chunks[1:] if not c.holds(gold[0]) and support_share(claim, c.text) < 0.6]
             if off:
                 pairs.append(Pair(company, doc_id, off[0].text, claim, 0, kind, "10k"))
             continue
@@ -1273,18 +1273,22 @@ def pairs_for_filing(
                     break
                 pairs.append(Pair(company, doc_id, c.text, claim, label, kind, "10k"))
             continue
-        holding = [c for c in chunks if all(c.start <= g < c.end for g in gold)]
+        holding = [c for c in chunks if all(c.holds(g) for g in gold)]
         chunk = holding[0] if holding else ck.chunk(doc, gold)
-        if not all(chunk.start <= g < chunk.end for g in gold):
+        if not all(chunk.holds(g) for g in gold):
             continue  # a fusion too long for one chunk
         if label == 0 and marker and marker.lower() in chunk.text.lower():
             continue  # the "wrong" value is in the passage after all
         pairs.append(Pair(company, doc_id, chunk.text, claim, label, kind, "10k"))
+        # recipe 2: the same claim against the joined evidence of several units that holds the gold
+        # unit(s) among others (what retrieval returns for merged claims): the verdict must not
+        # change because unrelated sentences sit around the evidence
+        joined = [c for c in holding if len(c.units) > 2 or (len(c.units) == 2 and c is not chunk)]
+        if joined and rng.random() < 0.5 and not (label == 0 and marker and marker.lower() in joined[-1].text.lower()):
+            pairs.append(Pair(company, doc_id, joined[-1].text, claim, label, kind + "_joined", "10k"))
         if label == 1 and kind in ("pos_extract", "pos_paraphrase") and rng.random() < 0.25:
             # the same true claim against an on-topic chunk that does not hold it
-            off = [
-                c for c in chunks if not any(c.start <= g < c.end for g in gold) and support_share(claim, c.text) < 0.6
-            ]
+            off = [c for c in chunks if not any(c.holds(g) for g in gold) and support_share(claim, c.text) < 0.6]
             if off:
                 pairs.append(Pair(company, doc_id, off[0].text, claim, 0, "neg_offtarget", "10k"))
     return pairs

@@ -85,6 +85,11 @@ def main() -> None:
         "--freeze-layers", type=int, default=4, help="keep the lowest N transformer layers fixed (CPU time)"
     )
     parser.add_argument("--resume", action="store_true")
+    parser.add_argument(
+        "--init",
+        default=None,
+        help="start from a trained verifier (a directory with MANIFEST.json, e.g. bizsum/resources/verifier, or a final/ dir) instead of the base encoder",
+    )
     parser.add_argument("--no-export", action="store_true")
     parser.add_argument("--export-format", default="int8", choices=["fp32", "fp16", "int8"])
     args = parser.parse_args()
@@ -143,6 +148,18 @@ def main() -> None:
     missing = [m for m in missing if not m.endswith("position_ids")]
     unexpected = [u for u in unexpected if not u.startswith("pooler.") and not u.endswith("position_ids")]
     assert not missing and not unexpected, (missing, unexpected)
+    if args.init:  # continue from a trained verifier (recipe 2 starts from the shipped recipe-1 weights)
+        from bizsum.nlp.verifier import MANIFEST, load_state_dict, read_manifest
+
+        init = Path(args.init)
+        manifest = (
+            read_manifest(init)
+            if (init / MANIFEST).is_file()
+            else {"format": "fp32", "weights_file": "model.safetensors"}
+        )
+        missing, unexpected = model.load_state_dict(load_state_dict(init, manifest), strict=False)
+        assert not [m for m in missing if not m.endswith("position_ids")] and not unexpected, (missing, unexpected)
+        log.info("initialised from %s", init)
     if args.freeze_embeddings:
         model.bert.embeddings.requires_grad_(False)
     for layer in model.bert.encoder.layer[: args.freeze_layers]:

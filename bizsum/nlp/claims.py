@@ -40,21 +40,82 @@ _CLAUSE_SPLIT = re.compile(
 SOURCE_CLAUSE_SPLIT = re.compile(r";\s+however,?\s+|,\s+however,?\s+(?=\w)|" + _CLAUSE_SPLIT.pattern)
 
 
+_ABBREVIATION_END = re.compile(
+    r"(?:\b(?:St|Ft|Mt|Inc|Co|Corp|Ltd|No|Nos|Jr|Sr|Dr|Mr|Mrs|Ms|Bros|Mfg|Intl|Int'l|vs|approx)|\b[A-Z])\.$"
+)
+
+
+def _rejoin_abbreviations(sentences: list[str]) -> list[str]:
+    """Sentences glued back where the splitter cut after an abbreviation ("Minneapolis-St. Paul",
+    "Johnson Controls Inc. and ..."): the next piece starts with a word that continues the name
+    or the sentence."""
+    out: list[str] = []
+    for sentence in sentences:
+        if (
+            out
+            and _ABBREVIATION_END.search(out[-1])
+            and not re.match(r"^(?:[A-Z][a-z]+ ){0,1}(?:It|The|Its|This|These|In|As|We|They)\b", sentence)
+        ):
+            out[-1] = out[-1] + " " + sentence
+        else:
+            out.append(sentence)
+    return out
+
+
 def split_claims(summary: str) -> list[str]:
     """Sentences, split further into clauses where a sentence joins several facts."""
     claims: list[str] = []
-    for sentence in split_sentences(summary):
+    for sentence in _rejoin_abbreviations(split_sentences(summary)):
         sentence = re.sub(r"^\s*(?:[-*•]|\d+[.)])\s+", "", sentence).strip()
         if not sentence:
             continue
-        parts = [p.strip(" ,;") for p in _CLAUSE_SPLIT.split(sentence)]
+        # clauses with the separator that preceded each, so a short clause ("and Water Control",
+        # the last item of a list) rejoins the previous one with its own words
+        pieces: list[tuple[str, str]] = []
+        position, separator = 0, ""
+        for match in _CLAUSE_SPLIT.finditer(sentence):
+            pieces.append((separator, sentence[position : match.start()]))
+            position, separator = match.end(), match.group()
+        pieces.append((separator, sentence[position:]))
         merged: list[str] = []
-        for part in parts:
+        for separator, part in pieces:
+            part = part.strip(" ,;")
             if not part:
                 continue
-            if (merged and len(WORD.findall(part)) < 4) or (merged and len(WORD.findall(merged[-1])) < 4):
-                merged[-1] = merged[-1] + ", " + part
+            if merged and (len(WORD.findall(part)) < 4 or len(WORD.findall(merged[-1])) < 4):
+                merged[-1] = merged[-1] + (separator if separator.strip() not in ("", ";") else "; ") + part
             else:
                 merged.append(part)
         claims.extend(merged)
     return [c for c in claims if WORD.search(c) or re.search(r"\d", c)]
+
+
+_CROSS_REFERENCE = re.compile(
+    r"^\W*(?:see|refer to|as (?:described|discussed|set forth) in|for (?:more|further|additional) "
+    r"(?:information|details?)[^,]*,?\s*see)\b.*\b(?:item|note|part|section|exhibit|page)s?\s*[\dIVX]",
+    re.IGNORECASE,
+)
+_VERB_HINT = re.compile(
+    r"\b(?:is|are|was|were|be|been|has|have|had|does|do|did|can|may|will|would|should|must)\b|\w(?:s|ed|es)\b",
+    re.IGNORECASE,
+)
+
+
+_HEADING_JOINERS = {"and", "of", "the", "for", "in", "on", "to", "a", "an", "or"}
+
+
+def checkable(claim: str, last: bool = False) -> bool:
+    """Whether a claim asserts anything that the source can support or contradict.
+
+    Not checkable: a heading (at most six words, no verb, no number: "Products and Services"),
+    a bare cross-reference ("See Note 3 of Item 8"), and a fragment the summary was cut off in
+    (``last`` claim of a summary with no closing punctuation and under six words)."""
+    text = claim.strip()
+    words = WORD.findall(text)
+    if _CROSS_REFERENCE.search(text) and len(words) <= 14:
+        return False
+    if len(words) <= 6 and not re.search(r"\d", text) and not text.endswith("."):
+        title_case = all(w[0].isupper() or w.lower() in _HEADING_JOINERS for w in words)
+        if title_case or not _VERB_HINT.search(text):
+            return False
+    return not (last and len(words) < 6 and not re.search(r"[.!?\"')]$", text))

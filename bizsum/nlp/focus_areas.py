@@ -365,8 +365,11 @@ def area_scores(texts: Sequence[str], embeddings: np.ndarray | None = None) -> n
 
 # --- statements that the source does not cover an area --------------------------------------
 
-_NEG = r"(?:\bnot?\b|n't\b|\bnone\b|\bneither\b|\bnor\b|\bwithout\b|\black(?:s|ing)?\b|\babsent\b|\bsilent\b|\bomit\w*|\bnothing\b|\blimited\b|\bscarce\b|\bsparse\b|\bfew\b|\blittle\b|\bminimal\b|\bbeyond\b|\bapart from\b|\bother than\b|\bbesides\b)"
-_REPORT = r"(?:\bdescri\w*|\bdisclos\w*|\bmention\w*|\bspecif\w*|\bdiscuss\w*|\belaborat\w*|\boutlin\w*|\bdetail(?:s|ed)?\b|\btext\b|\bdocument\b|\bfiling\b|\bsection\b|\bexcerpt\b|\b10-K\b|\bpassage\b|\bsource\b|\binformation\b|\bdata\b|\bparticulars\b|\bspecifics\b|\bdisclosure\b)"
+_NEG = r"(?:\bnot?\b|n't\b|\bnone\b|\bneither\b|\bnor\b|\bwithout\b|\black(?:s|ing)?\b|\babsent\b|\bsilent\b|\bomit\w*|\bnothing\b|\blimited\b|\bscarce\b|\bsparse\b|\bfew\b|\blittle\b|\bminimal\b|\bbeyond\b|\bapart from\b|\bother than\b|\bbesides\b|\bun(?:explained|addressed|specified|stated|disclosed|described)\b)"
+_REPORT = r"(?:\bdescri\w*|\bdisclos\w*|\bmention\w*|\bspecif\w*|\bdiscuss\w*|\belaborat\w*|\boutlin\w*|\bdetail(?:s|ed)?\b|\btext\b|\bdocument\b|\bfiling\b|\bsection\b|\bexcerpt\b|\b10-K\b|\bpassage\b|\bsource\b|\binformation\b|\bdata\b|\bparticulars\b|\bspecifics\b|\bdisclosure\b|\baccount\b|\bexplain\w*|\baddress\w*|\bun(?:explained|addressed|specified|stated|disclosed|described)\b)"
+
+
+_EXCEPTION = re.compile(r"beyond\b|apart from\b|other than\b|besides\b", _FLAGS)
 
 
 def absence_areas(sentence: str) -> list[str]:
@@ -386,8 +389,24 @@ def absence_areas(sentence: str) -> list[str]:
     if words_between > 8:
         return []
     lowered = text.lower()
+    # "apart from X, the filing does not describe Y": what follows an exception is present
+    anchors = [a for a in negs if not _EXCEPTION.match(text, a)] + reports
     found = []
     for name, area in AREAS.items():
-        if any(re.search(rf"\b(?:{w})\b", lowered) for w in area.topic_words):
+        hits = [m.start() for w in area.topic_words for m in re.finditer(rf"\b(?:{w})\b", lowered)]
+        # the area must be what the statement says is missing: a topic word near the negation or
+        # reporting words ("distributed" in a clause before "the filing does not describe ..." is not)
+        if any(_near(text, a, h) for h in hits for a in anchors):
             found.append(name)
     return found
+
+
+#: an area's topic word this many words after the negation / reporting word of an absence
+#: statement ("does not describe how the company is financed"), or this many before it ("how it
+#: is funded goes unexplained")
+ABSENCE_AFTER, ABSENCE_BEFORE = 14, 4
+
+
+def _near(text: str, anchor: int, hit: int) -> bool:
+    words = len(text[min(anchor, hit) : max(anchor, hit)].split())
+    return words <= (ABSENCE_AFTER if hit > anchor else ABSENCE_BEFORE)

@@ -9,10 +9,15 @@ sha256 of every file, the base model, the training recipe and the dev metrics; t
 checked once per process before the weights are used. Everything runs offline on CPU.
 
 Long sources are never fed whole. They are cut into *units* (source sentences; a sentence longer
-than :data:`CHUNK_TOKENS` word pieces is cut into word windows) and, per claim, the ``k`` units
-or adjacent unit pairs most similar to the claim under the MiniLM sentence embedder are grown
-into *chunks* of at most :data:`CHUNK_TOKENS` word pieces (previous and next units added while
-they fit). The claim's score is the **maximum** over its candidate chunks.
+than :data:`CHUNK_TOKENS` word pieces is cut into word windows). Per claim, units are ranked by
+the MiniLM sentence-embedding cosine plus :data:`LEXICAL_WEIGHT` times the idf-weighted share of
+the claim's content words and numbers the unit holds, and the claim is read against short
+*evidence windows*: the best two units alone, the best with its better neighbour, and the best
+:data:`CANDIDATES` joined in document order (" ... " marks a gap; at most
+:data:`EVIDENCE_TOKENS` word pieces) for a claim that merges facts from several places. The
+claim's score is the **maximum** over its windows. (Recipe 1 grew 112-word-piece chunks around
+the best unit; the model learned that unrelated neighbours mean "unsupported" and scored a
+supporting sentence inside such a chunk 0.01. Recipe 2 trains and reads the windows above.)
 
 API
 ---
@@ -29,8 +34,9 @@ API
 ``Verifier.score_claims(text, claims, k=CANDIDATES, sha256=None) -> list[ClaimScore]``
     Per claim: ``score`` (max over chunks), ``supported`` (``score >= threshold``), the best
     chunk as ``evidence`` and every chunk's score.
-``Verifier.threshold``
-    The decision threshold chosen on dev data (from the manifest).
+``Verifier.threshold`` / ``Verifier.reject_below``
+    Chosen on dev data (from the manifest): at or above ``threshold`` a claim is supported, below
+    ``reject_below`` unsupported, in between its evidence is unclear (``uncertain``).
 ``version() -> dict[str, str]``
     ``{"verifier": <sha256 of the weights file>, "verifier_format": ...}`` for metric versioning
     (does not load the model).
@@ -42,15 +48,17 @@ Threads: the verifier uses torch's current thread setting; callers on shared mac
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
+import math
 import os
 import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -59,12 +67,17 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-#: word pieces of a chunk (the passage side of a pair)
+#: word pieces of a unit (a longer sentence is cut into windows) and of a unit with its neighbour
 CHUNK_TOKENS = 112
+#: word pieces of the joined evidence of several units (a claim that merges facts)
+EVIDENCE_TOKENS = 160
 #: word pieces of a whole pair (passage + claim + special tokens); the passage is truncated first
-MAX_LENGTH = 160
-#: candidate chunks scored per claim
+MAX_LENGTH = 256
+#: best-retrieved source units per claim (each scored alone; the best two also with a neighbour
+#: and joined with each other): at most 2 x CANDIDATES evidence windows per claim
 CANDIDATES = 3
+#: weight of the claim's content stems found in a unit, added to the embedding cosine for retrieval
+LEXICAL_WEIGHT = 0.5
 #: word pieces of the longest claim scored whole (a pair keeps >= MAX_LENGTH - 3 - this for the passage)
 CLAIM_TOKENS = 96
 #: decision threshold used when the manifest has none
@@ -89,6 +102,16 @@ def _embed(texts: list[str]) -> np.ndarray:
     from bizsum.nlp.encoders import embed
 
     return np.asarray(embed(texts), dtype="float32")
+
+
+_DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def _content_stems(text: str) -> set[str]:
+    """Content-word stems and the digit strings of a text (commas dropped: "18,000" is "18000")."""
+    from bizsum.nlp.lexicon import content_stems
+
+    return set(content_stems(text)) | {m.group().replace(",", "") for m in _DIGITS.finditer(text)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -240,7 +263,24 @@ class SourceChunks:
     tokens: list[int]
     embeddings: np.ndarray  # len(units) + len(units) - 1 rows: units, then adjacent pairs
     members: list[tuple[int, ...]] = field(default_factory=list)
+    unit_stems: list[set[str]] = field(default_factory=list)
     flat: str = ""  # the whole source as " word word ... " (:func:`flat_words`), for copied claims
+
+    @cached_property
+    def idf(self) -> dict[str, float]:
+        """Inverse unit frequency of every stem of the source: rare words weigh more in retrieval."""
+        counts: dict[str, int] = {}
+        for stems in self.unit_stems:
+            for stem in stems:
+                counts[stem] = counts.get(stem, 0) + 1
+        n = len(self.unit_stems) + 1
+        return {stem: math.log(n / c) for stem, c in counts.items()}
+
+    @property
+    def idf_unseen(self) -> float:
+        return math.log(
+            len(self.unit_stems) + 1
+        )  # the whole source as " word word ... " (:func:`flat_words`), for copied claims
 
 
 @dataclass(frozen=True)
@@ -248,7 +288,11 @@ class Chunk:
     start: int  # first unit
     end: int  # one past the last unit
     text: str
-    retrieval: float  # cosine of the unit / pair the chunk grew from
+    retrieval: float  # retrieval score of the best unit in it
+    units: tuple[int, ...] = ()  # the units whose text it holds (two apart for a merged window)
+
+    def holds(self, unit: int) -> bool:
+        return unit in self.units if self.units else self.start <= unit < self.end
 
 
 @dataclass
@@ -260,6 +304,7 @@ class ClaimScore:
     chunk_scores: list[tuple[str, float]]
     threshold: float = DEFAULT_THRESHOLD  # the verifier's decision threshold (``supported`` = score >= it)
     copied: bool = False  # found word for word in the source (:func:`is_copied`): score 1.0
+    reject_below: float = DEFAULT_THRESHOLD  # below this the claim is unsupported, up to ``threshold`` uncertain
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -327,29 +372,6 @@ def split_units(sentences: Sequence[str], count: Callable[[str], int], max_token
     return units
 
 
-def grow_chunk(core: tuple[int, ...], tokens: Sequence[int], max_tokens: int = CHUNK_TOKENS) -> tuple[int, int]:
-    """Span [start, end) around the core units: the previous unit, then the next, while they fit."""
-    start, end = min(core), max(core) + 1
-    total = sum(tokens[start:end])
-    grow_prev = True
-    blocked = {"prev": False, "next": False}
-    while not (blocked["prev"] and blocked["next"]):
-        side = "prev" if grow_prev else "next"
-        grow_prev = not grow_prev
-        if blocked[side]:
-            continue
-        idx = start - 1 if side == "prev" else end
-        if idx < 0 or idx >= len(tokens) or total + tokens[idx] > max_tokens:
-            blocked[side] = True
-            continue
-        total += tokens[idx]
-        if side == "prev":
-            start = idx
-        else:
-            end = idx + 1
-    return start, end
-
-
 # ---------------------------------------------------------------------------------------------
 # the verifier
 
@@ -360,6 +382,7 @@ class Chunker:
     def __init__(self, tokenizer: Any, chunk_tokens: int = CHUNK_TOKENS, cache_size: int = 64) -> None:
         self.tokenizer = tokenizer
         self.chunk_tokens = chunk_tokens
+        self.evidence_tokens = max(chunk_tokens, EVIDENCE_TOKENS)
         self._cache: OrderedDict[str, SourceChunks] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
@@ -398,7 +421,13 @@ class Chunker:
             pairs = pairs / np.linalg.norm(pairs, axis=1, keepdims=True).clip(1e-9)
         members: list[tuple[int, ...]] = [(i,) for i in range(len(units))] + [(i, i + 1) for i in range(len(units) - 1)]
         doc = SourceChunks(
-            key, units, tokens, np.concatenate([emb, pairs]).astype("float32"), members, flat_words(text)
+            key,
+            units,
+            tokens,
+            np.concatenate([emb, pairs]).astype("float32"),
+            members,
+            [_content_stems(u) for u in units],
+            flat_words(text),
         )
         with self._lock:
             self._cache[key] = doc
@@ -408,8 +437,27 @@ class Chunker:
         return doc
 
     def chunk(self, doc: SourceChunks, core: tuple[int, ...], retrieval: float = 0.0) -> Chunk:
-        start, end = grow_chunk(core, doc.tokens, self.chunk_tokens)
-        return Chunk(start, end, " ".join(doc.units[start:end]), retrieval)
+        """The units of ``core`` (sorted) as one passage: consecutive units run on, a gap between two
+        units is marked " ... "."""
+        units = tuple(sorted(core))
+        parts = [doc.units[units[0]]]
+        for prev, i in itertools.pairwise(units):
+            parts.append(doc.units[i] if i == prev + 1 else f"... {doc.units[i]}")
+        return Chunk(units[0], units[-1] + 1, " ".join(parts), retrieval, units)
+
+    def retrieval_scores(self, doc: SourceChunks, claims: Sequence[str], emb: np.ndarray) -> np.ndarray:
+        """units x claims: cosine under the sentence embedder plus :data:`LEXICAL_WEIGHT` times the
+        share of the claim's content stems the unit holds (dense retrieval alone ranks a sentence on
+        the same topic above the one that states the claim's fact)."""
+        n = len(doc.units)
+        sims = doc.embeddings[:n] @ emb.T
+        lex = np.zeros_like(sims)
+        for j, claim in enumerate(claims):
+            weights = {t: doc.idf.get(t, doc.idf_unseen) for t in _content_stems(claim)}
+            total = sum(weights.values())
+            if total:
+                lex[:, j] = [sum(w for t, w in weights.items() if t in unit) / total for unit in doc.unit_stems]
+        return sims + LEXICAL_WEIGHT * lex
 
     def candidates(
         self,
@@ -418,26 +466,38 @@ class Chunker:
         k: int = CANDIDATES,
         claim_embeddings: np.ndarray | None = None,
     ) -> list[list[Chunk]]:
-        """The ``k`` distinct chunks per claim grown from its most similar units / pairs."""
+        """Evidence windows per claim, the way the verifier was trained to read them: the best two
+        retrieved units alone, the best with its better neighbour, and the ``k`` best joined in
+        document order (a claim that merges facts from several places). At most four windows."""
         if not claims:
             return []
         emb = claim_embeddings if claim_embeddings is not None else _embed(list(claims))
-        sims = doc.embeddings @ emb.T  # passages x claims
-        out: list[list[Chunk]] = []
-        for j in range(len(claims)):
-            order = np.argsort(-sims[:, j])
-            seen: set[tuple[int, int]] = set()
-            chunks: list[Chunk] = []
-            for p in order[: 8 * k + 8]:
-                c = self.chunk(doc, doc.members[int(p)], float(sims[p, j]))
-                if (c.start, c.end) in seen:
-                    continue
-                seen.add((c.start, c.end))
-                chunks.append(c)
-                if len(chunks) >= k:
-                    break
-            out.append(chunks)
-        return out
+        scores = self.retrieval_scores(doc, claims, emb)
+        return [self._windows(doc, scores[:, j], k) for j in range(len(claims))]
+
+    def _windows(self, doc: SourceChunks, column: np.ndarray, k: int) -> list[Chunk]:
+        n = len(doc.units)
+        top = [int(i) for i in np.argsort(-column)[: max(k, 2)]]
+        cores: list[tuple[int, ...]] = [(i,) for i in top[:2]]
+        best = top[0]
+        neighbours = [m for m in (best - 1, best + 1) if 0 <= m < n]
+        if neighbours:
+            m = max(neighbours, key=lambda x: column[x])
+            if doc.tokens[best] + doc.tokens[m] <= self.chunk_tokens:
+                cores.append((min(best, m), max(best, m)))
+        joined: list[int] = []
+        for i in top[:k]:
+            if sum(doc.tokens[u] for u in joined) + doc.tokens[i] <= self.evidence_tokens:
+                joined.append(i)
+        if len(joined) > 1:
+            cores.append(tuple(sorted(joined)))
+        seen: set[tuple[int, ...]] = set()
+        chunks: list[Chunk] = []
+        for core in cores:
+            if core not in seen:
+                seen.add(core)
+                chunks.append(self.chunk(doc, core, float(max(column[i] for i in core))))
+        return chunks
 
 
 def build_model(config: Any) -> Any:
@@ -474,6 +534,9 @@ class Verifier:
         self.directory = directory
         self.manifest = manifest
         self.threshold = float(manifest.get("threshold", DEFAULT_THRESHOLD))
+        #: below this a claim is unsupported; between it and ``threshold`` the evidence is unclear
+        #: (source_only's ``uncertain``: reported apart, not a violation until a reviewer labels it)
+        self.reject_below = min(self.threshold, float(manifest.get("reject_below", self.threshold)))
         self.max_length = int(manifest.get("max_length", MAX_LENGTH))
         self.tokenizer = AutoTokenizer.from_pretrained(str(directory))
         self.chunker = Chunker(self.tokenizer, int(manifest.get("chunk_tokens", CHUNK_TOKENS)), cache_size)
@@ -564,6 +627,7 @@ class Verifier:
                     chunk_scores=[pair for piece in mine for pair in piece.chunk_scores],
                     threshold=self.threshold,
                     copied=copied,
+                    reject_below=self.reject_below,
                 )
             )
         return out
@@ -607,6 +671,7 @@ class Verifier:
                     chunk_scores=[(c.text, s) for c, s in zip(chunks, mine)],
                     threshold=self.threshold,
                     copied=is_copied(piece, doc),
+                    reject_below=self.reject_below,
                 )
             )
         return out

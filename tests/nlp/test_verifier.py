@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from bizsum.nlp import verifier as v
-from bizsum.nlp.verifier import Chunker, VerifierError, grow_chunk, split_units
+from bizsum.nlp.verifier import Chunker, VerifierError, split_units
 
 
 def words(text: str) -> int:
@@ -32,34 +32,42 @@ def test_split_units_keeps_short_sentences_and_cuts_long_ones_into_windows():
     assert units == ["A short one.", "w0 w1 w2 w3", "w4 w5 w6 w7", "w8 w9"]
 
 
-def test_grow_chunk_adds_previous_then_next_unit_while_they_fit():
-    # core unit 2 (40); + unit 1 (30) = 70; + unit 3 (20) = 90; unit 0 (50) and unit 4 (60) overflow 112
-    assert grow_chunk((2,), [50, 30, 40, 20, 60], max_tokens=112) == (1, 4)
-    # a pair as core; nothing fits beside it
-    assert grow_chunk((1, 2), [50, 60, 52, 20], max_tokens=112) == (1, 3)
-    # the first unit grows only forward
-    assert grow_chunk((0,), [10, 10, 10], max_tokens=25) == (0, 2)
-
-
 def _chunker_with(units: list[str], unit_embeddings: np.ndarray) -> tuple[Chunker, v.SourceChunks]:
     chunker = Chunker(WordTokenizer(), chunk_tokens=6)
     doc = chunker.document(" ".join(units), sha256="t", unit_embeddings=unit_embeddings)
     return chunker, doc
 
 
-def test_candidates_are_distinct_chunks_best_first(monkeypatch):
+def test_candidates_are_short_windows_and_the_joined_evidence_of_the_best_units(monkeypatch):
     units = ["alpha beta gamma.", "delta epsilon.", "zeta eta theta.", "iota kappa."]
     monkeypatch.setattr(v, "_source_sentences", lambda text: units)
     basis = np.eye(4, dtype="float32")
     chunker, doc = _chunker_with(units, basis)
     assert doc.units == units and doc.tokens == [3, 2, 3, 2]
-    assert doc.embeddings.shape == (4 + 3, 4)  # units, then the 3 adjacent pairs
-    claim = np.array([[0.0, 0.0, 1.0, 0.1]], dtype="float32")  # closest to unit 2, then unit 3
+    # closest to unit 2, then unit 0 (lexical overlap is nil: the claim shares no word with a unit)
+    claim = np.array([[0.3, 0.0, 1.0, 0.1]], dtype="float32")
     (chunks,) = chunker.candidates(doc, ["a claim"], k=2, claim_embeddings=claim)
-    assert len(chunks) == 2 and len({(c.start, c.end) for c in chunks}) == 2
-    assert chunks[0].retrieval >= chunks[1].retrieval
-    # unit 2 (3 words) grows by unit 1 (2 words) = 5 <= 6; unit 3 would make 7
-    assert (chunks[0].start, chunks[0].end) == (1, 3) and chunks[0].text == "delta epsilon. zeta eta theta."
+    assert [c.units for c in chunks] == [(2,), (0,), (2, 3), (0, 2)]
+    # the best unit alone, with its better neighbour, and the two best joined with a gap marker
+    assert chunks[0].text == "zeta eta theta."
+    assert chunks[2].text == "zeta eta theta. iota kappa."
+    assert chunks[3].text == "alpha beta gamma. ... zeta eta theta."
+    assert chunks[3].holds(0) and chunks[3].holds(2) and not chunks[3].holds(1)
+
+
+def test_retrieval_weighs_rare_words_and_numbers_of_the_claim(monkeypatch):
+    units = [
+        "Revenue grew in every region.",
+        "International revenue rose to 37% of the total.",
+        "Revenue is recognised.",
+    ]
+    monkeypatch.setattr(v, "_source_sentences", lambda text: units)
+    chunker = Chunker(WordTokenizer(), chunk_tokens=20)
+    flat = np.ones((3, 2), dtype="float32") / np.sqrt(2)  # the embedder cannot tell them apart
+    doc = chunker.document(" ".join(units), sha256="r", unit_embeddings=flat)
+    claim = np.ones((1, 2), dtype="float32") / np.sqrt(2)
+    (chunks,) = chunker.candidates(doc, ["Sales abroad reached 37% of revenue."], k=2, claim_embeddings=claim)
+    assert chunks[0].units == (1,)
 
 
 def test_known_embeddings_are_reused_and_only_new_units_embedded(monkeypatch):
@@ -83,16 +91,17 @@ def test_claim_score_is_the_maximum_over_its_chunks(monkeypatch):
     monkeypatch.setattr(v, "_source_sentences", lambda text: units)
     verifier = object.__new__(v.Verifier)  # no weights: score_pairs is replaced below
     verifier.threshold = 0.6
-    verifier.chunker = Chunker(WordTokenizer(), chunk_tokens=3)  # every chunk is one unit
+    verifier.reject_below = 0.6
+    verifier.chunker = Chunker(WordTokenizer(), chunk_tokens=3)  # no unit fits beside another
     verifier.chunker.document("x", sha256="m", unit_embeddings=np.eye(3, dtype="float32"))
     table = {"a b c.": 0.2, "d e f.": 0.7, "g h i.": 0.4}  # a chunk of two units scores 0.1
     monkeypatch.setattr(
         verifier, "score_pairs", lambda passages, claims: np.array([table.get(p, 0.1) for p in passages])
     )
-    # retrieval order: the pair (0, 1), unit 0, unit 1, the pair (1, 2), unit 2; k = 3 takes the first three
+    # retrieval order: unit 0, unit 1, unit 2; the best two alone, then the k = 3 best joined
     claim = np.array([[1.0, 0.5, 0.2]], dtype="float32")
     (result,) = verifier.score_claims("x", ["c"], k=3, sha256="m", claim_embeddings=claim)
-    assert [text for text, _ in result.chunk_scores] == ["a b c. d e f.", "a b c.", "d e f."]
+    assert [text for text, _ in result.chunk_scores] == ["a b c.", "d e f.", "a b c. d e f. g h i."]
     assert result.score == pytest.approx(0.7) and result.evidence == "d e f." and result.supported
     assert result.threshold == 0.6
 
@@ -125,6 +134,7 @@ def test_a_claim_too_long_for_one_pair_takes_its_weakest_window(monkeypatch):
     monkeypatch.setattr(v, "_embed", lambda texts: np.tile(np.eye(3, dtype="float32")[:1], (len(texts), 1)))
     verifier = object.__new__(v.Verifier)
     verifier.threshold = 0.5
+    verifier.reject_below = 0.5
     verifier.chunker = Chunker(WordTokenizer(), chunk_tokens=3)
     verifier.chunker.document("x", sha256="long", unit_embeddings=np.eye(3, dtype="float32"))
     seen: list[str] = []
@@ -138,4 +148,4 @@ def test_a_claim_too_long_for_one_pair_takes_its_weakest_window(monkeypatch):
     (result,) = verifier.score_claims("x", [claim], k=1, sha256="long")
     assert sorted(len(c.split()) for c in set(seen)) == [4, v.CLAIM_TOKENS]
     assert result.claim == claim and result.score == pytest.approx(0.2) and not result.supported
-    assert len(result.chunk_scores) == 2  # one chunk per window (k = 1)
+    assert len(result.chunk_scores) == 4  # per window: the best two units alone (k = 1 joins nothing)

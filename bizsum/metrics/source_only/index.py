@@ -18,17 +18,33 @@ def window_stems(text: str, start: int, end: int, width: int = 6) -> set[str]:
     return set(content_stems(" ".join(left + right)))
 
 
-def nearest_year(text: str, number: Number, numbers: Sequence[Number], max_chars: int = 60) -> int | None:
-    """The year written closest to ``number`` (within ``max_chars``), if any."""
-    best = None
-    best_dist = max_chars + 1
-    for other in numbers:
-        if other is number or other.kind != "year" or other.start == number.start:
-            continue
-        dist = other.start - number.end if other.start >= number.end else number.start - other.end
-        if 0 <= dist < best_dist:
-            best, best_dist = int(other.value), dist
-    return best
+_YEAR_LIST_GAP = re.compile(r"^\s*(?:,|,?\s*and|,?\s*or|to|through|-|–)?\s*$")
+
+
+def nearest_year(text: str, number: Number, numbers: Sequence[Number], max_chars: int = 60) -> frozenset[int]:
+    """The years ``number`` is tied to: the first year written after it (within ``max_chars``,
+    no other number between: "37% of revenue in 2017, from 34% in 2016") and the years listed
+    with it ("10% of revenue in 2017, 2016 or 2015"); failing that, when it is the only non-year
+    number, the closest year before it ("In 2017, revenue was 37%"). Empty when it is tied to no
+    year ("37% in 2017, up from 34% a year earlier")."""
+    values = [n for n in numbers if n.kind != "year"]
+    after = sorted((n for n in numbers if n.start >= number.end), key=lambda n: n.start)
+    years: list[Number] = []
+    for other in after:
+        if other.kind != "year":
+            break  # another number comes first: the years after it are that number's
+        if years:
+            if not _YEAR_LIST_GAP.match(text[years[-1].end : other.start]):
+                break
+        elif other.start - number.end > max_chars:
+            break
+        years.append(other)
+    if years:
+        return frozenset(int(y.value) for y in years)
+    if len(values) > 1:
+        return frozenset()
+    before = [n for n in numbers if n.kind == "year" and n.end <= number.start and number.start - n.end <= max_chars]
+    return frozenset({int(max(before, key=lambda n: n.end).value)}) if before else frozenset()
 
 
 def name_variants(toks: list[str]) -> list[str]:

@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 
 from bizsum.metrics.base import Column, Metric, MetricResult, ScoringItem
-from bizsum.metrics.source_only.verdict import absence_check, check_claim
-from bizsum.nlp.claims import split_claims
+from bizsum.metrics.source_only.verdict import absence_check, check_claim, not_checkable
+from bizsum.nlp.claims import checkable, split_claims
 from bizsum.nlp.focus_areas import absence_areas
 from bizsum.nlp.source_index import SourceIndex, embed_claims, source_index
 from bizsum.nlp.verifier import ClaimScore, get_verifier
@@ -30,6 +30,7 @@ def score_summary(
             "support_min": 0.0,
             "claims": 0,
             "unsupported_claims": 0,
+            "uncertain_claims": 0,
             "unsupported_numbers": 0,
             "unsupported_names": 0,
         }
@@ -38,7 +39,8 @@ def score_summary(
     areas = [absence_areas(claim) for claim in claims]
     verified: list[ClaimScore | None] = [None] * len(claims)
     if source_text is not None:
-        to_verify = [i for i, a in enumerate(areas) if not a]
+        last = len(claims) - 1
+        to_verify = [i for i, a in enumerate(areas) if not a and checkable(claims[i], last=i == last)]
         scores = get_verifier().score_claims(
             source_text,
             [claims[i] for i in to_verify],
@@ -49,20 +51,24 @@ def score_summary(
         for i, score in zip(to_verify, scores):
             verified[i] = score
     checks = []
-    for claim, emb, absent, verdict in zip(claims, embeddings, areas, verified):
-        if absent:
+    for position, (claim, emb, absent, verdict) in enumerate(zip(claims, embeddings, areas, verified)):
+        if not checkable(claim, last=position == len(claims) - 1):
+            checks.append(not_checkable(claim))
+        elif absent:
             checks.append(absence_check(claim, absent, emb, index))
         else:
             checks.append(check_claim(claim, emb, index, verdict))
-    checkable = [c for c in checks if c.verdict != "not_checkable"]
-    supported = sum(1 for c in checkable if c.verdict == "supported")
-    probs = [c.score for c in checkable] or [0.0]
+    assessed = [c for c in checks if c.verdict != "not_checkable"]
+    unsupported = sum(1 for c in assessed if c.verdict == "unsupported")
+    probs = [c.score for c in assessed] or [0.0]
     values = {
-        "source_only": supported / len(checkable) if checkable else 1.0,
+        # uncertain claims are not violations until a reviewer labels them
+        "source_only": 1.0 - unsupported / len(assessed) if assessed else 1.0,
         "support_mean": float(np.mean(probs)),
         "support_min": float(np.min(probs)),
         "claims": len(checks),
-        "unsupported_claims": sum(1 for c in checks if c.verdict == "unsupported"),
+        "unsupported_claims": unsupported,
+        "uncertain_claims": sum(1 for c in assessed if c.verdict == "uncertain"),
         "unsupported_numbers": sum(1 for c in checks for r in c.numbers if r["status"] != "ok"),
         "unsupported_names": sum(1 for c in checks for r in c.names if r["status"] != "ok"),
     }
@@ -94,6 +100,13 @@ class SourceOnlyMetric(Metric):
             kind="count",
         ),
         Column(
+            "uncertain_claims",
+            "Uncertain claims",
+            "Claims whose evidence is unclear: shown for review, not counted as violations.",
+            direction="none",
+            kind="count",
+        ),
+        Column(
             "unsupported_numbers",
             "Unsupported numbers",
             "Numbers not in the source, or in another context.",
@@ -122,4 +135,4 @@ class SourceOnlyMetric(Metric):
 
         # 3: names and numbers held to the copied sentence, direction swaps, clause-scoped negation
         # 4: the trained claim verifier decides every claim the hard checks pass
-        return {**encoder_versions(), **verifier_version(), "source_only": "4"}
+        return {**encoder_versions(), **verifier_version(), "source_only": "5"}
