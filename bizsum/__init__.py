@@ -4,7 +4,8 @@ The public API (everything else is reachable but may move):
 
 * configuration: :func:`load_config`, :class:`RunConfig`, :class:`ModelSpec`
 * running: :func:`generate`, :func:`score_run`, :func:`score_text`, :func:`run_pipeline`
-* reading results: :func:`load_run` (one row per summary), the typed records
+* reading results: :class:`Run` (a run folder's config and rows, read once), :func:`load_run`
+  (one row per summary), the typed records
   :class:`GenerationRecord`, :class:`ScoreRecord`, :class:`ReviewRecord`, and :class:`RunDir`
 * errors: :class:`BizsumError` (every user-facing error)
 
@@ -20,6 +21,7 @@ from typing import Any
 from bizsum.config import ModelSpec, RunConfig, load_config
 from bizsum.errors import BizsumError
 from bizsum.records import GenerationRecord, ReviewRecord, ScoreRecord
+from bizsum.run import Run
 from bizsum.rundir import RunDir
 
 try:
@@ -47,6 +49,7 @@ __all__ = [
     "GenerationRecord",
     "ModelSpec",
     "ReviewRecord",
+    "Run",
     "RunConfig",
     "RunDir",
     "ScoreRecord",

@@ -36,8 +36,8 @@ from bizsum.errors import InputError
 from bizsum.metrics import metric_columns
 from bizsum.nlp.claims import split_claims
 from bizsum.nlp.focus_areas import FOCUS_AREAS
-from bizsum.records import GenerationRecord, ReviewRecord, ScoreRecord, load_latest, load_reviews, summary_hash
-from bizsum.rundir import RunDir
+from bizsum.records import ReviewRecord, ScoreRecord, load_reviews, summary_hash
+from bizsum.run import Run, as_run
 
 #: coverage_<area> at or above this counts as "covered" for balanced accuracy and κ
 COVERED_AT = 0.5
@@ -180,25 +180,16 @@ class LabelData:
     unscored: int  # labelled summaries without a current score row
 
 
-def _current_summaries(rundir: RunDir) -> dict[Unit, _Summary]:
-    generations = load_latest(rundir.generations, GenerationRecord)
-    scores = load_latest(rundir.scores, ScoreRecord)
+def _current_summaries(run: Run) -> dict[Unit, _Summary]:
     out: dict[Unit, _Summary] = {}
-    for key, generation in generations.items():
+    for generation, score in run.pairs():
         if not generation.ok:
             continue
         sha = summary_hash(generation.text)
         unit = (generation.doc_id, sha)
         summary = out.get(unit) or _Summary(generation.doc_id, sha, split_claims(generation.text or ""))
-        summary.cells.append("/".join(map(str, key)))
-        score = scores.get(key)
-        if (
-            summary.score is None
-            and score is not None
-            and score.error is None
-            and score.summary_sha == sha
-            and score.generation_key == generation.request_id
-        ):
+        summary.cells.append("/".join(map(str, generation.key)))
+        if summary.score is None:
             summary.score = score
         out[unit] = summary
     return out
@@ -229,13 +220,15 @@ def claim_verdicts(details: dict[str, Any]) -> dict[str, dict[str, tuple[int | N
     return out
 
 
-def collect(run_dir: str | Path) -> LabelData:
-    """Match a run's labels to its current summaries, claims, verdicts and coverage values."""
-    rundir = RunDir(Path(run_dir))
-    if not rundir.reviews.is_file():
-        raise InputError(f"{rundir.path}: no labels (reviews.jsonl); label summaries with the review notebook first")
-    reviews = load_reviews(rundir.reviews)
-    current = _current_summaries(rundir)
+def collect(run: Run | str | Path) -> LabelData:
+    """Match a run's labels to its current summaries, claims, verdicts and coverage values.
+
+    ``run`` is a :class:`~bizsum.run.Run` (read once, shared with the report) or a run folder."""
+    run = as_run(run)
+    if not run.rundir.reviews.is_file():
+        raise InputError(f"{run.path}: no labels (reviews.jsonl); label summaries with the review notebook first")
+    reviews = load_reviews(run.rundir.reviews)
+    current = _current_summaries(run)
     claim_rows: list[dict[str, Any]] = []
     area_rows: list[dict[str, Any]] = []
     orphans: list[dict[str, Any]] = []
@@ -471,14 +464,14 @@ def agreement_from(data: LabelData, n_boot: int = 2000, seed: int = 0) -> pd.Dat
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
 
 
-def agreement_table(run_dir: str | Path, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
+def agreement_table(run: Run | str | Path, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
     """Agreement of every claim verdict, the coverage calls and every score column with the run's labels.
 
     One row per metric and level; ``negatives`` counts the labels of the rarer kind (unsupported
     claims, missed areas); ``no_verdict`` counts labelled claims the metric gave no verdict on.
     CIs are 95% percentile intervals over ``n_boot`` resamples of the summaries (``seed``).
     """
-    return agreement_from(collect(run_dir), n_boot, seed)
+    return agreement_from(collect(run), n_boot, seed)
 
 
 def _fmt(value: float, low: float, high: float) -> str:
