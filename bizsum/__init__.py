@@ -3,7 +3,8 @@
 The public API (everything else is reachable but may move):
 
 * configuration: :func:`load_config`, :class:`RunConfig`, :class:`ModelSpec`
-* running: :func:`generate`, :func:`score_run`, :func:`score_text`, :func:`run_pipeline`
+* running: :func:`generate`, :func:`score_run` (both run where ``config.executor`` says:
+  :mod:`bizsum.execution`), :func:`score_text`, :func:`run_pipeline`
 * reading results: :class:`Run` (a run folder's config and rows, read once), :func:`load_run`
   (one row per summary), the typed records
   :class:`GenerationRecord`, :class:`ScoreRecord`, :class:`ReviewRecord`, and :class:`RunDir`
@@ -30,8 +31,9 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
     __version__ = "0.0.0+unknown"
 
 _LAZY = {
-    "generate": "bizsum.generation",
-    "score_run": "bizsum.scoring",
+    # the verbs honour config.executor (local or ray): bizsum.execution, not the in-process engines
+    "generate": "bizsum.execution",
+    "score_run": "bizsum.execution",
     "score_text": "bizsum.scoring",
     "run_pipeline": "bizsum.pipeline",
     "load_run": "bizsum.analysis.tables",

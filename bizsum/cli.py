@@ -238,7 +238,7 @@ def agreement(
     try:
         loaded = Run.load(run)
         if score:
-            from bizsum.scoring import score_run
+            from bizsum.execution import score_run  # honours the config's executor
 
             if loaded.config is None:
                 raise BizsumError(f"{run}: no config.yaml that loads to score with")

@@ -268,7 +268,9 @@ def score_run(config: RunConfig, progress: bool = True, scorer: GroupScorer | No
     ``scores.jsonl`` is written, in one atomic step; then the part files are removed.
 
     ``scorer`` scores the groups (default: :func:`score_groups_here`, in this process);
-    :mod:`bizsum.execution` passes one that scores them on Ray actors.
+    :mod:`bizsum.execution` passes one that scores them on Ray actors. The public verb is
+    :func:`bizsum.score_run` (:func:`bizsum.execution.score_run`), which picks the scorer from
+    ``config.executor``.
     """
     rundir = config.rundir
     judge = judge_setup(config)  # built once: it versions the metrics and scores with them
