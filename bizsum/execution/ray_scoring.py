@@ -75,7 +75,7 @@ class ScoringActor:
 
 @dataclass
 class WorkerStats:
-    """What one actor did (for ``bench/scale_out.py`` and the log)."""
+    """What one actor did (for ``bench/speed/scale_out.py`` and the log)."""
 
     node: str
     groups: int = 0
