@@ -1,10 +1,10 @@
 """One run, read once: its folder, its config, its latest generation and score rows, joined.
 
-:meth:`Run.load` parses ``config.yaml``, ``generations.jsonl`` and ``scores.jsonl`` of a run folder
-once each; everything that reads a run (``load_run``, ``config_history``, the agreement with human
-labels, the report) takes the :class:`Run` rather than a path, so no file is parsed twice per build
-and "which score row belongs to which summary" is decided in one place
-(:func:`bizsum.records.score_belongs`).
+:class:`Run` parses ``config.yaml``, ``generations.jsonl`` and ``scores.jsonl`` of a run folder
+at most once each (when first asked for). Everything that reads a run (``load_run``,
+``config_history``, the agreement with human labels, the review, the report) takes the
+:class:`Run` rather than a path, so no file is parsed twice per build, and "which score row
+belongs to which summary" is decided in one place (:func:`bizsum.records.score_belongs`).
 """
 
 from __future__ import annotations
@@ -26,36 +26,44 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Run:
-    """A run folder's config and rows, read once.
+    """A run folder's config and rows, each read at most once (on first use) and then shared.
 
     ``generations`` and ``scores`` are the latest row per cell (``bizsum.records.load_latest``);
     :attr:`scored` holds, per cell, the score row of the current generation only (a summary
-    regenerated since its last scoring has none). ``config`` is the run's own ``config.yaml``
-    (None when the folder has none or it no longer validates); ``config_text`` is that file's text.
+    regenerated since its last scoring has none). ``config`` is the config given to
+    :meth:`load`, else the run's own ``config.yaml`` (None when the folder has none or it no
+    longer validates); ``config_text`` is that file's text. A reader that needs only the
+    generations (``config_history``) parses nothing else.
     """
 
     rundir: RunDir
-    config: RunConfig | None
-    generations: dict[CellKey, GenerationRecord]
-    scores: dict[CellKey, ScoreRecord]
-    config_text: str | None = field(default=None, repr=False)
+    given_config: RunConfig | None = field(default=None, repr=False)
 
     @classmethod
     def load(cls, source: str | os.PathLike[str] | RunDir | RunConfig) -> Run:
-        """Read a run folder (a path, a :class:`RunDir`, or the config whose ``run_dir`` it is).
+        """The run of a folder (a path, a :class:`RunDir`) or of a config (its ``run_dir``).
 
         Given a config, that config is the run's; given a folder, its ``config.yaml`` is, with the
         folder as its run folder even when the folder was moved or renamed since."""
-        config: RunConfig | None
         if isinstance(source, RunConfig):
-            rundir, config = RunDir(source.run_dir.resolve()), source
-        else:
-            rundir = source if isinstance(source, RunDir) else RunDir(Path(source).resolve())
-            config = _own_config(rundir)
-        text = rundir.config.read_text(encoding="utf-8") if rundir.config.is_file() else None
-        generations = load_latest(rundir.generations, GenerationRecord)  # a missing file has no rows
-        scores = load_latest(rundir.scores, ScoreRecord)
-        return cls(rundir, config, generations, scores, text)
+            return cls(RunDir(source.run_dir.resolve()), source)
+        return cls(source if isinstance(source, RunDir) else RunDir(Path(source).resolve()))
+
+    @cached_property
+    def config(self) -> RunConfig | None:
+        return self.given_config if self.given_config is not None else _own_config(self.rundir)
+
+    @cached_property
+    def config_text(self) -> str | None:
+        return self.rundir.config.read_text(encoding="utf-8") if self.rundir.config.is_file() else None
+
+    @cached_property
+    def generations(self) -> dict[CellKey, GenerationRecord]:
+        return load_latest(self.rundir.generations, GenerationRecord)  # a missing file has no rows
+
+    @cached_property
+    def scores(self) -> dict[CellKey, ScoreRecord]:
+        return load_latest(self.rundir.scores, ScoreRecord)
 
     @property
     def path(self) -> Path:
