@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from bizsum.config import RunConfig, load_config, project_root
+from bizsum.config import RunConfig, build_config, project_root, read_yaml
 from bizsum.errors import BizsumError
 from bizsum.records import CellKey, GenerationRecord, ScoreRecord, load_latest, score_belongs
 from bizsum.rundir import RunDir
@@ -97,17 +97,20 @@ class Run:
 
 
 def _own_config(rundir: RunDir) -> RunConfig | None:
-    """A run folder's ``config.yaml`` with the folder as its run folder (it may have been moved)."""
+    """A run folder's ``config.yaml`` (parsed once) with the folder as its run folder (it may have
+    been moved or renamed since), its paths resolved as :func:`bizsum.config.load_config` does."""
     if not rundir.config.is_file():
         return None
+    folder = rundir.path.resolve()
     try:
-        config = load_config(rundir.config)
-        if config.run_dir.resolve() != rundir.path:  # moved or renamed: it is the run folder all the same
-            config = load_config(rundir.config, {"output_dir": str(rundir.path.parent), "name": rundir.name})
+        data = read_yaml(rundir.config)
+        config = build_config(data, str(rundir.config))
+        if config.with_root(project_root(folder, config.data_dir)).run_dir.resolve() != folder:
+            config = build_config({**data, "output_dir": str(folder.parent), "name": folder.name}, str(rundir.config))
     except BizsumError as error:
         log.warning("%s: the run's config does not load (%s); reading its rows without it", rundir.config, error)
         return None
-    return config
+    return config.with_root(project_root(folder, config.data_dir))
 
 
 def as_run(source: Run | RunDir | RunConfig | str | os.PathLike[str]) -> Run:
