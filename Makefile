@@ -71,7 +71,7 @@ typecheck: $(STAMP)
 check: lint typecheck
 
 bench: $(STAMP)
-	$(BIN)/python bench/scoring_speed.py
+	$(BIN)/python bench/speed/scoring_speed.py
 
 strip:
-	$(BIN)/nbstripout bizsum/notebooks/*.ipynb
+	$(BIN)/nbstripout bizsum/notebooks/*.ipynb bench/validation/*.ipynb

@@ -19,9 +19,12 @@ import json
 import os
 from pathlib import Path
 
-DATA = Path(os.environ.get("BIZSUM_SHARED_DATA", "/work/shared/data"))
-if not DATA.is_dir():  # the repository's sibling checkout of shared/
-    DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+#: the shared data sets: ``BIZSUM_SHARED_DATA``, else ``data/`` of the shared folder
+#: (``BIZSUM_SHARED_DIR``, as in the tests, else ``../shared`` beside the repository)
+DATA = Path(
+    os.environ.get("BIZSUM_SHARED_DATA")
+    or Path(os.environ.get("BIZSUM_SHARED_DIR") or Path(__file__).resolve().parents[2] / "shared") / "data"
+)
 
 SPLIT_SALT = "bizsum-split-v1|"
 

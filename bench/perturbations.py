@@ -16,7 +16,7 @@ Each perturbed text records ``marker``: the text span that carries the error, so
 can check that the claim holding it is the one flagged.
 
 For coverage, ``area_deleted_<area>`` drops the sentences of the faithful summary whose best area
-(by hand rules on the *source tags*, see ``bench/validate_metrics.py``) is that area.
+(by hand rules on the *source tags*, see ``bench/validation/validate_metrics.py``) is that area.
 
 Documents are split into dev/test by the same seeded hash as the other benchmarks; thresholds are
 never chosen on the test half. ``python bench/perturbations.py --out FILE`` writes the set as JSONL.

@@ -3,8 +3,10 @@
 The public API (everything else is reachable but may move):
 
 * configuration: :func:`load_config`, :class:`RunConfig`, :class:`ModelSpec`
-* running: :func:`generate`, :func:`score_run`, :func:`score_text`, :func:`run_pipeline`
-* reading results: :func:`load_run` (one row per summary), the typed records
+* running: :func:`generate`, :func:`score_run` (both run where ``config.executor`` says:
+  :mod:`bizsum.execution`), :func:`score_text`, :func:`run_pipeline`
+* reading results: :class:`Run` (a run folder's config and rows, read once), :func:`load_run`
+  (one row per summary), the typed records
   :class:`GenerationRecord`, :class:`ScoreRecord`, :class:`ReviewRecord`, and :class:`RunDir`
 * errors: :class:`BizsumError` (every user-facing error)
 
@@ -20,6 +22,7 @@ from typing import Any
 from bizsum.config import ModelSpec, RunConfig, load_config
 from bizsum.errors import BizsumError
 from bizsum.records import GenerationRecord, ReviewRecord, ScoreRecord
+from bizsum.run import Run
 from bizsum.rundir import RunDir
 
 try:
@@ -28,8 +31,9 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
     __version__ = "0.0.0+unknown"
 
 _LAZY = {
-    "generate": "bizsum.generation",
-    "score_run": "bizsum.scoring",
+    # the verbs honour config.executor (local or ray): bizsum.execution, not the in-process engines
+    "generate": "bizsum.execution",
+    "score_run": "bizsum.execution",
     "score_text": "bizsum.scoring",
     "run_pipeline": "bizsum.pipeline",
     "load_run": "bizsum.analysis.tables",
@@ -47,6 +51,7 @@ __all__ = [
     "GenerationRecord",
     "ModelSpec",
     "ReviewRecord",
+    "Run",
     "RunConfig",
     "RunDir",
     "ScoreRecord",

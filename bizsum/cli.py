@@ -232,20 +232,19 @@ def agreement(
     import pandas as pd
 
     from bizsum.analysis.agreement import agreement_from, collect, format_table
+    from bizsum.run import Run
 
     _logging(logging.WARNING)
     try:
+        loaded = Run.load(run)
         if score:
-            from bizsum.config import load_config
-            from bizsum.rundir import RunDir
-            from bizsum.scoring import score_run
+            from bizsum.execution import score_run  # honours the config's executor
 
-            config_path = RunDir(run).config
-            if not config_path.is_file():
-                raise BizsumError(f"{run}: no config.yaml to score with")
-            config = load_config(config_path, {"output_dir": str(run.resolve().parent), "name": run.resolve().name})
-            score_run(config)
-        data = collect(run)
+            if loaded.config is None:
+                raise BizsumError(f"{run}: no config.yaml that loads to score with")
+            score_run(loaded.config)
+            loaded = Run.load(loaded.config)  # the new score rows
+        data = collect(loaded)
         table = agreement_from(data, n_boot=n_boot, seed=seed)
     except BizsumError as error:
         _fail(error)

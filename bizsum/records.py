@@ -223,6 +223,18 @@ def latest(records: Iterable[R]) -> dict[CellKey, R]:
     return out
 
 
+def score_belongs(score: ScoreRecord, generation: GenerationRecord) -> bool:
+    """True when ``score`` is the successful score row of exactly this generation row: it names the
+    request and config that made the row (``generation_key``) and the text it scored (``summary_sha``).
+    A summary regenerated since its last scoring therefore has no score row."""
+    return (
+        score.error is None
+        and score.key == generation.key
+        and score.generation_key == generation.request_id
+        and score.summary_sha == summary_hash(generation.text)
+    )
+
+
 def load_latest(path: str | Path, kind: type[R]) -> dict[CellKey, R]:
     return latest(record for _, record in read_records(path, kind))
 

@@ -203,13 +203,14 @@ def _reusable(old: _Previous | None, new: ScoreRecord, names: Sequence[str], ver
 
 
 def plan_scores(
-    config: RunConfig,
+    config: RunConfig, judge: JudgeSetup | None
 ) -> tuple[list[tuple[str, Any]], dict[str, list[tuple[ScoreRecord, ScoringItem]]], list[str]]:
     """What :func:`score_run` will do: per generation row, write an error row, reuse an old row
-    (by byte offset) or score it anew (grouped by document)."""
+    (by byte offset) or score it anew (grouped by document). ``judge`` is the run's
+    :func:`judge_setup` (its metrics' versions decide what is reused)."""
     rundir = config.rundir
     names = config.metric_names(default_metric_names())
-    versions = version_fingerprints(names, judge_setup(config))
+    versions = version_fingerprints(names, judge)
     previous = _previous_rows(rundir)
     corpus = _Corpus(config.data_path)
     plan: list[tuple[str, Any]] = []
@@ -267,11 +268,14 @@ def score_run(config: RunConfig, progress: bool = True, scorer: GroupScorer | No
     ``scores.jsonl`` is written, in one atomic step; then the part files are removed.
 
     ``scorer`` scores the groups (default: :func:`score_groups_here`, in this process);
-    :mod:`bizsum.execution` passes one that scores them on Ray actors.
+    :mod:`bizsum.execution` passes one that scores them on Ray actors. The public verb is
+    :func:`bizsum.score_run` (:func:`bizsum.execution.score_run`), which picks the scorer from
+    ``config.executor``.
     """
     rundir = config.rundir
+    judge = judge_setup(config)  # built once: it versions the metrics and scores with them
     with rundir.lock("bizsum score"):
-        plan, todo, names = plan_scores(config)
+        plan, todo, names = plan_scores(config, judge)
         count = sum(len(pairs) for pairs in todo.values())
         reused = sum(kind == "old" for kind, _ in plan)
         log.info(
@@ -281,9 +285,7 @@ def score_run(config: RunConfig, progress: bool = True, scorer: GroupScorer | No
             len(plan) - count - reused,
             names,
         )
-        _write_scores(
-            rundir, plan, score_units(todo), names, count, progress, scorer or score_groups_here, judge_setup(config)
-        )
+        _write_scores(rundir, plan, score_units(todo), names, count, progress, scorer or score_groups_here, judge)
     return rundir.scores
 
 

@@ -1,4 +1,4 @@
-"""The validation notebook and its typed options (bench/validate_metrics.py)."""
+"""The validation notebook and its typed options (bench/validation/validate_metrics.py)."""
 
 import json
 
@@ -6,10 +6,10 @@ import papermill
 import pytest
 from papermill.exceptions import PapermillExecutionError
 
-from bench.validate_metrics import ValidationOptions, options_from_parameters
+from bench.validation.validate_metrics import ValidationOptions, options_from_parameters
 from tests.helpers import ROOT
 
-NOTEBOOK = ROOT / "notebooks" / "validate_metrics.ipynb"
+NOTEBOOK = ROOT / "bench" / "validation" / "validate_metrics.ipynb"
 
 
 def test_unknown_parameter_or_set_is_an_error():

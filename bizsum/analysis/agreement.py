@@ -7,7 +7,8 @@ summaries: a label whose summary no longer exists (regenerated: a new hash) or w
 not among :func:`~bizsum.nlp.claims.split_claims` of the summary is **orphaned**: reported, never
 attached to another claim.
 
-Three levels, every one with bootstrap confidence intervals that resample *summaries* (seeded):
+Three levels, every one with bootstrap confidence intervals that resample *summaries* (seeded;
+the statistics and :func:`~bizsum.analysis.stats.cluster_bootstrap_ci` are in :mod:`bizsum.analysis.stats`):
 
 * **claim**: every claim-level verdict in the score details (a metric whose details hold
   ``claims: [{text, verdict, score}]``: source_only, judge_claims, and any sub-verdict such as
@@ -24,7 +25,6 @@ Three levels, every one with bootstrap confidence intervals that resample *summa
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,12 +32,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bizsum.analysis.stats import (
+    WeightedStatistic,
+    balanced_accuracy_w,
+    cluster_bootstrap_ci,
+    cohen_kappa_w,
+    kendall_tau_w,
+)
 from bizsum.errors import InputError
 from bizsum.metrics import metric_columns
 from bizsum.nlp.claims import split_claims
 from bizsum.nlp.focus_areas import FOCUS_AREAS
-from bizsum.records import GenerationRecord, ReviewRecord, ScoreRecord, load_latest, load_reviews, summary_hash
-from bizsum.rundir import RunDir
+from bizsum.records import ReviewRecord, ScoreRecord, load_reviews, summary_hash
+from bizsum.run import Run, as_run
 
 #: coverage_<area> at or above this counts as "covered" for balanced accuracy and κ
 COVERED_AT = 0.5
@@ -45,116 +52,6 @@ COVERED_AT = 0.5
 MIN_PAIRS = 4
 
 Unit = tuple[str, str]  # (doc_id, summary_sha)
-
-
-# -- statistics (checked against hand-worked examples, scipy and sklearn in the tests) ------------
-#
-# Each statistic is computed for a matrix of observation weights ``W`` (one row per resample, one
-# column per observation): the bootstrap draws summaries, and an observation's weight is how often
-# its summary was drawn, so all resamples are computed at once as matrix products. A row of ones
-# is the plain statistic.
-
-
-def _rows(weights: np.ndarray | None, n: int) -> np.ndarray:
-    return np.ones((1, n)) if weights is None else np.atleast_2d(np.asarray(weights, dtype=float))
-
-
-def balanced_accuracy_w(labels: Any, predictions: Any, weights: np.ndarray | None = None) -> np.ndarray:
-    """Mean of the recall of each class per weight row (NaN where a class has no weight)."""
-    y, p = np.asarray(labels, dtype=float), np.asarray(predictions, dtype=float)
-    w = _rows(weights, len(y))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        recall_1 = (w @ (y * p)) / (w @ y)
-        recall_0 = (w @ ((1 - y) * (1 - p))) / (w @ (1 - y))
-    return (recall_1 + recall_0) / 2
-
-
-def cohen_kappa_w(labels: Any, predictions: Any, weights: np.ndarray | None = None) -> np.ndarray:
-    """(p_o − p_e) / (1 − p_e) for binary ratings per weight row (NaN where p_e = 1)."""
-    y, p = np.asarray(labels, dtype=float), np.asarray(predictions, dtype=float)
-    w = _rows(weights, len(y))
-    total = w.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        observed = (w @ (y == p).astype(float)) / total
-        share_y, share_p = (w @ y) / total, (w @ p) / total
-        expected = share_y * share_p + (1 - share_y) * (1 - share_p)
-        kappa = (observed - expected) / (1 - expected)
-    return np.where(expected >= 1 - 1e-12, np.nan, kappa)
-
-
-def kendall_tau_w(x: Any, y: Any, weights: np.ndarray | None = None) -> np.ndarray:
-    """Kendall's τ-b per weight row, an observation of weight k counting as k tied copies.
-
-    τ-b = (C − D) / sqrt((n0 − n1)(n0 − n2)) with n0 = N(N−1)/2 pairs, n1 / n2 the pairs tied in
-    x / y. With sign matrices S_x, S_y and tie matrices T_x, T_y (diagonal included):
-    C − D = ½ wᵀ(S_x∘S_y)w, n1 = ½(wᵀT_x w − N), n2 = ½(wᵀT_y w − N).
-    """
-    a, b = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    w = _rows(weights, len(a))
-    sign_x = np.sign(a[:, None] - a[None, :])
-    sign_y = np.sign(b[:, None] - b[None, :])
-    total = w.sum(axis=1)
-    pairs = total * (total - 1) / 2
-    concordance = 0.5 * np.einsum("bi,bi->b", w @ (sign_x * sign_y), w)
-    ties_x = 0.5 * (np.einsum("bi,bi->b", w @ (sign_x == 0).astype(float), w) - total)
-    ties_y = 0.5 * (np.einsum("bi,bi->b", w @ (sign_y == 0).astype(float), w) - total)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        denominator = np.sqrt((pairs - ties_x) * (pairs - ties_y))
-        tau = concordance / denominator
-    return np.where(denominator > 0, tau, np.nan)
-
-
-def balanced_accuracy(labels: Any, predictions: Any) -> float:
-    """Mean of the recall of each class (both classes must occur among the labels, else NaN)."""
-    return float(balanced_accuracy_w(labels, predictions)[0]) if len(labels) else math.nan
-
-
-def cohen_kappa(labels: Any, predictions: Any) -> float:
-    """Cohen's κ of two binary raters (NaN when chance agreement is 1)."""
-    return float(cohen_kappa_w(labels, predictions)[0]) if len(labels) else math.nan
-
-
-def kendall_tau(x: Any, y: Any) -> float:
-    """Kendall's τ-b (ties in either variable accounted for); NaN for constant input."""
-    return float(kendall_tau_w(x, y)[0]) if len(x) > 1 else math.nan
-
-
-WeightedStatistic = Callable[[np.ndarray], np.ndarray]
-
-
-def resample_weights(units: Sequence[Any], n_boot: int, seed: int) -> np.ndarray:
-    """(n_boot × observations) weights: how often each observation's summary was drawn in each
-    resample of the summaries (drawn with replacement, as many as there are)."""
-    codes, _ = pd.factorize(pd.Series(list(units)))
-    n_units = int(codes.max()) + 1 if len(codes) else 0
-    rng = np.random.default_rng(seed)
-    picked = rng.integers(0, n_units, size=(n_boot, n_units))
-    counts = np.zeros((n_boot, n_units))
-    np.add.at(counts, (np.repeat(np.arange(n_boot), n_units), picked.ravel()), 1)
-    return counts[:, codes]
-
-
-def bootstrap_ci(
-    units: Sequence[Any], statistic: WeightedStatistic, n_boot: int = 2000, seed: int = 0, level: float = 0.95
-) -> tuple[float, float]:
-    """Percentile interval of ``statistic`` (of a weight matrix) over resamples of the summaries.
-
-    Resamples where the statistic is undefined (NaN) are skipped; with fewer than a tenth of
-    them defined, or fewer than two summaries, the interval is NaN.
-    """
-    if len(set(units)) < 2 or n_boot <= 0:
-        return math.nan, math.nan
-    values = []
-    for start in range(0, n_boot, 500):  # bounded memory: 500 resamples at a time
-        weights = resample_weights(units, min(500, n_boot - start), seed + start)
-        values.append(statistic(weights))
-    flat = np.concatenate(values)
-    flat = flat[~np.isnan(flat)]
-    if len(flat) < max(10, n_boot // 10):
-        return math.nan, math.nan
-    alpha = (1 - level) / 2
-    low, high = np.quantile(flat, [alpha, 1 - alpha])
-    return float(low), float(high)
 
 
 # -- matching labels to the run's summaries --------------------------------------------------------
@@ -180,25 +77,16 @@ class LabelData:
     unscored: int  # labelled summaries without a current score row
 
 
-def _current_summaries(rundir: RunDir) -> dict[Unit, _Summary]:
-    generations = load_latest(rundir.generations, GenerationRecord)
-    scores = load_latest(rundir.scores, ScoreRecord)
+def _current_summaries(run: Run) -> dict[Unit, _Summary]:
     out: dict[Unit, _Summary] = {}
-    for key, generation in generations.items():
+    for generation, score in run.pairs():
         if not generation.ok:
             continue
         sha = summary_hash(generation.text)
         unit = (generation.doc_id, sha)
         summary = out.get(unit) or _Summary(generation.doc_id, sha, split_claims(generation.text or ""))
-        summary.cells.append("/".join(map(str, key)))
-        score = scores.get(key)
-        if (
-            summary.score is None
-            and score is not None
-            and score.error is None
-            and score.summary_sha == sha
-            and score.generation_key == generation.request_id
-        ):
+        summary.cells.append("/".join(map(str, generation.key)))
+        if summary.score is None:
             summary.score = score
         out[unit] = summary
     return out
@@ -229,13 +117,15 @@ def claim_verdicts(details: dict[str, Any]) -> dict[str, dict[str, tuple[int | N
     return out
 
 
-def collect(run_dir: str | Path) -> LabelData:
-    """Match a run's labels to its current summaries, claims, verdicts and coverage values."""
-    rundir = RunDir(Path(run_dir))
-    if not rundir.reviews.is_file():
-        raise InputError(f"{rundir.path}: no labels (reviews.jsonl); label summaries with the review notebook first")
-    reviews = load_reviews(rundir.reviews)
-    current = _current_summaries(rundir)
+def collect(run: Run | str | Path) -> LabelData:
+    """Match a run's labels to its current summaries, claims, verdicts and coverage values.
+
+    ``run`` is a :class:`~bizsum.run.Run` (read once, shared with the report) or a run folder."""
+    run = as_run(run)
+    if not run.rundir.reviews.is_file():
+        raise InputError(f"{run.path}: no labels (reviews.jsonl); label summaries with the review notebook first")
+    reviews = load_reviews(run.rundir.reviews)
+    current = _current_summaries(run)
     claim_rows: list[dict[str, Any]] = []
     area_rows: list[dict[str, Any]] = []
     orphans: list[dict[str, Any]] = []
@@ -357,7 +247,9 @@ def _row(
             row[name], row[f"{name}_lo"], row[f"{name}_hi"] = math.nan, math.nan, math.nan
             continue
         row[name] = float(stats[name](np.ones((1, len(frame))))[0])
-        row[f"{name}_lo"], row[f"{name}_hi"] = bootstrap_ci(frame["unit"].tolist(), stats[name], n_boot, seed)
+        row[f"{name}_lo"], row[f"{name}_hi"] = cluster_bootstrap_ci(
+            frame["unit"].tolist(), stats[name], n_boot=n_boot, seed=seed
+        )
     return row
 
 
@@ -471,14 +363,14 @@ def agreement_from(data: LabelData, n_boot: int = 2000, seed: int = 0) -> pd.Dat
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
 
 
-def agreement_table(run_dir: str | Path, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
+def agreement_table(run: Run | str | Path, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
     """Agreement of every claim verdict, the coverage calls and every score column with the run's labels.
 
     One row per metric and level; ``negatives`` counts the labels of the rarer kind (unsupported
     claims, missed areas); ``no_verdict`` counts labelled claims the metric gave no verdict on.
     CIs are 95% percentile intervals over ``n_boot`` resamples of the summaries (``seed``).
     """
-    return agreement_from(collect(run_dir), n_boot, seed)
+    return agreement_from(collect(run), n_boot, seed)
 
 
 def _fmt(value: float, low: float, high: float) -> str:

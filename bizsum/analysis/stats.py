@@ -1,4 +1,10 @@
-"""Comparison statistics over a scores table.
+"""Every statistic bizsum reports: paired comparisons over a scores table, multiple-comparison
+adjustment (statsmodels), and the agreement statistics (balanced accuracy, Cohen's κ, Kendall τ-b,
+weighted so that all bootstrap resamples are computed at once) with their cluster bootstrap.
+
+Two bootstraps, both percentile intervals with ``ci`` and ``seed``: :func:`bootstrap_ci` (the mean
+of per-document values) and :func:`cluster_bootstrap_ci` (any weighted statistic, resampling
+units such as summaries). scipy supplies the Wilcoxon test and ranks, statsmodels the corrections.
 
 A scores table has one row per summary with the key columns ``doc_id``, ``prompt_id``,
 ``model_id`` and ``sample`` plus numeric metric columns. A *configuration* is a
@@ -38,7 +44,7 @@ from __future__ import annotations
 import logging
 import math
 import warnings
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from itertools import combinations
 from typing import TYPE_CHECKING, Any
@@ -342,45 +348,132 @@ def paired_difference(
 
 
 # --------------------------------------------------------------------------------------------
+# Agreement statistics, weighted so that every bootstrap resample is computed at once
+# (checked against hand-worked examples, scipy and sklearn in tests/analysis/test_agreement.py)
+#
+# Each statistic is computed for a matrix of observation weights ``W`` (one row per resample, one
+# column per observation): the bootstrap draws summaries, and an observation's weight is how often
+# its summary was drawn, so all resamples are computed at once as matrix products. A row of ones
+# is the plain statistic.
+
+
+def _rows(weights: np.ndarray | None, n: int) -> np.ndarray:
+    return np.ones((1, n)) if weights is None else np.atleast_2d(np.asarray(weights, dtype=float))
+
+
+def balanced_accuracy_w(labels: Any, predictions: Any, weights: np.ndarray | None = None) -> np.ndarray:
+    """Mean of the recall of each class per weight row (NaN where a class has no weight)."""
+    y, p = np.asarray(labels, dtype=float), np.asarray(predictions, dtype=float)
+    w = _rows(weights, len(y))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        recall_1 = (w @ (y * p)) / (w @ y)
+        recall_0 = (w @ ((1 - y) * (1 - p))) / (w @ (1 - y))
+    return (recall_1 + recall_0) / 2
+
+
+def cohen_kappa_w(labels: Any, predictions: Any, weights: np.ndarray | None = None) -> np.ndarray:
+    """(p_o − p_e) / (1 − p_e) for binary ratings per weight row (NaN where p_e = 1)."""
+    y, p = np.asarray(labels, dtype=float), np.asarray(predictions, dtype=float)
+    w = _rows(weights, len(y))
+    total = w.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        observed = (w @ (y == p).astype(float)) / total
+        share_y, share_p = (w @ y) / total, (w @ p) / total
+        expected = share_y * share_p + (1 - share_y) * (1 - share_p)
+        kappa = (observed - expected) / (1 - expected)
+    return np.where(expected >= 1 - 1e-12, np.nan, kappa)
+
+
+def kendall_tau_w(x: Any, y: Any, weights: np.ndarray | None = None) -> np.ndarray:
+    """Kendall's τ-b per weight row, an observation of weight k counting as k tied copies.
+
+    τ-b = (C − D) / sqrt((n0 − n1)(n0 − n2)) with n0 = N(N−1)/2 pairs, n1 / n2 the pairs tied in
+    x / y. With sign matrices S_x, S_y and tie matrices T_x, T_y (diagonal included):
+    C − D = ½ wᵀ(S_x∘S_y)w, n1 = ½(wᵀT_x w − N), n2 = ½(wᵀT_y w − N).
+    """
+    a, b = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    w = _rows(weights, len(a))
+    sign_x = np.sign(a[:, None] - a[None, :])
+    sign_y = np.sign(b[:, None] - b[None, :])
+    total = w.sum(axis=1)
+    pairs = total * (total - 1) / 2
+    concordance = 0.5 * np.einsum("bi,bi->b", w @ (sign_x * sign_y), w)
+    ties_x = 0.5 * (np.einsum("bi,bi->b", w @ (sign_x == 0).astype(float), w) - total)
+    ties_y = 0.5 * (np.einsum("bi,bi->b", w @ (sign_y == 0).astype(float), w) - total)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        denominator = np.sqrt((pairs - ties_x) * (pairs - ties_y))
+        tau = concordance / denominator
+    return np.where(denominator > 0, tau, np.nan)
+
+
+def balanced_accuracy(labels: Any, predictions: Any) -> float:
+    """Mean of the recall of each class (both classes must occur among the labels, else NaN)."""
+    return float(balanced_accuracy_w(labels, predictions)[0]) if len(labels) else math.nan
+
+
+def cohen_kappa(labels: Any, predictions: Any) -> float:
+    """Cohen's κ of two binary raters (NaN when chance agreement is 1)."""
+    return float(cohen_kappa_w(labels, predictions)[0]) if len(labels) else math.nan
+
+
+def kendall_tau(x: Any, y: Any) -> float:
+    """Kendall's τ-b (ties in either variable accounted for); NaN for constant input."""
+    return float(kendall_tau_w(x, y)[0]) if len(x) > 1 else math.nan
+
+
+WeightedStatistic = Callable[[np.ndarray], np.ndarray]
+
+
+def resample_weights(units: Sequence[Any], n_boot: int, seed: int) -> np.ndarray:
+    """(n_boot × observations) weights: how often each observation's unit was drawn in each
+    resample of the units (drawn with replacement, as many as there are)."""
+    codes, _ = pd.factorize(pd.Series(list(units)))
+    n_units = int(codes.max()) + 1 if len(codes) else 0
+    rng = np.random.default_rng(seed)
+    picked = rng.integers(0, n_units, size=(n_boot, n_units))
+    counts = np.zeros((n_boot, n_units))
+    np.add.at(counts, (np.repeat(np.arange(n_boot), n_units), picked.ravel()), 1)
+    return counts[:, codes]
+
+
+def cluster_bootstrap_ci(
+    units: Sequence[Any], statistic: WeightedStatistic, *, n_boot: int = 2000, seed: int = 0, ci: float = 0.95
+) -> tuple[float, float]:
+    """Percentile interval of ``statistic`` (of a weight matrix) over resamples of the ``units``
+    (one per observation: its summary, its document), drawn with replacement.
+
+    Resamples where the statistic is undefined (NaN) are skipped; with fewer than a tenth of
+    them defined, or fewer than two units, or ``n_boot`` 0, the interval is NaN.
+    """
+    if not 0.0 < float(ci) < 1.0:
+        raise ConfigError(f"ci must be between 0 and 1 (e.g. 0.95), got {ci!r}")
+    if len(set(units)) < 2 or n_boot <= 0:
+        return math.nan, math.nan
+    values = []
+    for start in range(0, n_boot, 500):  # bounded memory: 500 resamples at a time
+        weights = resample_weights(units, min(500, n_boot - start), seed + start)
+        values.append(statistic(weights))
+    flat = np.concatenate(values)
+    flat = flat[~np.isnan(flat)]
+    if len(flat) < max(10, n_boot // 10):
+        return math.nan, math.nan
+    alpha = (1 - ci) / 2
+    low, high = np.quantile(flat, [alpha, 1 - alpha])
+    return float(low), float(high)
+
+
+# --------------------------------------------------------------------------------------------
 # Multiple comparisons
 
 
-def _holm(p: np.ndarray) -> np.ndarray:
-    m = p.size
-    order = np.argsort(p, kind="stable")
-    adjusted = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
-    out = np.empty(m)
-    out[order] = adjusted
-    return out
-
-
-def _bh(p: np.ndarray) -> np.ndarray:
-    m = p.size
-    order = np.argsort(p, kind="stable")
-    scaled = p[order] * m / np.arange(1, m + 1)
-    adjusted = np.minimum(1.0, np.minimum.accumulate(scaled[::-1])[::-1])
-    out = np.empty(m)
-    out[order] = adjusted
-    return out
-
-
-def _adjust_fallback(p: np.ndarray, method: str) -> np.ndarray:
-    if method == "holm":
-        return _holm(p)
-    if method == "bh":
-        return _bh(p)
-    if method == "bonferroni":
-        return np.minimum(1.0, p * p.size)
-    return p.copy()
-
-
-def adjust_pvalues(pvalues: Sequence[float], method: str = "holm", *, use_statsmodels: bool = True) -> np.ndarray:
+def adjust_pvalues(pvalues: Sequence[float], method: str = "holm") -> np.ndarray:
     """Adjust p-values for multiple comparisons: ``holm``, ``bh`` (Benjamini–Hochberg), ``bonferroni``, ``none``.
 
-    NaN p-values stay NaN and are not counted in the family size. Uses
-    ``statsmodels.stats.multitest.multipletests`` when installed, otherwise an equivalent
-    implementation in this module.
+    NaN p-values stay NaN and are not counted in the family size
+    (``statsmodels.stats.multitest.multipletests``).
     """
+    from statsmodels.stats.multitest import multipletests
+
     key = _CORRECTION_ALIASES.get(str(method).lower())
     if key is None:
         raise ConfigError(f"unknown correction {method!r}; choose one of {list(CORRECTIONS)}")
@@ -393,18 +486,8 @@ def adjust_pvalues(pvalues: Sequence[float], method: str = "holm", *, use_statsm
     if key == "none":
         out[finite] = values
         return out
-    adjusted = None
-    if use_statsmodels:
-        try:
-            from statsmodels.stats.multitest import multipletests
-        except ImportError:
-            log.debug("statsmodels not installed; using bizsum's own %s adjustment", key)
-        else:
-            sm_method = {"holm": "holm", "bh": "fdr_bh", "bonferroni": "bonferroni"}[key]
-            adjusted = multipletests(values, method=sm_method)[1]
-    if adjusted is None:
-        adjusted = _adjust_fallback(values, key)
-    out[finite] = adjusted
+    sm_method = {"holm": "holm", "bh": "fdr_bh", "bonferroni": "bonferroni"}[key]
+    out[finite] = multipletests(values, method=sm_method)[1]
     return out
 
 

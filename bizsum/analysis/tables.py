@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
-from bizsum.config import project_root
 from bizsum.corpus.documents import DocumentStore
 from bizsum.errors import BizsumError
 from bizsum.metrics import Column, metric_columns
 from bizsum.nlp.focus_areas import FOCUS_AREAS
 from bizsum.providers import provider_kind
-from bizsum.records import KEY_FIELDS, GenerationRecord, ScoreRecord, load_latest, to_row
-from bizsum.rundir import RunDir
+from bizsum.records import KEY_FIELDS, to_row
+from bizsum.run import Run, as_run
 
 CONFIG_FIELDS = ["prompt_id", "model_id"]
 
@@ -91,51 +88,39 @@ def _document_metadata(data_dir: str | Path) -> pd.DataFrame:
     return meta
 
 
-def run_data_dir(run_dir: Path) -> Path:
+def run_data_dir(run_dir: str | Path | Run) -> Path:
     """The data folder of the config that last wrote into ``run_dir``."""
-    data_dir = "data"
-    snapshot = RunDir(run_dir).config
-    if snapshot.is_file():
-        with contextlib.suppress(yaml.YAMLError):
-            data_dir = str((yaml.safe_load(snapshot.read_text(encoding="utf-8")) or {}).get("data_dir") or "data")
-    return Path(data_dir) if Path(data_dir).is_absolute() else project_root(run_dir, data_dir) / data_dir
+    return as_run(run_dir).data_path
 
 
-def load_run(run_dir: str | Path, data_dir: str | Path | None = None) -> pd.DataFrame:
+def load_run(run: Run | str | Path, data_dir: str | Path | None = None) -> pd.DataFrame:
     """Generations joined with scores and document metadata: one row per document × prompt × model × sample.
 
-    Columns: the key (``doc_id``, ``prompt_id``, ``model_id``, ``sample``), the generation record's
-    fields (``text``, ``provider``, ``finish_reason``, ``latency_s``, ``cost_usd``, ``meta`` ...),
-    ``model_kind`` (``llm`` or ``baseline``), every metric value as a column, ``details`` (each
-    metric's explanation), ``metric_versions`` and the document's manifest data (``company``,
-    ``industry``, ``fiscal_year``, ``doc_tokens``, ``length``).
+    ``run`` is a :class:`~bizsum.run.Run` (read once, shared with the other readers) or a run
+    folder, read here. Columns: the key (``doc_id``, ``prompt_id``, ``model_id``, ``sample``), the
+    generation record's fields (``text``, ``provider``, ``finish_reason``, ``latency_s``,
+    ``cost_usd``, ``meta`` ...), ``model_kind`` (``llm`` or ``baseline``), every metric value as a
+    column, ``details`` (each metric's explanation), ``metric_versions`` and the document's manifest
+    data (``company``, ``industry``, ``fiscal_year``, ``doc_tokens``, ``length``).
 
-    ``data_dir`` defaults to the one in the run's own config (``<run_dir>/config.yaml``), so this works
-    from any working directory. A score row is attached only to the generation it scored (same
-    request and config); a summary regenerated since the last scoring shows no scores.
+    ``data_dir`` defaults to the one in the run's own config, so this works from any working
+    directory. A score row is attached only to the generation it scored
+    (:func:`bizsum.records.score_belongs`); a summary regenerated since the last scoring shows no scores.
     """
-    run_dir = Path(run_dir).resolve()
-    rundir = RunDir(run_dir)
-    generations = load_latest(rundir.generations, GenerationRecord)
-    if not generations:
+    run = as_run(run)
+    if not run.generations:
         return pd.DataFrame()
-    frame = pd.DataFrame([{**to_row(record), "request_id": record.request_id} for record in generations.values()])
+    frame = pd.DataFrame([{**to_row(record), "request_id": record.request_id} for record in run.generations.values()])
     meta = frame["meta"].map(lambda m: m if isinstance(m, dict) else {})
     frame["strategy"] = meta.map(lambda m: m.get("strategy", "whole"))
     frame["document_truncated"] = meta.map(lambda m: bool(m.get("document_truncated")))
     # "llm" or "baseline", from the provider's own declaration (never from its name)
     frame["model_kind"] = frame["provider"].map(provider_kind)
-    scores = [
-        record.flat() | {"generation_key": record.generation_key, "metric_versions": record.metric_versions}
-        for record in load_latest(rundir.scores, ScoreRecord).values()
-        if record.error is None
-        and record.key in generations
-        and record.generation_key == generations[record.key].request_id
-    ]
+    scores = [record.flat() | {"metric_versions": record.metric_versions} for record in run.scored.values()]
     if scores:
-        table = pd.DataFrame(scores).drop(columns=["error", "generation_key"])
+        table = pd.DataFrame(scores).drop(columns=["error"])
         frame = frame.merge(table, on=list(KEY_FIELDS), how="left", suffixes=("", "_score"))
-    metadata = _document_metadata(run_data_dir(run_dir) if data_dir is None else data_dir)
+    metadata = _document_metadata(run.data_path if data_dir is None else data_dir)
     return frame.merge(metadata, on="doc_id", how="left")
 
 
@@ -280,19 +265,18 @@ def columns_markdown(metrics: list[str] | None = None) -> str:
     return "\n".join(lines)
 
 
-def config_history(run_dir: str | Path) -> pd.DataFrame:
+def config_history(run: Run | str | Path) -> pd.DataFrame:
     """Every config that wrote into a run folder (``configs/<hash>.yaml``), oldest first, with how
     many of the current rows (the latest per cell) it wrote; ``latest`` marks the one in ``config.yaml``."""
-    rundir = RunDir(Path(run_dir))
-    current = Counter(record.run_config for record in load_latest(rundir.generations, GenerationRecord).values())
-    latest = rundir.config.read_text(encoding="utf-8") if rundir.config.is_file() else None
-    snapshots = sorted(rundir.configs_dir.glob("*.yaml"), key=lambda path: (path.stat().st_mtime_ns, path.name))
+    run = as_run(run)
+    current = Counter(record.run_config for record in run.generations.values())
+    snapshots = sorted(run.rundir.configs_dir.glob("*.yaml"), key=lambda path: (path.stat().st_mtime_ns, path.name))
     rows = [
         {
             "config": path.stem,
-            "snapshot": str(path.relative_to(rundir.path)),
+            "snapshot": str(path.relative_to(run.path)),
             "current rows": current.pop(path.stem, 0),
-            "latest": path.read_text(encoding="utf-8") == latest,
+            "latest": path.read_text(encoding="utf-8") == run.config_text,
         }
         for path in snapshots
     ]

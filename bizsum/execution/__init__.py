@@ -3,7 +3,11 @@
 ``executor`` is a RunConfig field (and a notebook parameter, and ``bizsum run --executor``).
 Nothing else in a config changes between executors, and the results files are the same:
 
-* :func:`score` — scoring; on Ray the groups of :func:`bizsum.scoring.score_units` go through a
+These are the public verbs (``bizsum.generate`` and ``bizsum.score_run`` are these functions);
+:func:`bizsum.generation.generate` and :func:`bizsum.scoring.score_run` are the in-process engines
+they call.
+
+* :func:`score_run` (also ``score``) — scoring; on Ray the groups of :func:`bizsum.scoring.score_units` go through a
   Ray Data pipeline of actors that hold the metric models (:mod:`.ray_scoring`); reuse, resume
   and the atomic ``scores.jsonl`` are :func:`bizsum.scoring.score_run`'s own.
 * :func:`generate` — generation; API models stay on the driver (async, I/O-bound); models that
@@ -23,15 +27,19 @@ from bizsum.generation import RunPlan
 from bizsum.generation.workers import GenerationStats
 
 
-def score(config: RunConfig, progress: bool = True) -> Path:
-    """Score the run's generations into ``scores.jsonl`` with the config's executor."""
-    from bizsum.scoring import score_run
+def score_run(config: RunConfig, progress: bool = True) -> Path:
+    """Score the run's generations into ``scores.jsonl`` with the config's executor; returns its path."""
+    from bizsum.scoring import score_run as score_here
 
     if config.executor.kind == "ray":
         from bizsum.execution.ray_scoring import RayScorer
 
-        return score_run(config, progress, scorer=RayScorer(config.executor))
-    return score_run(config, progress)
+        return score_here(config, progress, scorer=RayScorer(config.executor))
+    return score_here(config, progress)
+
+
+#: the name the notebooks used first
+score = score_run
 
 
 def generate(config: RunConfig, plan: RunPlan | None = None, progress: bool = True) -> GenerationStats:
@@ -45,4 +53,4 @@ def generate(config: RunConfig, plan: RunPlan | None = None, progress: bool = Tr
     return generate_here(config, plan, progress)
 
 
-__all__ = ["generate", "score"]
+__all__ = ["generate", "score", "score_run"]

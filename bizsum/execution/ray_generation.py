@@ -27,8 +27,8 @@ from bizsum.generation.long_docs import WindowTable, guard
 from bizsum.generation.runner import generate
 from bizsum.generation.workers import GenerationStats
 from bizsum.providers import create_provider, provider_class
-from bizsum.providers.base import Generation, GenerationRequest, Meter, Provider
-from bizsum.providers.retry import RetryCounters
+from bizsum.providers.base import Generation, GenerationRequest, Provider
+from bizsum.providers.proxy import ProviderProxy
 
 log = logging.getLogger(__name__)
 
@@ -70,21 +70,20 @@ def start_actors(ray: Any, spec: ModelSpec) -> tuple[list[Any], list[str]]:
     return actors, nodes
 
 
-class ActorPoolProvider(Provider):
-    """Stands in for an in-process provider: hooks answered by a local instance (which loads no
-    model for them), ``generate`` sent to the actors."""
+class ActorPoolProvider(ProviderProxy):
+    """Stands in for an in-process provider: every flag and hook is answered by a local instance
+    (which loads no model for them: :class:`~bizsum.providers.proxy.ProviderProxy`), ``generate``
+    is sent to the actors, whose pool sets the concurrency."""
+
+    #: the model runs in the actors, not in this process
+    runs_in_process = False
 
     def __init__(self, inner: Provider, ray: Any, actors: list[Any], nodes: list[str]):
-        super().__init__(inner.spec)
-        self.inner, self.ray, self.actors, self.nodes = inner, ray, actors, nodes
+        super().__init__(inner)
+        self.ray, self.actors, self.nodes = ray, actors, nodes
         self.served = [0] * len(actors)  # requests answered by each actor
-        self.name = inner.name  # type: ignore[misc]  # rows and cache keys name the real provider
-        self.is_free = inner.is_free  # type: ignore[misc]
         self.in_flight = [0] * len(actors)
         self.lock = threading.Lock()
-
-    def identity(self) -> dict[str, Any]:
-        return self.inner.identity()
 
     def cache_key(self, request: GenerationRequest) -> str:
         return self.inner.cache_key(request)
@@ -94,28 +93,6 @@ class ActorPoolProvider(Provider):
 
     def concurrency(self) -> int:
         return len(self.actors)
-
-    def context_limit(self) -> int | None:
-        return self.inner.context_limit()
-
-    def count_encoding(self) -> str:
-        return self.inner.count_encoding()
-
-    def count_prompt(self, prompt: str) -> int:
-        return self.inner.count_prompt(prompt)
-
-    def max_output_tokens(self, request: GenerationRequest) -> int:
-        return self.inner.max_output_tokens(request)
-
-    def fits(self, request: GenerationRequest) -> bool:
-        return self.inner.fits(request)
-
-    def retry_counters(self) -> RetryCounters | None:
-        return self.inner.retry_counters()
-
-    def attach_meter(self, meter: Meter | None) -> None:
-        super().attach_meter(meter)
-        self.inner.attach_meter(meter)
 
     def generate(self, request: GenerationRequest) -> Generation:
         with self.lock:

@@ -31,7 +31,7 @@ from typing import Any
 
 from bizsum.config import ExecutorSettings
 from bizsum.execution.ray_session import cluster_cpus, ray_session
-from bizsum.metrics import METRICS, register_metric
+from bizsum.metrics import metric_target, register_metric
 from bizsum.metrics.judge.client import JudgeSetup
 from bizsum.records import ScoreRecord, to_row
 from bizsum.scoring import Group, metric_for, score_group
@@ -75,7 +75,7 @@ class ScoringActor:
 
 @dataclass
 class WorkerStats:
-    """What one actor did (for ``bench/scale_out.py`` and the log)."""
+    """What one actor did (for ``bench/speed/scale_out.py`` and the log)."""
 
     node: str
     groups: int = 0
@@ -104,7 +104,7 @@ class RayScorer:
                 ScoringActor,
                 fn_constructor_kwargs={
                     "names": list(names),
-                    "targets": {n: METRICS[n] for n in names},
+                    "targets": {n: metric_target(n) for n in names},
                     "threads": max(1, int(self.settings.cpus_per_actor)),
                     "judge": judge,
                 },

@@ -32,8 +32,8 @@ import yaml
 from bizsum.corpus.documents import Document
 from bizsum.errors import ConfigError, ProviderError
 from bizsum.nlp.text import split_sentences
-from bizsum.providers.base import BatchAPI, Generation, GenerationRequest, Meter, Provider
-from bizsum.providers.retry import RetryCounters
+from bizsum.providers.base import Generation, GenerationRequest, Provider
+from bizsum.providers.proxy import ProviderProxy
 from bizsum.resources import resource
 
 log = logging.getLogger(__name__)
@@ -126,17 +126,15 @@ def _units(text: str, fits: Callable[[str], bool]) -> list[str]:
     return units
 
 
-class ContextGuard(Provider):
-    """Wraps a provider with the context-window check and the long-document strategy."""
+class ContextGuard(ProviderProxy):
+    """Wraps a provider with the context-window check and the long-document strategy.
+
+    Every flag and hook is the wrapped provider's (:class:`~bizsum.providers.proxy.ProviderProxy`)
+    except the ones below: the window, ``fits`` and ``generate``, and the strategy in the identity."""
 
     def __init__(self, inner: Provider, window: int):
-        super().__init__(inner.spec)
-        self.inner = inner
+        super().__init__(inner)
         self.window = window
-        self.name = inner.name  # type: ignore[misc]  # the guard answers under its provider's name
-        self.is_free = inner.is_free  # type: ignore[misc]
-        self.supports_batch = inner.supports_batch  # type: ignore[misc]
-        self.supports_logprobs = inner.supports_logprobs  # type: ignore[misc]
 
     def identity(self) -> dict[str, Any]:
         strategy, version = self.spec.strategy, STRATEGY_VERSIONS.get(self.spec.strategy, 1)
@@ -145,40 +143,8 @@ class ContextGuard(Provider):
             identity["window"] = self.window
         return identity
 
-    # -- every capability hook is the inner provider's, except the window check ----------------
-
-    def concurrency_group(self) -> str:
-        return self.inner.concurrency_group()
-
-    def concurrency(self) -> int:
-        return self.inner.concurrency()
-
-    def count_encoding(self) -> str:
-        return self.inner.count_encoding()
-
-    def count_prompt(self, prompt: str) -> int:
+    def count(self, prompt: str) -> int:
         return self.inner.count_prompt(prompt)
-
-    count = count_prompt
-
-    def max_output_tokens(self, request: GenerationRequest) -> int:
-        return self.inner.max_output_tokens(request)
-
-    def max_prompt_tokens(self, prompt: str) -> int:
-        return self.inner.max_prompt_tokens(prompt)
-
-    def retry_counters(self) -> RetryCounters | None:
-        return self.inner.retry_counters()
-
-    def batch_api(self) -> BatchAPI | None:
-        return self.inner.batch_api()
-
-    def logprob_params(self, top: int) -> dict[str, Any]:  # type: ignore[override]
-        return self.inner.logprob_params(top)
-
-    def attach_meter(self, meter: Meter | None) -> None:
-        super().attach_meter(meter)
-        self.inner.attach_meter(meter)
 
     def context_limit(self) -> int | None:
         return self.window
@@ -297,9 +263,6 @@ class ContextGuard(Provider):
             limit,
             len(kept),
         )
-
-    def close(self) -> None:
-        self.inner.close()
 
 
 def _add_usage(total: dict[str, Any], generation: Generation) -> None:

@@ -364,7 +364,9 @@ def _finish(
 def generate(
     config: RunConfig, plan: RunPlan | None = None, progress: bool = True, open_model: ProviderFactory = open_provider
 ) -> GenerationStats:
-    """Fill ``<run_dir>/generations.jsonl``; returns how many cells were skipped, cached, called, failed."""
+    """Fill ``<run_dir>/generations.jsonl`` in this process; returns how many cells were skipped,
+    cached, called, failed. The public verb is :func:`bizsum.generate` (:func:`bizsum.execution.generate`),
+    which calls this or runs in-process models on Ray, as ``config.executor`` says."""
     return run_sync(lambda: agenerate(config, plan, progress, open_model))
 
 

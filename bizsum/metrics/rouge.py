@@ -10,7 +10,7 @@ Tokenization is rouge-score's default (lower-case, ``[a-z0-9]+`` tokens, Porter 
 numbers comparable with published ROUGE; numbers are checked exactly by the source-only metric.
 ROUGE-Lsum needs one sentence per line: summaries and sources are split with pysbd first.
 
-Speed (same numbers as ``RougeScorer.score``, checked by tests and ``bench/scoring_speed.py``):
+Speed (same numbers as ``RougeScorer.score``, checked by tests and ``bench/speed/scoring_speed.py``):
 
 * rouge-score's own tokenizer runs with a memoized Porter stemmer;
 * a text's tokens, n-gram counts and sentence layout are computed once: sources are cached per

@@ -1,51 +1,61 @@
 """Provider registry. The core never imports a concrete provider: it asks the registry by name.
 
-Built-in providers are imported lazily (the local one needs llama.cpp, the openai one the SDK);
-third-party code can add its own with :func:`register`. Adding a provider touches only this
-package: everything the core needs to know about it is a capability hook of
-:class:`~bizsum.providers.base.Provider`.
+Built-in providers are imported lazily (the local one needs llama.cpp, the openai one the SDK).
+Everything the core needs to know about a provider is a capability hook of
+:class:`~bizsum.providers.base.Provider`, so a new one is a subclass, registered one of two ways:
+
+* :func:`register` (``@register("name")`` on the class), from code that runs before the run;
+* an entry point in the group ``bizsum.providers`` of an installed distribution
+  (``name = "package.module:Class"``): no change to this repository (:mod:`bizsum.registry`).
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from typing import TypeVar
 
 from bizsum.config import ModelSpec
 from bizsum.errors import ConfigError
 from bizsum.providers.base import BudgetExhausted, Generation, GenerationRequest, Meter, Provider
+from bizsum.registry import Registry
 
-_BUILTIN_MODULES = {
-    "openai": "bizsum.providers.openai_chat",
-    "local": "bizsum.providers.local_llama",
-    "extractive": "bizsum.providers.extractive",
-    "fake": "bizsum.providers.fake",
-}
-_REGISTRY: dict[str, type[Provider]] = {}
+#: every provider by name: the built-ins (lazy), :func:`register`, entry points ``bizsum.providers``
+PROVIDERS: Registry[type[Provider]] = Registry(
+    "provider",
+    "bizsum.providers",
+    {
+        "openai": "bizsum.providers.openai_chat:OpenAIChatProvider",
+        "local": "bizsum.providers.local_llama:LocalLlamaProvider",
+        "extractive": "bizsum.providers.extractive:ExtractiveProvider",
+        "fake": "bizsum.providers.fake:FakeProvider",
+    },
+)
 
 P = TypeVar("P", bound=type[Provider])
 
 
 def register(name: str) -> Callable[[P], P]:
+    """Class decorator: register a :class:`Provider` subclass under ``name`` (its ``name``)."""
+
     def decorator(cls: P) -> P:
         cls.name = name
-        _REGISTRY[name] = cls
+        PROVIDERS.register(name, cls)
         return cls
 
     return decorator
 
 
 def available() -> list[str]:
-    return sorted(set(_REGISTRY) | set(_BUILTIN_MODULES))
+    return sorted(PROVIDERS.names())
 
 
 def provider_class(name: str) -> type[Provider]:
-    if name not in _REGISTRY and name in _BUILTIN_MODULES:
-        importlib.import_module(_BUILTIN_MODULES[name])
-    if name not in _REGISTRY:
-        raise ConfigError(f"unknown provider {name!r}; available: {available()}")
-    return _REGISTRY[name]
+    cls = PROVIDERS.get(name)
+    if not (isinstance(cls, type) and issubclass(cls, Provider)):
+        raise ConfigError(f"provider {name!r}: {PROVIDERS.target(name)!r} is not a bizsum Provider subclass")
+    if getattr(cls, "name", None) is None:  # registered through an entry point, without @register
+        cls.name = name
+    return cls
 
 
 def check_spec(spec: ModelSpec) -> None:
@@ -71,6 +81,7 @@ def create_provider(spec: ModelSpec) -> Provider:
 
 __all__ = [
     "MODEL_KINDS",
+    "PROVIDERS",
     "BudgetExhausted",
     "Generation",
     "GenerationRequest",

@@ -24,15 +24,13 @@ from bizsum.nlp.claims import split_claims
 from bizsum.nlp.focus_areas import AREAS, FOCUS_AREAS
 from bizsum.records import (
     CellKey,
-    GenerationRecord,
     ReviewRecord,
     ScoreRecord,
-    load_latest,
     load_reviews,
     summary_hash,
     to_row,
 )
-from bizsum.rundir import RunDir
+from bizsum.run import Run, as_run
 
 ClaimLabel = Literal["supported", "unsupported"]
 AreaLabel = Literal["covered", "missed", "not_in_source"]
@@ -153,24 +151,19 @@ def _area_views(score: ScoreRecord | None) -> list[AreaView]:
 class ReviewSession:
     """A review of one run folder: summaries in order, navigation, labels saved as they are given."""
 
-    def __init__(self, run_dir: str | Path, reviewer: str = "anonymous"):
-        self.rundir = RunDir(Path(run_dir))
+    def __init__(self, run_dir: str | Path | Run, reviewer: str = "anonymous"):
+        run = as_run(run_dir)
+        self.rundir = run.rundir
         if not self.rundir.generations.is_file():
             raise InputError(f"{self.rundir.path}: no generations.jsonl: not a run folder (or nothing generated yet)")
         self.reviewer = reviewer
-        generations = load_latest(self.rundir.generations, GenerationRecord)
-        scores = load_latest(self.rundir.scores, ScoreRecord) if self.rundir.scores.is_file() else {}
         self.items: list[ReviewItem] = []
-        for key, generation in generations.items():
+        for generation, score in run.pairs():  # a score row of another summary of the cell is not shown
             if not generation.ok:
                 continue
+            key = generation.key
             text = generation.text or ""
             sha = summary_hash(text)
-            score = scores.get(key)
-            if score is not None and (
-                score.error is not None or score.summary_sha != sha or score.generation_key != generation.request_id
-            ):
-                score = None  # a score row of another summary of this cell: not shown
             self.items.append(
                 ReviewItem(
                     key=key,

@@ -196,19 +196,12 @@ HOLM = [0.06, 0.06, 0.5, 0.004]
 BH = [0.028, 0.028, 0.5, 0.004]
 
 
-@pytest.mark.parametrize("use_statsmodels", [True, False])
-def test_holm_and_bh_equal_hand_computation(use_statsmodels):
-    if use_statsmodels:
-        pytest.importorskip("statsmodels")
-    np.testing.assert_allclose(stats.adjust_pvalues(P, "holm", use_statsmodels=use_statsmodels), HOLM)
-    np.testing.assert_allclose(stats.adjust_pvalues(P, "bh", use_statsmodels=use_statsmodels), BH)
-    np.testing.assert_allclose(
-        stats.adjust_pvalues(P, "bonferroni", use_statsmodels=use_statsmodels), [0.08, 0.084, 1.0, 0.004]
-    )
+def test_holm_and_bh_equal_hand_computation():
+    np.testing.assert_allclose(stats.adjust_pvalues(P, "holm"), HOLM)
+    np.testing.assert_allclose(stats.adjust_pvalues(P, "bh"), BH)
+    np.testing.assert_allclose(stats.adjust_pvalues(P, "bonferroni"), [0.08, 0.084, 1.0, 0.004])
     # NaN stays NaN and does not count in the family: m = 2
-    np.testing.assert_allclose(
-        stats.adjust_pvalues([0.01, np.nan, 0.04], "holm", use_statsmodels=use_statsmodels), [0.02, np.nan, 0.04]
-    )
+    np.testing.assert_allclose(stats.adjust_pvalues([0.01, np.nan, 0.04], "holm"), [0.02, np.nan, 0.04])
     with pytest.raises(ConfigError, match="unknown correction"):
         stats.adjust_pvalues(P, "sidak-ish")
 
@@ -236,9 +229,7 @@ def test_compare_all_pairs_and_adjustment():
     table = _three_configs(np.random.default_rng(3))
     result = stats.compare_all(table, ["coverage", "token_compliant"], correction="holm", n_boot=500)
     assert len(result) == 3 * 2  # 3 pairs x 2 metrics
-    np.testing.assert_allclose(
-        result["p_adjusted"], stats.adjust_pvalues(result["p_value"], "holm", use_statsmodels=False)
-    )
+    np.testing.assert_allclose(result["p_adjusted"], stats.adjust_pvalues(result["p_value"], "holm"))
     row = result[(result.metric == "coverage") & (result.a == "focused / m1") & (result.b == "seed / m1")].iloc[0]
     single = stats.paired_difference(table, "coverage", ("focused", "m1"), ("seed", "m1"), n_boot=500)
     assert row.p_value == pytest.approx(single.p_value) and row.ci_low == pytest.approx(single.ci_low)
@@ -246,9 +237,7 @@ def test_compare_all_pairs_and_adjustment():
 
     per_metric = stats.compare_all(table, ["coverage", "token_compliant"], correction="bh", family="metric", n_boot=200)
     for _, group in per_metric.groupby("metric"):
-        np.testing.assert_allclose(
-            group["p_adjusted"], stats.adjust_pvalues(group["p_value"], "bh", use_statsmodels=False)
-        )
+        np.testing.assert_allclose(group["p_adjusted"], stats.adjust_pvalues(group["p_value"], "bh"))
 
 
 def test_compare_all_against_baseline():

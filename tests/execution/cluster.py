@@ -1,4 +1,4 @@
-"""Two raylets on this machine (``ray.cluster_utils.Cluster``), for the Ray tests and bench/scale_out.py."""
+"""Two raylets on this machine (``ray.cluster_utils.Cluster``), for the Ray tests and bench/speed/scale_out.py."""
 
 from __future__ import annotations
 

@@ -135,3 +135,26 @@ def _uncached():
     from bizsum.metrics import create_metric
 
     return create_metric
+
+
+def test_the_public_verbs_honour_the_executor(monkeypatch):
+    """``bizsum.generate`` and ``bizsum.score_run`` are the executor-aware verbs (they were the
+    in-process engines, which ignore ``executor: ray``)."""
+    import bizsum
+    from bizsum import execution
+    from bizsum.execution import ray_generation, ray_scoring
+
+    assert bizsum.generate is execution.generate and bizsum.score_run is execution.score_run
+    called = []
+    monkeypatch.setattr(ray_generation, "generate_on_ray", lambda config, plan, progress: called.append("generate"))
+
+    class FakeRayScorer:
+        def __init__(self, settings):
+            called.append("scorer")
+
+    monkeypatch.setattr(ray_scoring, "RayScorer", FakeRayScorer)
+    monkeypatch.setattr("bizsum.scoring.score_run", lambda config, progress, scorer=None: called.append(scorer))
+    on_ray = build_config(base_config(executor={"kind": "ray", "generation_actors": True}), "t")
+    bizsum.generate(on_ray, progress=False)
+    bizsum.score_run(on_ray, progress=False)
+    assert called[:2] == ["generate", "scorer"] and isinstance(called[2], FakeRayScorer)

@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bizsum import metrics
 from bizsum.config import load_config
 from bizsum.generation import generate
 from bizsum.jsonl import read_jsonl
-from bizsum.metrics import METRICS, register_metric
+from bizsum.metrics import register_metric
 from tests.execution.slow_metric import TARGET, expected
 from tests.helpers import ROOT
 
@@ -74,7 +75,7 @@ def _differences(a, b, path=""):
 
 @pytest.fixture
 def slow_metric(monkeypatch):
-    monkeypatch.setitem(METRICS, "slow", TARGET)
+    monkeypatch.setattr(metrics, "REGISTRY", metrics.REGISTRY.copy())
     register_metric("slow", TARGET)
     monkeypatch.setattr("bizsum.scoring.SCORE_GROUP", 2)  # 2 summaries per group: many groups
 

@@ -84,7 +84,7 @@ def test_the_scan_finds_a_branch_on_a_provider_name():
 @pytest.fixture
 def registry(monkeypatch):
     """A copy of the provider registry, so providers registered by a test leave with it."""
-    monkeypatch.setattr(providers, "_REGISTRY", dict(providers._REGISTRY))
+    monkeypatch.setattr(providers, "PROVIDERS", providers.PROVIDERS.copy())
 
 
 def test_a_provider_defined_in_a_test_runs_end_to_end_through_its_hooks(project, registry):

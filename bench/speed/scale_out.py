@@ -19,9 +19,9 @@ throughput (summaries per second of a worker's busy time). The projection to 100
 on N machines with C cores uses the measured per-actor throughput:
 ``time = model load + 100,000 / (N × C × per-actor throughput)``.
 
-    python bench/scale_out.py                        # rouge + bertscore, 2,000 summaries
-    python bench/scale_out.py --metrics all          # the full suite
-    python bench/scale_out.py --per-doc 20           # 400 summaries (quick look)
+    python bench/speed/scale_out.py                        # rouge + bertscore, 2,000 summaries
+    python bench/speed/scale_out.py --metrics all          # the full suite
+    python bench/speed/scale_out.py --per-doc 20           # 400 summaries (quick look)
 """
 
 from __future__ import annotations
@@ -40,9 +40,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SEED = "bizsum-scale-out-v1"
 
 
@@ -54,7 +54,7 @@ def documents(count: int = 20) -> list[str]:
 
 
 def summaries(doc_id: str, text: str, per_doc: int) -> list[str]:
-    from bench.scoring_speed import informative_sentences
+    from bench.speed.scoring_speed import informative_sentences
 
     sentences = informative_sentences(text) or [text[:400]]
     rng = random.Random(f"{SEED}:{doc_id}")

@@ -1,6 +1,6 @@
 """Run the LLM judge metrics on a few summaries of an existing run and print the numbers and the time.
 
-    python bench/judge_subset.py --config configs/labels.yaml \
+    python bench/validation/judge_subset.py --config configs/labels.yaml \
         --generations data/validation/tenk_claims/generations.jsonl --limit 10 \
         --judge qwen2.5-0.5b-instruct-q4_k_m --threads 1 --out /tmp/judge_subset
 

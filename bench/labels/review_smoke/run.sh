@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Real-browser smoke test of the review widget: JupyterLab + headless Debian Chromium + playwright-core.
-#   apt-get install -y chromium && (cd bench/review_smoke && npm install playwright-core@1)
-#   bash bench/review_smoke/run.sh RUN_FOLDER   (a scored run; it is copied, the original is not touched)
+#   apt-get install -y chromium && (cd bench/labels/review_smoke && npm install playwright-core@1)
+#   bash bench/labels/review_smoke/run.sh RUN_FOLDER   (a scored run; it is copied, the original is not touched)
 # Opens notebooks/review.ipynb on a copy of RUN_FOLDER, runs it, clicks "unsupported" on the first
 # claim and "missed" on an area, checks that reviews.jsonl got the rows, and writes screenshots to
 # /tmp/bizsum_review_smoke/*.png. Not part of `make test` (needs Chromium and npm).
 set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"; root="$(cd "$here/../.." && pwd)"
+here="$(cd "$(dirname "$0")" && pwd)"; root="$(cd "$here/../../.." && pwd)"
 work=/tmp/bizsum_review_smoke; rm -rf "$work"; mkdir -p "$work"
 cp -r "$1" "$work/run"; rm -f "$work/run/reviews.jsonl"
 python - "$root/bizsum/notebooks/review.ipynb" "$work" <<'PY'

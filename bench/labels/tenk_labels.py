@@ -1,19 +1,19 @@
 """Tools for the project's labelled 10-K claim set (data/validation/tenk_claims/).
 
-    python bench/tenk_labels.py show DOC_ID [--model M] [--prompt P] [--hits N]
+    python bench/labels/tenk_labels.py show DOC_ID [--model M] [--prompt P] [--hits N]
         print every summary of DOC_ID in the run with its claims (numbered exactly as
         ``split_claims`` cuts them) and, under each claim, the source sentences that share the
         most of its numbers and rare words (a plain lexical search to help reading the source;
         no metric is run); "=" after a claim number marks a claim found verbatim in the source
-    python bench/tenk_labels.py freeze [--run reports/labels]
+    python bench/labels/tenk_labels.py freeze [--run reports/labels]
         copy the successful summaries of a run folder that are not yet in
         data/validation/tenk_claims/generations.jsonl into it (the labelled set is that file, not
         the run folder, so later reruns or code changes never change what was labelled)
-    python bench/tenk_labels.py build
+    python bench/labels/tenk_labels.py build
         turn the label sheets (bench/data/tenk_label_sheets/<DOC_ID>.txt) into
         data/validation/tenk_claims/reviews.jsonl, checking that every claim and every area of
         every summary has exactly one label
-    python bench/tenk_labels.py stats
+    python bench/labels/tenk_labels.py stats
         label counts overall, by model, by prompt and by document
 
 Sheet format (one file per document)::
@@ -40,7 +40,7 @@ import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from bizsum.nlp.claims import split_claims

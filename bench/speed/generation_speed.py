@@ -20,8 +20,8 @@ keep-alive, a long backlog), to tell client overhead from server behaviour.
 Prints the numbers (with the load average) and exits non-zero when a check fails. Every
 scenario has a deadline.
 
-    python bench/generation_speed.py                  # N=200, C=16, latency 0.2 s, 5 rounds
-    python bench/generation_speed.py -n 400 -c 32 --latency 0.1 --stub own
+    python bench/speed/generation_speed.py                  # N=200, C=16, latency 0.2 s, 5 rounds
+    python bench/speed/generation_speed.py -n 400 -c 32 --latency 0.1 --stub own
 """
 
 from __future__ import annotations
@@ -46,13 +46,13 @@ from pathlib import Path
 
 import httpx2
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bizsum.config import build_config
 from bizsum.generation.runner import generate
 from bizsum.jsonl import read_jsonl
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SHARED_STUB = Path(os.environ.get("BIZSUM_SHARED_DIR") or ROOT.parent / "shared") / "tools" / "stub_openai.py"
 
 

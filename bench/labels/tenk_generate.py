@@ -5,9 +5,9 @@
 the cells of the chosen models one document at a time (shortest first, the order of
 ``configs/labels.yaml``), into a run folder of its own, so a stop leaves whole documents:
 
-    python bench/tenk_generate.py --models qwen0.5b-t0.9 --documents 6 --name labels_t09
-    python bench/tenk_generate.py --models qwen1.5b-t0.7 --documents 3 --name labels_15b
-    python bench/tenk_labels.py freeze --run reports/labels_t09     # into the labelled set
+    python bench/labels/tenk_generate.py --models qwen0.5b-t0.9 --documents 6 --name labels_t09
+    python bench/labels/tenk_generate.py --models qwen1.5b-t0.7 --documents 3 --name labels_15b
+    python bench/labels/tenk_labels.py freeze --run reports/labels_t09     # into the labelled set
 
 Cells already in the run folder are skipped, as in any rerun.
 """

@@ -1,6 +1,6 @@
 """Peak memory of scoring 1,000 summaries with the full metric suite.
 
-Data: the 100 summaries of ``bench/scoring_speed.py`` (5 real filings × 20) in 10 versions each
+Data: the 100 summaries of ``bench/speed/scoring_speed.py`` (5 real filings × 20) in 10 versions each
 (variant 0 = the base; variants 1–9 drop a sentence, change a number or name, sometimes append a
 framing sentence), so 1,000 distinct summaries over 5 documents.
 
@@ -15,9 +15,9 @@ Modes:
 Peak RSS is the process high-water mark (``resource.getrusage``, includes the loaded models); the
 current RSS is sampled after every chunk.
 
-    python bench/scoring_memory.py                     # 1,000 summaries, chunks of 100
-    python bench/scoring_memory.py --mode score-run
-    python bench/scoring_memory.py --quick             # 100 summaries (10 per document... x2 versions)
+    python bench/speed/scoring_memory.py                     # 1,000 summaries, chunks of 100
+    python bench/speed/scoring_memory.py --mode score-run
+    python bench/speed/scoring_memory.py --quick             # 100 summaries (10 per document... x2 versions)
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.scoring_speed import DOCS, ROOT, build_items, machine
+from bench.speed.scoring_speed import DOCS, ROOT, build_items, machine
 
 log = logging.getLogger("bench.scoring_memory")
 

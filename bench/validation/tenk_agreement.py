@@ -8,7 +8,7 @@ bootstrap CIs over summaries). ``source_only`` rows are the shipped metric (hard
 verifier); ``source_only.rules_v3`` is the same claims decided by v3's hard checks and hand-set
 model ("today's rules" before the verifier), ``source_only.verifier_only`` the verifier alone.
 
-    python bench/tenk_agreement.py [--out reports/tenk_validation] [--n-boot 2000]
+    python bench/validation/tenk_agreement.py [--out reports/tenk_validation] [--n-boot 2000]
 
 Writes ``bench/results/tenk_agreement.md`` and ``.csv``.
 """
@@ -29,7 +29,7 @@ from bizsum.config import build_config
 from bizsum.records import GenerationRecord, summary_hash, to_row
 from bizsum.scoring import score_run
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 LABELS = ROOT / "data" / "validation" / "tenk_claims"
 RESULTS = ROOT / "bench" / "results"
 log = logging.getLogger("bench.tenk_agreement")
@@ -52,7 +52,7 @@ def build_run(out: Path, metrics: list[str]) -> Path:
             "metrics": metrics,
             "token_limit": labels_config.get("token_limit", 512),
         },
-        "bench/tenk_agreement.py",
+        "bench/validation/tenk_agreement.py",
     ).with_root(ROOT)
     rundir = config.rundir
     if rundir.path.exists():
@@ -104,7 +104,7 @@ def main() -> None:
         f"{len({d for d, _ in summaries})} companies (data/validation/tenk_claims/, docs/labelling_guideline.md). "
         "95% CIs resample summaries. `source_only` = shipped metric (hard checks + verifier), "
         "`source_only.rules_v3` = v3 rules, `source_only.verifier_only` = verifier without the hard checks.\n\n"
-        "Command: `python bench/tenk_agreement.py`\n\n"
+        "Command: `python bench/validation/tenk_agreement.py`\n\n"
     )
     body = markdown(format_table(table))
     (RESULTS / "tenk_agreement.md").write_text(header + body + "\n", encoding="utf-8")

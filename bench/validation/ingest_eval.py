@@ -1,11 +1,11 @@
 """Evaluate ``bizsum ingest`` on whole 10-K filings against quick Item 1 cuts of the same filings.
 
-    python bench/ingest_eval.py [--full DIR] [--cuts DIR] [--repeat N] [--markdown]
+    python bench/validation/ingest_eval.py [--full DIR] [--cuts DIR] [--repeat N] [--markdown]
 
-For each filing in ``--full`` (default ``/work/shared/data/tenk_full``) it prints: ok/error, the
+For each filing in ``--full`` (default ``../shared/data/tenk_full`` beside the repository) it prints: ok/error, the
 start line and heading, the end heading, characters and words of the extracted Item 1, the time to
 ingest (median of ``--repeat`` runs), and the overlap with the quick cut in ``--cuts`` (default
-``/work/shared/data/tenk_item1``; matched through ``manifest_edgartools.csv``):
+``../shared/data/tenk_item1``; matched through ``manifest_edgartools.csv``):
 
 * ``seq``: difflib ``SequenceMatcher.ratio()`` over the two word sequences (whitespace-normalized,
   so line wrapping and table layout do not count, only words and their order);
@@ -33,14 +33,15 @@ import time
 from collections import Counter
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bizsum.errors import InputError
 from bizsum.ingest import ingest_filing
 from bizsum.nlp.text import normalize_text
 
-DEFAULT_FULL = Path("/work/shared/data/tenk_full")
-DEFAULT_CUTS = Path("/work/shared/data/tenk_item1")
+SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"  # ../shared/data beside the repository
+DEFAULT_FULL = SHARED_DATA / "tenk_full"
+DEFAULT_CUTS = SHARED_DATA / "tenk_item1"
 
 
 def cut_for(filing: Path, cuts: Path) -> Path | None:

@@ -1,13 +1,13 @@
 """Corpus ingestion in parallel: ``bizsum ingest DIR --register`` over N filings with 1 and 2 workers.
 
-Data: copies of the whole 10-K filings in ``/work/shared/data/tenk_full`` (or ``--source``) under
+Data: copies of the whole 10-K filings in ``../shared/data/tenk_full`` (beside the repository) (or ``--source``) under
 new names, each with a distinct trailing HTML comment (so no copy is a byte-for-byte duplicate and
 every one is written and registered). Each worker count ingests the same folder into a fresh data
 folder with ``bizsum.execution.ingest_batch.ingest_folder(..., register=True)``; the wall time
 includes the driver's writing and registering.
 
-    python bench/ingest_scale.py                 # 1,000 filings
-    python bench/ingest_scale.py --count 200     # a quicker look
+    python bench/speed/ingest_scale.py                 # 1,000 filings
+    python bench/speed/ingest_scale.py --count 200     # a quicker look
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 #: the shared whole filings beside the checkout (../shared, or higher up for a worktree)
 SHARED = next(
     (p / "shared" / "data" / "tenk_full" for p in ROOT.parents if (p / "shared" / "data" / "tenk_full").is_dir()),

@@ -25,9 +25,9 @@ is timed apart. The numbers
 of both sides are compared: ROUGE must be identical, the others within ``--tolerance`` (BERTScore
 differs from ``bert_score`` only by float32 noise from batch padding).
 
-    python bench/scoring_speed.py            # 100 summaries, full suite (~10-15 min on 2 cores)
-    python bench/scoring_speed.py --quick    # 20 summaries
-    python bench/scoring_speed.py --metrics rouge bertscore
+    python bench/speed/scoring_speed.py            # 100 summaries, full suite (~10-15 min on 2 cores)
+    python bench/speed/scoring_speed.py --quick    # 20 summaries
+    python bench/speed/scoring_speed.py --metrics rouge bertscore
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bizsum.corpus.documents import Document, DocumentStore
 from bizsum.metrics.base import ScoringItem
@@ -54,7 +54,7 @@ from bizsum.nlp.text import split_sentences
 
 log = logging.getLogger("bench.scoring_speed")
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 #: five real filings from 2.5k to 11.2k o200k tokens; four have a reference summary, META does not
 DOCS = ("PG_2025", "AMZN_2024", "AAPL_2024", "META_2024", "LIVEPERSON_2017")
 SEED = "bizsum-scoring-bench-v1"

@@ -15,7 +15,7 @@ import numpy as np
 
 log = logging.getLogger("bench.embed_cache")
 
-DIR = Path(__file__).resolve().parent / "results" / "cache"
+DIR = Path(__file__).resolve().parents[1] / "results" / "cache"
 PATH = DIR / "embeddings.npz"  # this process writes here; every embeddings*.npz is read
 _store: dict[str, np.ndarray] = {}
 _dirty = False

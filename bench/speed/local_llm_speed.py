@@ -1,7 +1,7 @@
 """How fast is the offline `local` provider on this machine?
 
 Runs the real provider (llama.cpp, CPU) on two prompts built from the seed task
-(/work/shared/seed/seed_task.txt, or --seed PATH):
+(../shared/seed/seed_task.txt beside the repository, or --seed PATH):
 
   (a) the seed prompt line + the first ~3k tokens of the 10-K text (cut at a paragraph end),
   (b) the whole seed file as the prompt (prompt line + the full "Item 1. Business" text).
@@ -15,8 +15,8 @@ llama.cpp's threads wait for each other and generation can drop from ~40 to ~2 t
 printed CPU seconds and load average tell whether a number was measured on a quiet machine; with
 --n-threads 1, CPU seconds are close to the wall time a quiet machine would need.
 
-    python bench/local_llm_speed.py                       # 0.5B, both cases, max_tokens 600
-    python bench/local_llm_speed.py --model qwen2.5-1.5b-instruct-q4_k_m --cases a
+    python bench/speed/local_llm_speed.py                       # 0.5B, both cases, max_tokens 600
+    python bench/speed/local_llm_speed.py --model qwen2.5-1.5b-instruct-q4_k_m --cases a
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bizsum.config import ModelSpec
 from bizsum.corpus.documents import Document
@@ -38,7 +38,9 @@ from bizsum.providers.base import GenerationRequest
 from bizsum.providers.local_llama import gguf_token_count
 from bizsum.providers.local_models import DEFAULT_LOCAL_MODEL, LOCAL_MODELS, ensure_model
 
-DEFAULT_SEED = Path(os.environ.get("BIZSUM_SEED_TASK", "/work/shared/seed/seed_task.txt"))
+DEFAULT_SEED = Path(
+    os.environ.get("BIZSUM_SEED_TASK") or Path(__file__).resolve().parents[3] / "shared" / "seed" / "seed_task.txt"
+)
 
 
 def build_prompts(seed_text: str, model_path: str, short_tokens: int) -> dict[str, str]:

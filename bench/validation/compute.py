@@ -24,13 +24,13 @@ from bizsum.nlp.text import normalize_text
 
 log = logging.getLogger("bench.compute")
 
-CACHE_DIR = Path(__file__).resolve().parent / "results" / "cache"
+CACHE_DIR = Path(__file__).resolve().parents[1] / "results" / "cache"
 
 
 def metric_version() -> str:
     """Changes whenever the metric code or the shipped verifier changes, so cached scores are recomputed."""
     h = hashlib.sha256()
-    root = Path(__file__).resolve().parents[1] / "bizsum"
+    root = Path(__file__).resolve().parents[2] / "bizsum"
     files = sorted(
         [
             *(root / "metrics" / "source_only").glob("*.py"),
@@ -117,7 +117,7 @@ def _score(rows, todo, what, version, previous):
                 rec["_v_coverage"] = version
             if n % 100 == 99:
                 log.info("  %d/%d rows, %.0f s", n + 1, len(todo), time.time() - started)
-                from bench import embed_cache
+                from bench.validation import embed_cache
 
                 embed_cache.save()
     if "rouge" in what:

@@ -8,7 +8,7 @@
 Summaries: the demo summaries of the seed document if a demo run exists, else sentences of the
 seed document put together (8-20 claims each).
 
-    python bench/source_only_speed.py [--threads 2] [--summaries 6]
+    python bench/speed/source_only_speed.py [--threads 2] [--summaries 6]
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SEED_DOC = ROOT / "data" / "documents" / "LIVEPERSON_2017.txt"
 
 

@@ -1,6 +1,6 @@
 """Fit the claim-level logistic model of source_only on DEV data only; prints COEFFICIENTS.
 
-    python bench/fit_calibration.py          # after validate_metrics.py has filled the caches
+    python bench/validation/fit_calibration.py          # after validate_metrics.py has filled the caches
 
 Training claims (all from dev halves; no test row is read):
 
@@ -25,11 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench import embed_cache
-from bench.compute import CACHE_DIR, _doc
 from bench.datasets import load_qags, load_summac
+from bench.validation import embed_cache
+from bench.validation.compute import CACHE_DIR, _doc
 
 FEATURES = [
     "sim",
@@ -51,7 +51,7 @@ def _cache(name: str) -> dict[str, dict]:
 
 def pools(with_qags: bool = False) -> dict[str, tuple[list[list[float]], list[int]]]:
     from bench.perturbations import generate
-    from bench.validate_metrics import _holds_marker
+    from bench.validation.validate_metrics import _holds_marker
     from bizsum.metrics.source_only import check_claim
     from bizsum.nlp.encoders import embed
     from bizsum.nlp.source_index import source_index
