@@ -23,7 +23,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "bench" / "validation"))
 sys.path.insert(0, str(ROOT / "bench" / "labels"))
 
 from realistic import generation_row, load, review_rows

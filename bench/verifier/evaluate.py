@@ -229,12 +229,12 @@ class Scorer:
         return self.claims_scores(document, self.split_claims(summary) or [summary])
 
 
-SUBSAMPLE_SEED = 12345  # bench/validate_metrics.py's seed: the same test rows as its baseline tables
+SUBSAMPLE_SEED = 12345  # bench/validation/validate_metrics.py's seed: the same test rows as its baseline tables
 CAPS = {"summac": 150, "frank": 60, "qags": 60, "summeval": None}
 
 
 def _rows(loader: str, split: str) -> list[dict]:
-    """dev: the dev-tune rows (all of them). test: the rows of bench/validate_metrics.py's tables
+    """dev: the dev-tune rows (all of them). test: the rows of bench/validation/validate_metrics.py's tables
     (SummaC ≤ 150 documents per subset, FRANK 60 test documents, QAGS 60 test summaries per
     subset, fixed seed 12345), so the baselines in bench/results/validation.md are on the same rows."""
     from make_pairs import fit_doc

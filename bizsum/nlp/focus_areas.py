@@ -13,7 +13,7 @@ area twice over:
 :func:`area_scores` combines both into a score in [0, 1] per passage and area (several areas may
 apply to one passage). A passage is *tagged* to an area when its score reaches
 :data:`TAG_THRESHOLD`. The thresholds were set on a hand-labelled development set of 10-K
-sentences (``bench/data/area_labels.jsonl``, dev half); ``bench/validate_metrics.py --areas``
+sentences (``bench/data/area_labels.jsonl``, dev half); ``bench/validation/validate_metrics.py --areas``
 reports precision/recall and the confusion between areas on the held-out half.
 
 :func:`absence_areas` recognizes sentences that say the source does not describe an area

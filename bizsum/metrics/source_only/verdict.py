@@ -17,7 +17,7 @@ from bizsum.nlp.source_index import SourceIndex
 from bizsum.nlp.verifier import ClaimScore
 
 # Logistic model over claim features -> probability that the claim is supported. Hand-set, led by
-# semantic similarity: a model fitted on dev data (bench/fit_calibration.py, see
+# semantic similarity: a model fitted on dev data (bench/validation/fit_calibration.py, see
 # bench/results/calibration_fit.md) came out almost purely lexical and flagged faithful abstractive
 # paraphrases of a 10-K, so it is not used. Numbers, names, negation and direction are hard checks.
 COEFFICIENTS: dict[str, float] = {
