@@ -97,7 +97,8 @@ def claim_verdicts(details: dict[str, Any]) -> dict[str, dict[str, tuple[int | N
     out: dict[str, dict[str, tuple[int | None, float | None]]] = {}
 
     def as_pair(entry: dict[str, Any]) -> tuple[int | None, float | None]:
-        verdict = {"supported": 1, "unsupported": 0}.get(str(entry.get("verdict")))
+        # an uncertain claim is not a violation until a reviewer labels it (source_only v5)
+        verdict = {"supported": 1, "uncertain": 1, "unsupported": 0}.get(str(entry.get("verdict")))
         if verdict is None and isinstance(entry.get("supported"), bool):
             verdict = int(entry["supported"])
         score = entry.get("score")

@@ -43,7 +43,7 @@ class Verdict:
     """What one metric said about a claim."""
 
     source: str  # the metric (or metric.sub-verdict)
-    verdict: str | None  # supported / unsupported / None (no verdict)
+    verdict: str | None  # supported / uncertain / unsupported / None (no verdict)
     score: float | None
     evidence: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
@@ -110,17 +110,23 @@ def _claim_views(text: str, score: ScoreRecord | None) -> list[ClaimView]:
             verdict, value = table[claim]
             entry = entries.get((source, claim), {})
             reasons = _as_list(entry.get("reasons")) + _as_list(entry.get("reason"))
+            named = str(entry.get("verdict") or "")
             verdicts.append(
                 Verdict(
                     source=source,
-                    verdict={1: "supported", 0: "unsupported"}.get(verdict) if verdict is not None else None,
+                    verdict=named
+                    if named in ("supported", "uncertain", "unsupported")
+                    else {1: "supported", 0: "unsupported"}.get(verdict)
+                    if verdict is not None
+                    else None,
                     score=value,
                     evidence=_as_list(entry.get("evidence")),
                     reasons=reasons,
                 )
             )
         views.append(ClaimView(claim, verdicts))
-    return views
+    # claims whose evidence a metric found unclear come first: they wait for a reviewer's label
+    return sorted(views, key=lambda view: not any(v.verdict == "uncertain" for v in view.verdicts))
 
 
 def _area_views(score: ScoreRecord | None) -> list[AreaView]:

@@ -168,3 +168,25 @@ def test_widget_handlers_save_labels(run):
     view.previous_button.click()
     assert view.claim_buttons[2].value == "unsupported" and view.area_buttons["financing"].value == "missed"
     assert isinstance(ReviewRecord.model_validate(to_row(claim)), ReviewRecord)
+
+
+def test_uncertain_claims_come_first_and_count_as_no_violation():
+    """source_only v5's third verdict: shown to the reviewer first, not a violation in agreement."""
+    from types import SimpleNamespace
+
+    from bizsum.analysis.agreement import claim_verdicts
+    from bizsum.review.session import _claim_views
+
+    text = "Acme sells software to banks. Acme is the leading vendor in Europe."
+    details = {
+        "source_only": {
+            "claims": [
+                {"text": "Acme sells software to banks.", "verdict": "supported", "score": 0.9},
+                {"text": "Acme is the leading vendor in Europe.", "verdict": "uncertain", "score": 0.4},
+            ]
+        }
+    }
+    assert claim_verdicts(details)["source_only"]["Acme is the leading vendor in Europe."] == (1, 0.4)
+    views = _claim_views(text, SimpleNamespace(details=details))
+    assert [v.text for v in views][0] == "Acme is the leading vendor in Europe."
+    assert views[0].verdicts[0].verdict == "uncertain"
