@@ -188,5 +188,5 @@ def test_uncertain_claims_come_first_and_count_as_no_violation():
     }
     assert claim_verdicts(details)["source_only"]["Acme is the leading vendor in Europe."] == (1, 0.4)
     views = _claim_views(text, SimpleNamespace(details=details))
-    assert [v.text for v in views][0] == "Acme is the leading vendor in Europe."
+    assert views[0].text == "Acme is the leading vendor in Europe."
     assert views[0].verdicts[0].verdict == "uncertain"
