@@ -92,8 +92,8 @@ def report(
     """Build RUN_DIR/report.html from an existing run folder (the same HTML `bizsum run` writes).
 
     Exit 1 when the regression gate (thresholds + a baseline) fails; the report is written anyway."""
-    from bizsum.report.build import report_for_run
-    from bizsum.report.sections import GateFailed, raise_if_gate_failed
+    from bizsum.errors import GateFailed
+    from bizsum.report.build import raise_if_gate_failed, report_for_run
 
     _logging()
     try:

@@ -299,3 +299,27 @@ def config_history(run_dir: str | Path) -> pd.DataFrame:
     for config_hash, count in current.items():  # rows whose config was not kept (written before snapshots)
         rows.append({"config": config_hash or "(not recorded)", "snapshot": "", "current rows": count, "latest": False})
     return pd.DataFrame(rows, columns=["config", "snapshot", "current rows", "latest"])
+
+
+def _model_key(name: str) -> str:
+    """A model name compared loosely: lower case, no provider prefix (``fake/``), no ``.gguf``."""
+    key = name.strip().lower().rsplit("/", 1)[-1]
+    return key[: -len(".gguf")] if key.endswith(".gguf") else key
+
+
+def model_mismatches(config: Any, frame: pd.DataFrame) -> list[tuple[str, str, list[str]]]:
+    """(model id, requested model, returned models) for every language model whose generations'
+    ``model_returned`` is not the requested model (a dated snapshot such as ``gpt-4o-mini-2024-07-18``
+    of ``gpt-4o-mini`` counts as the same). Baselines are not models: they are left out."""
+    if frame.empty or "model_returned" not in frame:
+        return []
+    found = []
+    for spec in config.models:
+        if provider_kind(spec.provider) == "baseline":
+            continue
+        returned = sorted({str(v) for v in frame.loc[frame["model_id"] == spec.id, "model_returned"].dropna()})
+        wanted = _model_key(str(spec.model_name))
+        odd = [r for r in returned if not _model_key(r).startswith(wanted)]
+        if odd:
+            found.append((str(spec.id), str(spec.model_name), odd))
+    return found

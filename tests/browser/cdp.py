@@ -80,7 +80,7 @@ class Browser:
                 return event
         raise TimeoutError(method)
 
-    def open(self, url: str, width: int = 1400, height: int = 900) -> None:
+    def open(self, url: str, width: int = 1400, height: int = 900, mobile: bool = False) -> None:
         target = self.send("Target.createTarget", {"url": "about:blank"}, session=False)["targetId"]
         self.session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True}, session=False)[
             "sessionId"
@@ -89,7 +89,7 @@ class Browser:
             self.send(f"{domain}.enable")
         self.send(
             "Emulation.setDeviceMetricsOverride",
-            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile},
         )
         self.send(
             "Page.addScriptToEvaluateOnNewDocument",
