@@ -173,13 +173,19 @@ def interactive_table(
     )
 
 
-def figure_html(figure: Any, alt: str, caption: str = "") -> str:
-    """Embed a matplotlib figure as a PNG data URI (works offline, no external files)."""
+FIGURE_DPI = 110
+
+
+def figure_html(figure: Any, alt: str, caption: str = "", font_pt: float | None = None) -> str:
+    """Embed a matplotlib figure as a PNG data URI (works offline, no external files). ``font_pt``
+    (the figure's smallest text) is kept on the image with the dpi, so a test can tell how big the
+    text shows on a screen."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    figure.savefig(buffer, format="png", dpi=FIGURE_DPI, bbox_inches="tight")
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     cap = f"<figcaption>{esc(caption)}</figcaption>" if caption else ""
-    return f'<figure><img alt="{esc(alt)}" src="data:image/png;base64,{data}"/>{cap}</figure>'
+    size = f' data-font-pt="{font_pt:g}" data-dpi="{FIGURE_DPI}"' if font_pt else ""
+    return f'<figure><img alt="{esc(alt)}"{size} src="data:image/png;base64,{data}"/>{cap}</figure>'
 
 
 def csv_link(frame: pd.DataFrame, filename: str, label: str = "") -> str:

@@ -21,11 +21,11 @@ def render(data: ReportData) -> str:
     figures = []
     for column in judged:
         figure, alt = chart_figures.strip_chart(shown, column, kinds)
-        figures.append(figure_html(figure, alt, caption=alt))
+        figures.append(figure_html(figure, alt, caption=alt, font_pt=chart_figures.FONT_PT))
         chart_figures.close(figure)
     return (
         '<p class="muted">One dot per document; lines join the prompts of the same model on the same '
-        "document; ✕ at the left marks a missing value (no score), not a zero. Grey background: baselines "
+        "document; ✕ left of the axis marks a missing value (no score), not a zero. Grey background: baselines "
         "(shown once: a baseline ignores the prompt).</p>"
         f'<div class="fig-grid">{"".join(figures)}</div>'
     )

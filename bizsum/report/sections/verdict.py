@@ -97,7 +97,7 @@ def _card(row: Any, data: ReportData) -> str:
 def _tie(row: Any) -> str:
     """A best LLM level with the best baseline is a tie, not a win."""
     if row.versus == "best baseline" and row.best_kind != "baseline" and row.diff == 0:
-        return f' <span class="muted">tied with the baseline {esc(row.reference_label)}</span>'
+        return f' <span class="muted tie">tied with the baseline {esc(row.reference_label)}</span>'
     return ""
 
 
