@@ -196,8 +196,9 @@ def area_table(frame: pd.DataFrame) -> pd.DataFrame:
     return numeric.groupby(CONFIG_FIELDS).mean()
 
 
-def problems_of(row: pd.Series) -> list[str]:
-    """The worst problems of one summary, most serious first, as short sentences."""
+def problems_of(row: pd.Series, columns: Mapping[str, Column] | None = None) -> list[str]:
+    """The worst problems of one summary, most serious first, as short sentences (``columns``:
+    :func:`all_columns`, passed in when called for every row)."""
     problems: list[str] = []
     if isinstance(row.get("error"), str):
         return [f"generation failed: {row['error']}"]
@@ -221,7 +222,7 @@ def problems_of(row: pd.Series) -> list[str]:
         if row.get(f"has_{kind}") is True:
             problems.append(f"not continuous text: {words}")
     known = {"over_limit", "cut_off", "has_bullets", "has_headings", "has_tables", "has_html"}
-    for column in all_columns().values():  # a flag a newer metric declares
+    for column in (all_columns() if columns is None else columns).values():  # a flag a newer metric declares
         if column.kind == "flag" and column.name not in known and row.get(column.name) is True:
             problems.append(f"{column.label}: {column.meaning}")
     unsupported = row.get("unsupported_claims")

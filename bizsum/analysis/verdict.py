@@ -135,6 +135,7 @@ def verdict_table(
     alpha: float = ALPHA,
     n_boot: int = 2000,
     pairs: pd.DataFrame | None = None,
+    kinds: dict[tuple[str, str], str] | None = None,
 ) -> pd.DataFrame:
     """One row per criterion: best configuration, contender vs reference, difference, CI, p, why.
 
@@ -143,7 +144,12 @@ def verdict_table(
     the paired statistics instead of bootstrapping the same pair again."""
     ok = frame[frame["error"].isna()] if "error" in frame else frame
     judged = criteria(ok, columns)
-    kinds = one_per_baseline(configuration_kinds(ok))
+    if kinds is None:
+        kinds = configuration_kinds(ok)
+    else:  # the configurations with a successful row (``kinds`` of the whole frame, computed once)
+        present = set(zip(ok["prompt_id"].astype(str), ok["model_id"].astype(str)))
+        kinds = {c: k for c, k in kinds.items() if c in present}
+    kinds = one_per_baseline(kinds)
     llms = sorted(c for c, k in kinds.items() if k != "baseline")
     baselines = sorted(c for c, k in kinds.items() if k == "baseline")
     rows = []
@@ -289,12 +295,23 @@ def fmt_diff(value: float, kind: str) -> str:
     return _fmt_diff(value, kind)
 
 
-def _rules(frame: pd.DataFrame, columns: tuple[Column, ...] | None) -> tuple[list[Column], list[Column]]:
+Columns = dict[str, Column] | tuple[Column, ...]
+
+
+def _rules(frame: pd.DataFrame, columns: Columns | None) -> tuple[list[Column], list[Column]]:
+    """The yes/no rules and the flags in ``frame``. ``columns``: every declared column
+    (:func:`all_columns`, computed once by the caller), or a tuple of headline columns whose
+    ``rate`` columns are the rules (the flags then come from :func:`all_columns`)."""
     from bizsum.analysis.tables import all_columns
 
-    columns = headline_columns() if columns is None else columns
-    rules = [c for c in columns if c.kind == "rate" and c.name in frame]
-    flags = [c for c in all_columns().values() if c.kind == "flag" and c.name in frame]
+    if isinstance(columns, dict):
+        declared = columns
+        headline: tuple[Column, ...] = tuple(c for c in declared.values() if c.headline)
+    else:
+        declared = all_columns()
+        headline = tuple(c for c in declared.values() if c.headline) if columns is None else columns
+    rules = [c for c in headline if c.kind == "rate" and c.name in frame]
+    flags = [c for c in declared.values() if c.kind == "flag" and c.name in frame]
     return rules, flags
 
 
@@ -306,7 +323,7 @@ def _hit(values: pd.Series) -> pd.Series:
     return values.map(lambda v: v is True or v == 1)
 
 
-def rules_broken(frame: pd.DataFrame, columns: tuple[Column, ...] | None = None) -> pd.Series:
+def rules_broken(frame: pd.DataFrame, columns: Columns | None = None) -> pd.Series:
     """Per row: did this summary break a rule of the prompt (a headline yes/no rule is no, a declared
     flag is set) or fail to generate? The one source of the compliance counts and the report's
     "broke a rule" status."""
@@ -322,7 +339,11 @@ def rules_broken(frame: pd.DataFrame, columns: tuple[Column, ...] | None = None)
     return failed.astype(bool)
 
 
-def compliance_counts(frame: pd.DataFrame, columns: tuple[Column, ...] | None = None) -> pd.DataFrame:
+def compliance_counts(
+    frame: pd.DataFrame,
+    columns: Columns | None = None,
+    kinds: dict[tuple[str, str], str] | None = None,
+) -> pd.DataFrame:
     """Per configuration: summaries, generation errors, and how many failed each headline yes/no rule.
 
     The rules are the declared headline ``rate`` columns (a summary fails when the value is no) and
@@ -330,7 +351,7 @@ def compliance_counts(frame: pd.DataFrame, columns: tuple[Column, ...] | None = 
     """
     rules, flags = _rules(frame, columns)
     broken = rules_broken(frame, columns)
-    kinds = configuration_kinds(frame)
+    kinds = configuration_kinds(frame) if kinds is None else kinds
     rows = []
     for (prompt_id, model_id), group in frame.groupby(["prompt_id", "model_id"], sort=True):
         errors = int(group["error"].notna().sum()) if "error" in group else 0

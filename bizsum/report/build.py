@@ -14,7 +14,6 @@ from pathlib import Path
 import pandas as pd
 
 from bizsum.analysis.tables import load_run
-from bizsum.analysis.verdict import configuration_kinds
 from bizsum.config import RunConfig
 from bizsum.errors import GateFailed, InputError
 from bizsum.report import page
@@ -27,9 +26,9 @@ __all__ = ["Report", "ReportData", "build_report", "raise_if_gate_failed", "repo
 log = logging.getLogger(__name__)
 
 
-def run_line(config: RunConfig, frame: pd.DataFrame) -> str:
+def run_line(data: ReportData) -> str:
     """One line under the title: what was compared."""
-    kinds = configuration_kinds(frame)
+    config, frame, kinds = data.config, data.frame, data.tables.kinds
     models = {m: k for (_, m), k in kinds.items()}
     llms = sum(1 for k in models.values() if k != "baseline")
     documents = frame["doc_id"].nunique() if not frame.empty else 0
@@ -62,7 +61,7 @@ class Report:
         return page.render(
             self.title,
             self.sections,
-            subtitle=run_line(self.data.config, self.data.frame),
+            subtitle=run_line(self.data),
             metadata=self.metadata(),
         )
 

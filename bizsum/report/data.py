@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from bizsum.analysis.tables import all_columns, config_history, headline_columns, problems_of
+from bizsum.analysis.tables import all_columns, config_history, problems_of
 from bizsum.analysis.verdict import (
     compliance_counts,
     configuration_kinds,
@@ -120,7 +120,7 @@ def number(value: Any) -> Any:
     return float(value) if isinstance(value, bool) else value
 
 
-def headline_export(frame: pd.DataFrame, kinds: dict[tuple[str, str], str]) -> pd.DataFrame:
+def headline_export(frame: pd.DataFrame, kinds: dict[tuple[str, str], str], columns: dict[str, Column]) -> pd.DataFrame:
     """The headline numbers per prompt × model as one flat table (what headline.csv holds)."""
     rows = []
     for (prompt_id, model_id), group in ok_rows(frame).groupby(["prompt_id", "model_id"], sort=True):
@@ -131,7 +131,7 @@ def headline_export(frame: pd.DataFrame, kinds: dict[tuple[str, str], str]) -> p
             "summaries": len(group),
             "documents": group["doc_id"].nunique(),
         }
-        for column in headline_columns():
+        for column in (c for c in columns.values() if c.headline):
             if column.name in group:
                 values = pd.to_numeric(group[column.name].map(number), errors="coerce")
                 row[column.name] = values.mean()
@@ -141,13 +141,13 @@ def headline_export(frame: pd.DataFrame, kinds: dict[tuple[str, str], str]) -> p
     return pd.DataFrame(rows)
 
 
-def pairs_export(frame: pd.DataFrame) -> pd.DataFrame:
+def pairs_export(frame: pd.DataFrame, headline: tuple[Column, ...] | None = None) -> pd.DataFrame:
     """Every pair of configurations on every criterion (what pairs.csv holds), unadjusted: the one
     family of tests is the verdict's, and :func:`compute` writes its Holm p-values in."""
     from bizsum.analysis.stats import compare_all
 
     ok = ok_rows(frame)
-    metrics = [c.name for c in criteria(ok)]
+    metrics = [c.name for c in criteria(ok, headline)]
     if ok.empty or not metrics or ok.groupby(["prompt_id", "model_id"]).ngroups < 2:
         return pd.DataFrame()
     return compare_all(ok, metrics, correction="none")
@@ -175,22 +175,24 @@ def _verdict_family(pairs: pd.DataFrame, verdict: pd.DataFrame) -> pd.DataFrame:
 def compute(config: RunConfig, frame: pd.DataFrame) -> ReportTables:
     """Every table of the report, once: kinds, columns, headline, pairs, verdict (reusing the pairs'
     bootstrap), compliance, per-row problems and rule failures, the config history."""
+    columns = all_columns()
     if frame.empty:
-        return ReportTables(columns=all_columns(), history=config_history(config.run_dir))
+        return ReportTables(columns=columns, history=config_history(config.run_dir))
+    headline = tuple(c for c in columns.values() if c.headline)
     kinds = configuration_kinds(frame)
-    pairs = pairs_export(frame)
-    verdict = verdict_table(frame, pairs=pairs if not pairs.empty else None)
+    pairs = pairs_export(frame, headline)
+    verdict = verdict_table(frame, headline, pairs=pairs if not pairs.empty else None, kinds=kinds)
     if not pairs.empty:
         pairs = _verdict_family(pairs, verdict)
     return ReportTables(
         kinds=kinds,
-        columns=all_columns(),
-        headline=headline_export(frame, kinds),
+        columns=columns,
+        headline=headline_export(frame, kinds, columns),
         pairs=pairs,
         verdict=verdict,
-        compliance=compliance_counts(frame),
-        problems=frame.apply(problems_of, axis=1, result_type="reduce") if len(frame) else pd.Series(dtype=object),
-        broke_rule=rules_broken(frame),
+        compliance=compliance_counts(frame, columns, kinds),
+        problems=frame.apply(problems_of, axis=1, result_type="reduce", columns=columns),
+        broke_rule=rules_broken(frame, columns),
         history=config_history(config.run_dir),
     )
 
