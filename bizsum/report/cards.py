@@ -214,6 +214,11 @@ def _flag_link(problem: str, claims: Sequence[dict[str, Any]], located: set[int]
     return f'<a href="#{ident}-claims">{esc(problem)}</a>' if claims else esc(problem)
 
 
+def _reasons(claim: dict[str, Any]) -> str:
+    """A claim's reasons, with the verifier's probability called support (it is not a p-value)."""
+    return re.sub(r"\b[Pp] = ", "support ", "; ".join(claim.get("reasons") or []))
+
+
 def _support(claim: dict[str, Any]) -> str:
     """A claim's support probability (a verifier's score, not a p-value)."""
     return f"support {float(claim.get('score') or 0):.2f}"
@@ -232,7 +237,7 @@ def _annotated(text: str, row: Any, claims: Sequence[dict[str, Any]], ident: str
         located.add(index)
         cursor = where[1]
         verdict = str(claim.get("verdict") or "not_checkable")
-        reasons = "; ".join(claim.get("reasons") or [])
+        reasons = _reasons(claim)
         evidence = claim.get("evidence") or ""
         title = f"{verdict.replace('_', ' ')} ({_support(claim)}){': ' + reasons if reasons else ''}"
         if evidence:
@@ -269,7 +274,7 @@ def _claims_list(row: Any, claims: Sequence[dict[str, Any]], ident: str, context
         evidence = claim.get("evidence") or ""
         anchor = context.sources.link(str(row["doc_id"]), evidence)
         source = f' <a href="#{anchor}">source</a>' if anchor else ""
-        reasons = "; ".join(claim.get("reasons") or [])
+        reasons = _reasons(claim)
         claim_text = esc(claim.get("text"))
         shown = (
             f'<a href="#{ident}-c{index}" class="claim-{esc(verdict)}">{claim_text}</a>'

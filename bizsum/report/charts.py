@@ -21,7 +21,7 @@ BOX_FROM = 8
 #: the smallest text on a strip chart (points) and the chart's width: a 390 px phone shows it at
 #: about 370 px, so FONT_PT / 72 * 370 / (WIDTH_IN + the labels' width) stays above 8.5 px
 FONT_PT = 11.0
-WIDTH_IN = 3.6
+WIDTH_IN = 4.6
 
 
 def _pyplot() -> Any:
@@ -125,7 +125,7 @@ def strip_chart(frame: pd.DataFrame, column: Column, kinds: dict[tuple[str, str]
         handles=handles,
         fontsize=FONT_PT,
         loc="upper center",
-        bbox_to_anchor=(0.5, -0.22 - 0.6 / max(1, len(configs))),
+        bbox_to_anchor=(0.5, -0.12 - 0.55 / max(1, len(configs))),
         ncol=2,
         frameon=False,
         handletextpad=0.2,

@@ -93,7 +93,7 @@ details.compliance>summary{cursor:pointer;font-size:13px;color:var(--muted)}
 .sbs-cell{border:1px solid var(--line);border-radius:6px;padding:6px 8px;font-size:12.5px;scroll-margin-top:52px;min-width:0}
 .sbs-cell:target,details.card:target{outline:3px solid #f0c36d}
 .sbs-head{margin-bottom:3px}
-ul.sbs-scores{list-style:none;margin:0 0 4px;padding:0;display:grid;grid-template-columns:1fr 1fr;gap:0 10px;font-size:12px}
+ul.sbs-scores{list-style:none;margin:0 0 4px;padding:0;font-size:12px}
 ul.sbs-scores li{display:flex;justify-content:space-between;gap:4px;border-bottom:1px dotted #e5e7eb}
 .sbs-badges .badge{margin:0 4px 2px 0}
 .flag-badge{color:#9b1c1c;border-color:#e0a0a0;background:#fdecec}
@@ -118,7 +118,6 @@ ul.sbs-scores li{display:flex;justify-content:space-between;gap:4px;border-botto
  .fig-grid{grid-template-columns:1fr}
  table.bz{font-size:12px}
  table.bz th,table.bz td{padding:2px 4px}
- ul.sbs-scores{grid-template-columns:1fr}
 }
 @media print{
  @page{margin:12mm}
