@@ -165,3 +165,41 @@ def test_print_fits_a4_and_letter_without_a_forced_size(report_html, tmp_path):
         browser.close()
     assert wide == []
     assert headings and set(headings) == {"avoid"}
+
+
+def test_side_by_side_sorts_by_a_criterion_hides_what_is_the_same_and_links_to_cards_and_back(report_html):
+    browser = Browser()
+    try:
+        browser.open(report_html.as_uri())
+        first = "document.querySelector('#sbs .sbs-doc:not([hidden])')"
+        # sort by a criterion: the cells of the shown document in its order, best first
+        option = browser.js(
+            "(() => { const s = document.getElementById('sbs-sort'); const o = Array.from(s.options)"
+            ".find(o => o.dataset.dir === 'higher'); s.value = o.value; s.dispatchEvent(new Event('change'));"
+            " return o.value; })()"
+        )
+        values = browser.js(
+            f"Array.from({first}.querySelectorAll('.sbs-cell')).map(c => parseFloat(c.dataset.{option}))"
+            ".filter(v => !isNaN(v))"
+        )
+        assert len(values) >= 2 and values == sorted(values, reverse=True)
+        # different only: a summary identical to one shown and scores equal in every cell are hidden
+        before = browser.js(f"{first}.querySelectorAll('.sbs-cell:not(.sbs-same)').length")
+        browser.js(
+            "const d = document.getElementById('sbs-diff'); d.checked = true; d.dispatchEvent(new Event('change'))"
+        )
+        texts = browser.js(f"Array.from({first}.querySelectorAll('.sbs-cell:not(.sbs-same)')).map(c => c.dataset.text)")
+        assert len(texts) == len(set(texts)) and len(texts) <= before
+        # cell -> card (opened, on screen) -> back to the cell (on screen)
+        card = browser.js(f"{first}.querySelector('.sbs-cell a[href^=\"#card-\"]').getAttribute('href').slice(1)")
+        browser.js(f"location.hash = '#{card}'")
+        browser.wait_js(f"document.getElementById('{card}').open === true")
+        back = browser.js(f"document.getElementById('{card}').querySelector('a[href^=\"#sbs-\"]').getAttribute('href')")
+        browser.js(f"location.hash = '{back}'")
+        box = browser.wait_js(
+            f"(() => {{ const r = document.getElementById('{back[1:]}').getBoundingClientRect();"
+            " return r.height > 0 && r.top >= 0 && r.top < innerHeight ? r.top + 1 : 0; })()"
+        )
+        assert box
+    finally:
+        browser.close()

@@ -184,3 +184,23 @@ def test_side_by_side_cells_carry_scores_badges_and_links_to_their_cards_and_bac
     )
     backs = {re.search(r'href="#(sbs-[^"]+)"', cards.card(row, context)).group(1) for _, row in frame.iterrows()}
     assert backs == {ident for ident, _ in cells}  # card -> back to its cell (the baseline's twin to the one shown)
+
+
+def test_each_section_is_a_module_with_an_id_a_title_and_a_render_of_report_data(tmp_path):
+    from bizsum.config import ModelSpec, RunConfig
+    from bizsum.report.data import compute
+    from bizsum.report.sections import SECTIONS
+
+    ids = [section.ID for section in SECTIONS]
+    assert len(ids) == len(set(ids)) and ids[0] == "verdict" and ids[-1] == "appendix"
+    config = RunConfig(
+        name="empty",
+        documents=["d"],
+        prompts=["p"],
+        models=[ModelSpec(id="m", provider="fake")],
+        output_dir=str(tmp_path),
+    )
+    data = ReportData(config, pd.DataFrame(), {}, tables=compute(config, pd.DataFrame()))
+    for section in SECTIONS:
+        assert isinstance(section.TITLE, str) and isinstance(section.SCREEN_ONLY, bool)
+        assert isinstance(section.render(data), str), section.ID
