@@ -29,6 +29,10 @@ FLAGS = (
 )
 
 
+#: paper sizes in inches (width, height)
+PAPER = {"letter": (8.5, 11.0), "a4": (210 / 25.4, 297 / 25.4)}
+
+
 class Browser:
     def __init__(self) -> None:
         import websocket
@@ -119,8 +123,12 @@ class Browser:
     def requests(self) -> list[str]:
         return [e["params"]["request"]["url"] for e in self.events if e.get("method") == "Network.requestWillBeSent"]
 
-    def pdf(self, path: Path) -> Path:
-        data = self.send("Page.printToPDF", {"printBackground": True, "preferCSSPageSize": True})["data"]
+    def pdf(self, path: Path, paper: str | None = None) -> Path:
+        """Print to PDF: on the page's CSS size, or on ``paper`` ("letter", "a4")."""
+        params: dict[str, Any] = {"printBackground": True, "preferCSSPageSize": paper is None}
+        if paper is not None:
+            params["paperWidth"], params["paperHeight"] = PAPER[paper]
+        data = self.send("Page.printToPDF", params)["data"]
         path.write_bytes(base64.b64decode(data))
         return path
 

@@ -111,10 +111,11 @@ def test_the_filters_work(page, ci_report):
     assert shown == 1 and page.js("document.querySelectorAll('#sbs .sbs-doc').length") == 2
 
 
-def test_every_headline_number_is_on_paper(page, ci_report, tmp_path):
+@pytest.mark.parametrize("paper", ["letter", "a4"])
+def test_every_headline_number_is_on_paper(page, ci_report, tmp_path, paper):
     from bizsum.analysis.tables import headline_columns
 
-    pdf = page.pdf(tmp_path / "report.pdf")
+    pdf = page.pdf(tmp_path / "report.pdf", paper=paper)
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     pages = int(
         re.search(

@@ -7,7 +7,7 @@ import pandas as pd
 
 from bizsum.report.cards import OPEN_ON_HASH, Context, card, card_id, ordered
 from bizsum.report.data import ReportData
-from bizsum.report.html import esc, format_value, interactive_table
+from bizsum.report.html import esc, format_value, interactive_table, term
 
 ID, TITLE, SCREEN_ONLY = "summaries", "Every summary", True
 
@@ -38,7 +38,7 @@ def render(data: ReportData) -> str:
             "problems": esc("; ".join(problems)),
         }
         for column in columns:
-            record[column.label] = esc(format_value(row.get(column.name), kind=column.kind))
+            record[term(column.label, column.meaning)] = esc(format_value(row.get(column.name), kind=column.kind))
         record["summary"] = esc(text[:240] + ("…" if len(text) > 240 else ""))
         ident = card_id(row["doc_id"], row["prompt_id"], row["model_id"], row["sample"])
         record["card"] = f'<a href="#{ident}">open</a>'
