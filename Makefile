@@ -32,9 +32,9 @@ demo: setup-local
 	$(BIN)/bizsum run $(CONFIG)
 
 # The committed example report, regenerated from the current code (the response cache makes a rerun
-# of the demo cheap: only what changed is generated or scored again).
+# of the demo cheap: only what changed is generated or scored again), with the CSVs its text points to.
 example: demo
-	cp reports/demo/report.html reports/example/report.html
+	cp reports/demo/report.html reports/demo/headline.csv reports/demo/pairs.csv reports/example/
 
 # Long-document strategies on the longest shared document.
 demo-long: setup-local

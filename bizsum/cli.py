@@ -92,8 +92,8 @@ def report(
     """Build RUN_DIR/report.html from an existing run folder (the same HTML `bizsum run` writes).
 
     Exit 1 when the regression gate (thresholds + a baseline) fails; the report is written anyway."""
-    from bizsum.report.build import report_for_run
-    from bizsum.report.sections import GateFailed, raise_if_gate_failed
+    from bizsum.errors import GateFailed
+    from bizsum.report.build import raise_if_gate_failed, report_for_run
 
     _logging()
     try:
@@ -129,7 +129,7 @@ def score(
     judge: str | None = typer.Option(
         None,
         "--judge",
-        help="Add the LLM judge metrics with this model: PROVIDER:MODEL (local:qwen2.5-0.5b-instruct-q4_k_m, "
+        help="Add the LLM judge metrics with this model: PROVIDER:MODEL (local:qwen2.5-coder-0.5b-instruct-q4_k_m, "
         "openai:gpt-4o-mini), or with --config the id of a model in that config (its judge settings apply).",
     ),
     config_file: Path | None = typer.Option(
@@ -205,7 +205,7 @@ def _judge_setup(judge: str, config_file: Path | None, base_url: str | None, max
     provider, sep, model = judge.partition(":")
     if not sep or not provider or not model:
         raise BizsumError(
-            f"--judge {judge!r}: expected PROVIDER:MODEL (e.g. local:qwen2.5-0.5b-instruct-q4_k_m, openai:gpt-4o-mini), "
+            f"--judge {judge!r}: expected PROVIDER:MODEL (e.g. local:qwen2.5-coder-0.5b-instruct-q4_k_m, openai:gpt-4o-mini), "
             "or a model id together with --config FILE"
         )
     # a server named by --base-url is assumed to need no key (llama.cpp, vLLM, Ollama, the stub)
@@ -419,7 +419,7 @@ def gate(
 @app.command("fetch-model")
 def fetch_model(
     name: str = typer.Argument(
-        "qwen2.5-0.5b-instruct-q4_k_m", help="A local model name (see bizsum.providers.local_models)."
+        "qwen2.5-coder-0.5b-instruct-q4_k_m", help="A local model name (see bizsum.providers.local_models)."
     ),
     cache_dir: Path | None = typer.Option(
         None, "--cache-dir", help="Cache root (default $BIZSUM_CACHE_DIR or ~/.cache/bizsum)."

@@ -26,3 +26,7 @@ class ProviderError(BizsumError):
 
 class SetupError(BizsumError):
     """Something that must be installed or downloaded first is missing."""
+
+
+class GateFailed(BizsumError):
+    """The regression gate found a significant drop (the report says where)."""

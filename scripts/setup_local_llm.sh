@@ -14,13 +14,13 @@
 # build uses every core.
 #
 # Environment: BIZSUM_CACHE_DIR (default ~/.cache/bizsum), BIZSUM_LOCAL_MODEL (default
-# qwen2.5-0.5b-instruct-q4_k_m; several names separated by spaces are fine).
+# qwen2.5-coder-0.5b-instruct-q4_k_m; several names separated by spaces are fine).
 set -euo pipefail
 
 LLAMA_CPP_VERSION="0.3.36"
 CACHE_ROOT="${BIZSUM_CACHE_DIR:-$HOME/.cache/bizsum}"
 WHEEL_DIR="$CACHE_ROOT/wheels"
-MODELS="${BIZSUM_LOCAL_MODEL:-qwen2.5-0.5b-instruct-q4_k_m}"
+MODELS="${BIZSUM_LOCAL_MODEL:-qwen2.5-coder-0.5b-instruct-q4_k_m}"
 CMAKE_FLAGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DLLAVA_BUILD=OFF"
 PYTHON="${PYTHON:-python}"
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

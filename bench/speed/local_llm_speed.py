@@ -16,7 +16,7 @@ printed CPU seconds and load average tell whether a number was measured on a qui
 --n-threads 1, CPU seconds are close to the wall time a quiet machine would need.
 
     python bench/speed/local_llm_speed.py                       # 0.5B, both cases, max_tokens 600
-    python bench/speed/local_llm_speed.py --model qwen2.5-1.5b-instruct-q4_k_m --cases a
+    python bench/speed/local_llm_speed.py --model qwen2.5-coder-1.5b-instruct-q4_k_m --cases a
 """
 
 from __future__ import annotations

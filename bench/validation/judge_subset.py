@@ -2,7 +2,7 @@
 
     python bench/validation/judge_subset.py --config configs/labels.yaml \
         --generations data/validation/tenk_claims/generations.jsonl --limit 10 \
-        --judge qwen2.5-0.5b-instruct-q4_k_m --threads 1 --out /tmp/judge_subset
+        --judge qwen2.5-coder-0.5b-instruct-q4_k_m --threads 1 --out /tmp/judge_subset
 
 The first ``--limit`` successful summaries of ``--generations`` (with ``reviews.jsonl`` beside it,
 when there is one) are copied into a scratch run folder ``<out>/<name>/`` and scored there with
@@ -33,7 +33,7 @@ def main() -> int:
     parser.add_argument("--config", required=True, help="The run's config (documents, data_dir).")
     parser.add_argument("--generations", required=True, help="generations.jsonl of the run.")
     parser.add_argument("--limit", type=int, default=10)
-    parser.add_argument("--judge", default="qwen2.5-0.5b-instruct-q4_k_m")
+    parser.add_argument("--judge", default="qwen2.5-coder-0.5b-instruct-q4_k_m")
     parser.add_argument("--judge-config", help="A YAML file whose `models` has the judge's id.")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--max-claims", type=int, default=20)

@@ -181,8 +181,9 @@ def area_table(frame: pd.DataFrame) -> pd.DataFrame:
     return numeric.groupby(CONFIG_FIELDS).mean()
 
 
-def problems_of(row: pd.Series) -> list[str]:
-    """The worst problems of one summary, most serious first, as short sentences."""
+def problems_of(row: pd.Series, columns: Mapping[str, Column] | None = None) -> list[str]:
+    """The worst problems of one summary, most serious first, as short sentences (``columns``:
+    :func:`all_columns`, passed in when called for every row)."""
     problems: list[str] = []
     if isinstance(row.get("error"), str):
         return [f"generation failed: {row['error']}"]
@@ -206,7 +207,7 @@ def problems_of(row: pd.Series) -> list[str]:
         if row.get(f"has_{kind}") is True:
             problems.append(f"not continuous text: {words}")
     known = {"over_limit", "cut_off", "has_bullets", "has_headings", "has_tables", "has_html"}
-    for column in all_columns().values():  # a flag a newer metric declares
+    for column in (all_columns() if columns is None else columns).values():  # a flag a newer metric declares
         if column.kind == "flag" and column.name not in known and row.get(column.name) is True:
             problems.append(f"{column.label}: {column.meaning}")
     unsupported = row.get("unsupported_claims")
@@ -283,3 +284,27 @@ def config_history(run: Run | str | Path) -> pd.DataFrame:
     for config_hash, count in current.items():  # rows whose config was not kept (written before snapshots)
         rows.append({"config": config_hash or "(not recorded)", "snapshot": "", "current rows": count, "latest": False})
     return pd.DataFrame(rows, columns=["config", "snapshot", "current rows", "latest"])
+
+
+def _model_key(name: str) -> str:
+    """A model name compared loosely: lower case, no provider prefix (``fake/``), no ``.gguf``."""
+    key = name.strip().lower().rsplit("/", 1)[-1]
+    return key[: -len(".gguf")] if key.endswith(".gguf") else key
+
+
+def model_mismatches(config: Any, frame: pd.DataFrame) -> list[tuple[str, str, list[str]]]:
+    """(model id, requested model, returned models) for every language model whose generations'
+    ``model_returned`` is not the requested model (a dated snapshot such as ``gpt-4o-mini-2024-07-18``
+    of ``gpt-4o-mini`` counts as the same). Baselines are not models: they are left out."""
+    if frame.empty or "model_returned" not in frame:
+        return []
+    found = []
+    for spec in config.models:
+        if provider_kind(spec.provider) == "baseline":
+            continue
+        returned = sorted({str(v) for v in frame.loc[frame["model_id"] == spec.id, "model_returned"].dropna()})
+        wanted = _model_key(str(spec.model_name))
+        odd = [r for r in returned if not _model_key(r).startswith(wanted)]
+        if odd:
+            found.append((str(spec.id), str(spec.model_name), odd))
+    return found

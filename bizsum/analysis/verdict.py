@@ -87,13 +87,69 @@ def _best(means: pd.Series, configs: list[tuple[str, str]], direction: str) -> P
     return Pick(config, mean)
 
 
+def one_per_baseline(kinds: dict[tuple[str, str], str]) -> dict[tuple[str, str], str]:
+    """The configurations with each baseline model once: a baseline ignores the prompt, so its
+    prompts are one configuration (the first prompt in sorted order stands for them)."""
+    kept: dict[tuple[str, str], str] = {}
+    seen: set[str] = set()
+    for config in sorted(kinds):
+        if kinds[config] == "baseline":
+            if config[1] in seen:
+                continue
+            seen.add(config[1])
+        kept[config] = kinds[config]
+    return kept
+
+
+def display_label(config: tuple[str, str], kind: str | None) -> str:
+    """How the report names a configuration: ``prompt / model``, a baseline by its model alone."""
+    return str(config[1]) if kind == "baseline" else config_label(config)
+
+
+def _lookup(pairs: pd.DataFrame | None, metric: str, a: tuple[str, str], b: tuple[str, str]) -> dict | None:
+    """The statistics of b − a from :func:`~bizsum.analysis.stats.compare_all`'s table (sign flipped
+    when the table holds a − b), so the verdict reuses its bootstrap instead of running it again."""
+    if pairs is None or pairs.empty:
+        return None
+    la, lb = config_label(a), config_label(b)
+    for first, second, sign in ((la, lb, 1.0), (lb, la, -1.0)):
+        hit = pairs[(pairs["metric"] == metric) & (pairs["a"] == first) & (pairs["b"] == second)]
+        if len(hit):
+            row = hit.iloc[0]
+            low, high = (row.ci_low, row.ci_high) if sign > 0 else (-row.ci_high, -row.ci_low)
+            return {  # + 0.0: a flipped zero prints as +0.000, not -0.000
+                "n": int(row.n),
+                "n_nonzero": int(row.wins + row.losses),
+                "diff": sign * float(row.mean_diff) + 0.0,
+                "ci_low": float(low) + 0.0,
+                "ci_high": float(high) + 0.0,
+                "p_value": float(row.p_value),
+            }
+    return None
+
+
 def verdict_table(
-    frame: pd.DataFrame, columns: tuple[Column, ...] | None = None, *, alpha: float = ALPHA, n_boot: int = 2000
+    frame: pd.DataFrame,
+    columns: tuple[Column, ...] | None = None,
+    *,
+    alpha: float = ALPHA,
+    n_boot: int = 2000,
+    pairs: pd.DataFrame | None = None,
+    kinds: dict[tuple[str, str], str] | None = None,
 ) -> pd.DataFrame:
-    """One row per criterion: best configuration, contender vs reference, difference, CI, p, why."""
+    """One row per criterion: best configuration, contender vs reference, difference, CI, p, why.
+
+    Each baseline model counts once (:func:`one_per_baseline`). ``pairs`` (the table of
+    :func:`~bizsum.analysis.stats.compare_all` with the default ``n_boot`` and seed) is reused for
+    the paired statistics instead of bootstrapping the same pair again."""
     ok = frame[frame["error"].isna()] if "error" in frame else frame
     judged = criteria(ok, columns)
-    kinds = configuration_kinds(ok)
+    if kinds is None:
+        kinds = configuration_kinds(ok)
+    else:  # the configurations with a successful row (``kinds`` of the whole frame, computed once)
+        present = set(zip(ok["prompt_id"].astype(str), ok["model_id"].astype(str)))
+        kinds = {c: k for c, k in kinds.items() if c in present}
+    kinds = one_per_baseline(kinds)
     llms = sorted(c for c, k in kinds.items() if k != "baseline")
     baselines = sorted(c for c, k in kinds.items() if k == "baseline")
     rows = []
@@ -117,6 +173,9 @@ def verdict_table(
             "direction": column.direction,
             "kind": column.kind,
             "best": config_label(best.config),
+            "best_label": display_label(best.config, kinds[best.config]),
+            "contender_label": display_label(contender.config, kinds[contender.config]) if contender else None,
+            "reference_label": display_label(reference.config, kinds[reference.config]) if reference else None,
             "best_kind": kinds[best.config],
             "best_value": best.mean,
             "contender": config_label(contender.config) if contender else None,
@@ -134,17 +193,22 @@ def verdict_table(
             "p_value": math.nan,
         }
         if contender and reference:
-            comparison = paired_difference(ok, column.name, reference.config, contender.config, n_boot=n_boot, seed=0)
-            pair = table[[reference.config, contender.config]].dropna()
-            d = np.round(pair[contender.config].to_numpy() - pair[reference.config].to_numpy(), 12)
-            row.update(
-                n_docs=comparison.n,
-                n_nonzero=int(np.count_nonzero(d)),
-                diff=comparison.mean_diff,
-                ci_low=comparison.ci_low,
-                ci_high=comparison.ci_high,
-                p_value=comparison.p_value,
-            )
+            found = _lookup(pairs, column.name, reference.config, contender.config) if n_boot == 2000 else None
+            if found is None:
+                comparison = paired_difference(
+                    ok, column.name, reference.config, contender.config, n_boot=n_boot, seed=0
+                )
+                pair = table[[reference.config, contender.config]].dropna()
+                d = np.round(pair[contender.config].to_numpy() - pair[reference.config].to_numpy(), 12)
+                found = {
+                    "n": comparison.n,
+                    "n_nonzero": int(np.count_nonzero(d)),
+                    "diff": comparison.mean_diff,
+                    "ci_low": comparison.ci_low,
+                    "ci_high": comparison.ci_high,
+                    "p_value": comparison.p_value,
+                }
+            row.update(n_docs=found.pop("n"), **found)
         rows.append(row)
     result = pd.DataFrame(rows)
     if result.empty:
@@ -231,18 +295,63 @@ def fmt_diff(value: float, kind: str) -> str:
     return _fmt_diff(value, kind)
 
 
-def compliance_counts(frame: pd.DataFrame, columns: tuple[Column, ...] | None = None) -> pd.DataFrame:
+Columns = dict[str, Column] | tuple[Column, ...]
+
+
+def _rules(frame: pd.DataFrame, columns: Columns | None) -> tuple[list[Column], list[Column]]:
+    """The yes/no rules and the flags in ``frame``. ``columns``: every declared column
+    (:func:`all_columns`, computed once by the caller), or a tuple of headline columns whose
+    ``rate`` columns are the rules (the flags then come from :func:`all_columns`)."""
+    from bizsum.analysis.tables import all_columns
+
+    if isinstance(columns, dict):
+        declared = columns
+        headline: tuple[Column, ...] = tuple(c for c in declared.values() if c.headline)
+    else:
+        declared = all_columns()
+        headline = tuple(c for c in declared.values() if c.headline) if columns is None else columns
+    rules = [c for c in headline if c.kind == "rate" and c.name in frame]
+    flags = [c for c in declared.values() if c.kind == "flag" and c.name in frame]
+    return rules, flags
+
+
+def _broke(values: pd.Series) -> pd.Series:
+    return values.map(lambda v: v is False or v == 0)
+
+
+def _hit(values: pd.Series) -> pd.Series:
+    return values.map(lambda v: v is True or v == 1)
+
+
+def rules_broken(frame: pd.DataFrame, columns: Columns | None = None) -> pd.Series:
+    """Per row: did this summary break a rule of the prompt (a headline yes/no rule is no, a declared
+    flag is set) or fail to generate? The one source of the compliance counts and the report's
+    "broke a rule" status."""
+    if frame.empty:
+        return pd.Series(dtype=bool)
+    rules, flags = _rules(frame, columns)
+    failed = frame["error"].notna() if "error" in frame else pd.Series(False, index=frame.index)
+    ok = ~failed
+    for column in rules:
+        failed |= ok & _broke(frame[column.name])
+    for column in flags:
+        failed |= ok & _hit(frame[column.name])
+    return failed.astype(bool)
+
+
+def compliance_counts(
+    frame: pd.DataFrame,
+    columns: Columns | None = None,
+    kinds: dict[tuple[str, str], str] | None = None,
+) -> pd.DataFrame:
     """Per configuration: summaries, generation errors, and how many failed each headline yes/no rule.
 
     The rules are the declared headline ``rate`` columns (a summary fails when the value is no) and
     every declared ``flag`` column that is true; new metrics' columns are counted without changes here.
     """
-    columns = headline_columns() if columns is None else columns
-    from bizsum.analysis.tables import all_columns
-
-    rules = [c for c in columns if c.kind == "rate" and c.name in frame]
-    flags = [c for c in all_columns().values() if c.kind == "flag" and c.name in frame]
-    kinds = configuration_kinds(frame)
+    rules, flags = _rules(frame, columns)
+    broken = rules_broken(frame, columns)
+    kinds = configuration_kinds(frame) if kinds is None else kinds
     rows = []
     for (prompt_id, model_id), group in frame.groupby(["prompt_id", "model_id"], sort=True):
         errors = int(group["error"].notna().sum()) if "error" in group else 0
@@ -254,15 +363,73 @@ def compliance_counts(frame: pd.DataFrame, columns: tuple[Column, ...] | None = 
             "summaries": len(group),
             "errors": errors,
         }
-        failed = pd.Series(False, index=ok.index)
         for column in rules:
-            broke = ok[column.name].map(lambda v: v is False or v == 0)
-            row[f"✗ {column.label}"] = int(broke.sum())
-            failed |= broke
+            row[f"✗ {column.label}"] = int(_broke(ok[column.name]).sum())
         for column in flags:
-            hit = ok[column.name].map(lambda v: v is True or v == 1)
-            row[column.label] = int(hit.sum())
-            failed |= hit
-        row["failed"] = int(failed.sum()) + errors
+            row[column.label] = int(_hit(ok[column.name]).sum())
+        row["failed"] = int(broken.loc[group.index].sum())
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _rule_failures(compliance: pd.DataFrame, label: str) -> tuple[int, int]:
+    """(summaries that broke a rule, summaries) of the configuration named ``label``."""
+    if compliance.empty:
+        return 0, 0
+    for row in compliance.itertuples(index=False):
+        if config_label((str(row.prompt), str(row.model))) == label:
+            return int(row.failed), int(row.summaries)
+    return 0, 0
+
+
+def lead_sentence(table: pd.DataFrame, compliance: pd.DataFrame, documents: int) -> str:
+    """The verdict's first sentence, plain text: who wins on how many criteria, said truthfully.
+
+    Against baselines an LLM configuration *wins* a criterion only when it is strictly ahead of the
+    best baseline (a tie is not a win); when none is ahead anywhere, that is said first. An LLM
+    configuration named as the leader says whether it kept the prompt's rules. The parenthesis says
+    whether the differences can be tested with this many documents."""
+    n = len(table)
+    if n == 0:
+        return "No criterion has scores yet."
+    sign = table["direction"].map({"higher": 1.0, "lower": -1.0}).fillna(0.0)
+    ahead = table["diff"].fillna(0.0) * sign
+    against_baseline = table["versus"] == "best baseline"
+    if against_baseline.any():
+        llm_ahead = table[against_baseline & (ahead > 0)]
+        behind = int((against_baseline & (ahead < 0)).sum())
+        if llm_ahead.empty:
+            text = f"No LLM configuration beats the best baseline on any of the {n} criteria"
+            wins = table.loc[table["best_kind"] == "baseline", "best_label"].value_counts()
+            if len(wins):
+                text += f": the baseline {wins.index[0]} is best on {int(wins.iloc[0])} of {n}"
+            elif behind == 0:
+                text += " (tied on every one)"
+        else:
+            text = _leader(llm_ahead, compliance, n, "ahead of the best baseline on")
+            if behind:
+                text += f"; the best baseline is ahead on {behind}"
+    else:
+        text = _leader(table, compliance, n, "best on")
+    tests = int(table.attrs.get("tests", 1))
+    if tests * min_wilcoxon_p(documents) >= ALPHA:
+        needed = documents_needed(ALPHA, tests)
+        text += f" ({documents} documents; differences not testable: add ≥ {needed} documents)"
+    else:
+        significant = int(table["significant"].sum()) if "significant" in table else 0
+        text += (
+            f" ({documents} documents; {significant} of {tests} differences significant, Holm over {tests} criteria)"
+        )
+    return text + "."
+
+
+def _leader(rows: pd.DataFrame, compliance: pd.DataFrame, n: int, verb: str) -> str:
+    """ "<configuration> is <verb> k of n criteria", with whether it kept the rules."""
+    wins = rows["contender"].value_counts()
+    leader, count = str(wins.index[0]), int(wins.iloc[0])
+    shown = str(rows.loc[rows["contender"] == leader, "contender_label"].iloc[0])
+    failed, summaries = _rule_failures(compliance, leader)
+    text = f"{shown} is {verb} {count} of {n} criteria"
+    if failed:
+        return text + f" but breaks a rule of the prompt on {failed} of {summaries} summaries"
+    return text + " and within the rules on every summary"

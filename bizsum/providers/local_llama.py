@@ -48,7 +48,7 @@ from bizsum.nlp.gguf import gguf_token_count
 from bizsum.nlp.tokens import GGUF
 from bizsum.providers import register
 from bizsum.providers.base import Generation, GenerationRequest, Provider
-from bizsum.providers.local_models import LOCAL_MODELS, ensure_model, sha256_file
+from bizsum.providers.local_models import LOCAL_MODELS, ensure_model, get_model, is_known, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +136,7 @@ class LocalLlamaProvider(Provider):
                 f"model {spec.id!r} (provider 'local'): unknown param(s) {unknown_params}; known: {sorted(KNOWN_PARAMS)}"
             )
         explicit = Path(spec.options["model_path"]).expanduser() if spec.options.get("model_path") else None
-        if explicit is None and spec.model_name not in LOCAL_MODELS:
+        if explicit is None and not is_known(spec.model_name):
             raise ConfigError(
                 f"model {spec.id!r} (provider 'local'): 'model' must be one of {sorted(LOCAL_MODELS)} "
                 f"(got {spec.model_name!r}), or set options.model_path to a .gguf file"
@@ -182,7 +182,7 @@ class LocalLlamaProvider(Provider):
     def gguf_sha256(self) -> str:
         if self._sha256 is None:
             if self.explicit_path is None:
-                self._sha256 = LOCAL_MODELS[self.spec.model_name].sha256
+                self._sha256 = get_model(self.spec.model_name).sha256
             else:
                 log.info("hashing %s for the cache key", self.explicit_path)
                 self._sha256 = sha256_file(self.explicit_path)
@@ -192,7 +192,7 @@ class LocalLlamaProvider(Provider):
     def gguf_file(self) -> str:
         if self.explicit_path is not None:
             return self.explicit_path.name
-        return LOCAL_MODELS[self.spec.model_name].file
+        return get_model(self.spec.model_name).file
 
     def identity(self) -> dict[str, Any]:
         return {

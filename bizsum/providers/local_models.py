@@ -60,7 +60,7 @@ LOCAL_MODELS: dict[str, LocalModel] = {
     model.name: model
     for model in (
         LocalModel(
-            name="qwen2.5-0.5b-instruct-q4_k_m",
+            name="qwen2.5-coder-0.5b-instruct-q4_k_m",
             file="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
             size=491_400_064,
             sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
@@ -68,7 +68,7 @@ LOCAL_MODELS: dict[str, LocalModel] = {
             description="Qwen2.5-Coder-0.5B-Instruct (GGUF general.name 'Qwen2.5 Coder 0.5B Instruct AWQ'), Q4_K_M",
         ),
         LocalModel(
-            name="qwen2.5-1.5b-instruct-q4_k_m",
+            name="qwen2.5-coder-1.5b-instruct-q4_k_m",
             file="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
             size=1_117_320_768,
             sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
@@ -77,12 +77,24 @@ LOCAL_MODELS: dict[str, LocalModel] = {
         ),
     )
 }
-DEFAULT_LOCAL_MODEL = "qwen2.5-0.5b-instruct-q4_k_m"
+DEFAULT_LOCAL_MODEL = "qwen2.5-coder-0.5b-instruct-q4_k_m"
+
+#: names these models had before they said what they are (the files are the Coder instruct models):
+#: still accepted, so older configs run; the report warns that the model that answered has another name
+FORMER_NAMES = {
+    "qwen2.5-0.5b-instruct-q4_k_m": "qwen2.5-coder-0.5b-instruct-q4_k_m",
+    "qwen2.5-1.5b-instruct-q4_k_m": "qwen2.5-coder-1.5b-instruct-q4_k_m",
+}
+
+
+def is_known(name: str) -> bool:
+    """A model of the table, by its name or a former name."""
+    return FORMER_NAMES.get(name, name) in LOCAL_MODELS
 
 
 def get_model(name: str) -> LocalModel:
     try:
-        return LOCAL_MODELS[name]
+        return LOCAL_MODELS[FORMER_NAMES.get(name, name)]
     except KeyError:
         raise SetupError(
             f"unknown local model {name!r}; known: {sorted(LOCAL_MODELS)} (or set options.model_path to a .gguf file)"

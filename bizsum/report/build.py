@@ -15,26 +15,33 @@ import pandas as pd
 
 from bizsum.analysis.tables import load_run
 from bizsum.config import RunConfig
-from bizsum.errors import InputError
-from bizsum.report import cards, page, sections
+from bizsum.errors import GateFailed, InputError
+from bizsum.report import page
+from bizsum.report.data import ReportData, check_gate, compute
+from bizsum.report.sections import SECTIONS
 from bizsum.rundir import RunDir
+
+__all__ = ["Report", "ReportData", "build_report", "raise_if_gate_failed", "report_for_run", "run_line"]
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class ReportData:
-    """Everything the sections read: the run's config and rows, an optional baseline run's rows."""
+def run_line(data: ReportData) -> str:
+    """One line under the title: what was compared."""
+    config, frame, kinds = data.config, data.frame, data.tables.kinds
+    models = {m: k for (_, m), k in kinds.items()}
+    llms = sum(1 for k in models.values() if k != "baseline")
+    documents = frame["doc_id"].nunique() if not frame.empty else 0
+    return (
+        f"{documents} documents × {len(config.prompts)} prompts × {len(config.models)} models "
+        f"({llms} LLM, {len(models) - llms} baseline) × {config.samples} sample(s) · token limit {config.token_limit}"
+    )
 
-    config: RunConfig
-    frame: pd.DataFrame
-    metric_versions: dict[str, dict[str, str]]
-    baseline: pd.DataFrame | None = None
-    baseline_name: str = ""
 
-    @property
-    def rundir(self) -> RunDir:
-        return self.config.rundir
+def raise_if_gate_failed(passed: bool) -> None:
+    """Last cell of the report: a failed gate makes papermill (and CI) exit non-zero."""
+    if not passed:
+        raise GateFailed("regression gate failed: see the 'Regression gate' section of the report")
 
 
 @dataclass
@@ -54,7 +61,7 @@ class Report:
         return page.render(
             self.title,
             self.sections,
-            subtitle=sections.run_line(self.data.config, self.data.frame),
+            subtitle=run_line(self.data),
             metadata=self.metadata(),
         )
 
@@ -99,36 +106,27 @@ def load_baseline(config: RunConfig) -> tuple[pd.DataFrame | None, str]:
 
 
 def build_report(config: RunConfig, frame: pd.DataFrame | None = None) -> Report:
-    """Read the run (and its baseline run) and build every section of the report."""
+    """Read the run (and its baseline run), compute every table once, then render each section."""
     from bizsum.scoring import judge_setup, metric_versions
 
     frame = load_run(config.run_dir) if frame is None else frame
     used = config.metrics or sorted({m for ms in frame.get("metrics", []) if isinstance(ms, list) for m in ms})
     baseline, baseline_name = load_baseline(config)
-    data = ReportData(config, frame, metric_versions(used, judge_setup(config)), baseline, baseline_name)
-    gate_html, passed = sections.gate(config, frame, baseline)
-    headline = sections.headline_export(frame)
-    pairs = sections.pairs_export(frame)
-    parts = [
-        page.Section("verdict", "Verdict", sections.verdict(frame)),
-        page.Section("scores", "Scores per prompt × model", sections.scores(frame, headline)),
-        page.Section("charts", "Per-document scores", sections.charts(frame)),
-        page.Section("areas", "Focus areas", sections.area_heatmap(frame)),
-        page.Section("pairs", "Paired comparisons", sections.paired(frame, pairs)),
-        page.Section("groups", "By industry and document length", sections.by_document_group(frame)),
-        page.Section("judge", "LLM judge", sections.judge(config, frame)),
-        page.Section("agreement", "Agreement with human labels", sections.agreement(config.run_dir)),
-        page.Section("gate", "Regression gate", gate_html),
-        page.Section("changes", "Changes against the baseline run", sections.changes(data)),
-        page.Section("side-by-side", "Side by side", cards.side_by_side(frame), screen_only=True),
-        page.Section("summaries", "Every summary", cards.summaries(data), screen_only=True),
-        page.Section("appendix", "Appendix: provenance and definitions", sections.appendix(data)),
-    ]
+    data = ReportData(
+        config,
+        frame,
+        metric_versions(used, judge_setup(config)),
+        baseline,
+        baseline_name,
+        tables=compute(config, frame),
+        gate=check_gate(config, frame, baseline),
+    )
+    parts = [page.Section(s.ID, s.TITLE, s.render(data), screen_only=s.SCREEN_ONLY) for s in SECTIONS]
     parts = [p for p in parts if p.html]
-    exports = {"headline.csv": headline}
-    if not pairs.empty:
-        exports["pairs.csv"] = pairs
-    return Report(data, parts, exports, passed)
+    exports = {"headline.csv": data.tables.headline}
+    if not data.tables.pairs.empty:
+        exports["pairs.csv"] = data.tables.pairs
+    return Report(data, parts, exports, data.gate.passed)
 
 
 def report_for_run(run_dir: str | Path, overrides: dict | None = None) -> Report:

@@ -14,16 +14,13 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
-from bizsum.analysis.tables import headline_columns, problems_of
 from bizsum.errors import BizsumError
-from bizsum.report.html import Span, esc, format_value, interactive_table, kind_badge, locate, marked_text
-
-if TYPE_CHECKING:
-    from bizsum.report.build import ReportData
+from bizsum.report.data import ReportData
+from bizsum.report.html import Span, esc, format_value, kind_badge, locate, marked_text, term
 
 #: opens a card when a link (or the address bar) points into it
 OPEN_ON_HASH = (
@@ -60,60 +57,12 @@ def _text(row: Any) -> str | None:
     return text if isinstance(text, str) else None
 
 
-def _ordered(frame: pd.DataFrame) -> pd.DataFrame:
+def ordered(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per document: LLMs first, then baselines; by model, prompt, sample."""
     if "model_kind" not in frame:
         return frame
     order = frame.assign(_baseline=frame["model_kind"] == "baseline")
     return order.sort_values(["doc_id", "_baseline", "model_id", "prompt_id", "sample"]).drop(columns="_baseline")
-
-
-# --------------------------------------------------------------------------------------------
-# Side by side
-
-
-def side_by_side(frame: pd.DataFrame) -> str:
-    """One document per page, every prompt × model as a column (toggle columns, search the text)."""
-    if frame.empty:
-        return ""
-    kinds = frame if "model_kind" in frame else frame.assign(model_kind="llm")
-    configs = (  # LLMs first, then baselines; the prompts of one model side by side
-        kinds[["prompt_id", "model_id", "model_kind"]]
-        .drop_duplicates()
-        .assign(_baseline=lambda t: t["model_kind"] == "baseline")
-        .sort_values(["_baseline", "model_id", "prompt_id"])
-    )
-    rows = []
-    for doc_id, group in frame.groupby("doc_id", sort=True):
-        company = group["company"].dropna().iloc[0] if "company" in group and group["company"].notna().any() else ""
-        row = {"document": f"<b>{esc(doc_id)}</b><br><span class='muted'>{esc(company)}</span>"}
-        for config in configs.itertuples(index=False):
-            cell = group[(group.prompt_id == config.prompt_id) & (group.model_id == config.model_id)]
-            header = f"{config.prompt_id} · {config.model_id}" + (
-                " (baseline)" if config.model_kind == "baseline" else ""
-            )
-            row[header] = _grid_cell(cell)
-        rows.append(row)
-    table = pd.DataFrame(rows)
-    return (
-        '<p class="muted">One document per page (use the pager or the search box: it searches every summary). '
-        "The buttons show or hide a prompt × model. ⚠ marks a summary with a problem; “card” opens its details.</p>"
-        + interactive_table(table, "side_by_side", page_length=1, column_toggles=True)
-    )
-
-
-def _grid_cell(cell: pd.DataFrame) -> str:
-    if cell.empty:
-        return '<span class="muted">(not generated)</span>'
-    parts = []
-    for _, row in cell.iterrows():
-        problems = problems_of(row)
-        link = f'<a href="#{card_id(row["doc_id"], row["prompt_id"], row["model_id"], row["sample"])}">card</a>'
-        flags = "".join(f'<div class="flag">⚠ {esc(p)}</div>' for p in problems[:4])
-        text = _text(row)
-        body = esc(text) if text is not None else '<span class="muted">(no summary)</span>'
-        sample = f"sample {row['sample']} · " if len(cell) > 1 else ""
-        parts.append(f'<div class="muted">{sample}{link}</div>{flags}<div class="cell-text">{body}</div>')
-    return "".join(parts)
 
 
 # --------------------------------------------------------------------------------------------
@@ -132,6 +81,8 @@ class SourcePassages:
         if not passage or doc_id not in self.texts:
             return ""
         known = self.anchors.setdefault(doc_id, {})
+        if passage not in known and locate(self.texts[doc_id], passage) is None:
+            return ""  # not found in the source: no link (a link needs its target)
         if passage not in known:
             known[passage] = f"src-{slug(doc_id)}-{len(known)}"
         return known[passage]
@@ -152,62 +103,20 @@ class SourcePassages:
         return "".join(parts)
 
 
-def summaries(data: ReportData) -> str:
-    """A filterable list of every summary (failures only, per model, prompt, document, text search),
-    then one collapsed card per summary, then the source documents the cards link into."""
-    frame = _ordered(data.frame)
-    if frame.empty:
-        return ""
-    context = _Context.of(data)
-    shown = [c for c in headline_columns() if c.name in frame and c.kind != "measure"][:6]
-    rows = []
-    for _, row in frame.iterrows():
-        problems = problems_of(row)
-        ident = card_id(row["doc_id"], row["prompt_id"], row["model_id"], row["sample"])
-        text = _text(row) or ""
-        record = {
-            "document": esc(row["doc_id"]),
-            "prompt": esc(row["prompt_id"]),
-            "model": esc(row["model_id"]),
-            "kind": "baseline" if row.get("model_kind") == "baseline" else "LLM",
-            "status": "flagged" if problems else "ok",
-            "problems": esc("; ".join(problems)),
-        }
-        for column in shown:
-            record[column.label] = esc(format_value(row.get(column.name), kind=column.kind))
-        record["summary"] = esc(text[:240] + ("…" if len(text) > 240 else ""))
-        record["card"] = f'<a href="#{ident}">open</a>'
-        rows.append(record)
-    table = interactive_table(
-        pd.DataFrame(rows),
-        "summaries",
-        caption="Every summary: filter by status (flagged = failures only), model, prompt, document, or search the text",
-        search_panes=[0, 1, 2, 3, 4],
-        page_length=10,
-    )
-    cards = [card(row, context) for _, row in frame.iterrows()]
-    return (
-        table + "<h3>Summary cards</h3>" + '<p class="muted">Claims: <span class="claim-supported">supported</span>, '
-        '<span class="claim-unsupported">not supported</span>, <span class="claim-not_checkable">not checkable</span> '
-        '(hover for the reason and the evidence); <span class="fmt">dashed</span>: a bullet, heading, table or inline '
-        'HTML; <span class="limit-mark">▲ limit</span>: where the token limit falls.</p>'
-        + "".join(cards)
-        + "<h3>Source documents</h3>"
-        + context.sources.render()
-        + OPEN_ON_HASH
-    )
-
-
 @dataclass
-class _Context:
+class Context:
     """What cards need beyond the row: prompt templates, references, source texts."""
 
     templates: dict[str, str]
     references: dict[str, dict[str, str]]
     sources: SourcePassages
+    problems: dict[Any, list[str]] = field(default_factory=dict)
+    columns: dict[str, Any] = field(default_factory=dict)
+    #: card id -> the card id whose side-by-side cell shows the summary (a baseline's twin prompt: its kept one)
+    sbs_target: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, data: ReportData) -> _Context:
+    def of(cls, data: ReportData) -> Context:
         from bizsum.corpus.documents import DocumentStore
         from bizsum.corpus.prompts import load_template
 
@@ -223,53 +132,114 @@ class _Context:
                 references[doc_id] = store.references(doc_id)
             except (BizsumError, OSError):
                 pass
-        return cls(templates, references, SourcePassages(texts))
+        return cls(
+            templates,
+            references,
+            SourcePassages(texts),
+            problems=dict(data.tables.problems.items()),
+            columns=data.tables.columns,
+            sbs_target=side_by_side_targets(data),
+        )
 
 
-def card(row: Any, context: _Context) -> str:
-    """One summary, collapsed, with everything behind its scores."""
+def side_by_side_targets(data: ReportData) -> dict[str, str]:
+    """card id -> the card id of the side-by-side cell showing it (a baseline once per model)."""
+    from bizsum.analysis.verdict import one_per_baseline
+
+    kept = one_per_baseline(data.tables.kinds)
+    stand_in = {model: prompt for (prompt, model), kind in kept.items() if kind == "baseline"}
+    targets = {}
+    for doc_id, prompt_id, model_id, sample, kind in zip(
+        data.frame["doc_id"],
+        data.frame["prompt_id"],
+        data.frame["model_id"],
+        data.frame["sample"],
+        data.frame.get("model_kind", pd.Series("llm", index=data.frame.index)),
+    ):
+        prompt = stand_in.get(str(model_id), prompt_id) if kind == "baseline" else prompt_id
+        targets[card_id(doc_id, prompt_id, model_id, sample)] = card_id(doc_id, prompt, model_id, sample)
+    return targets
+
+
+def sbs_cell_id(ident: str) -> str:
+    """The side-by-side cell of the summary whose card is ``ident`` (cell → card → back)."""
+    return "sbs-" + ident
+
+
+def card(row: Any, context: Context) -> str:
+    """One summary, collapsed, with everything behind its scores. The header's ⚠ count is the
+    number of problems listed in the body (one list, counted once)."""
     ident = card_id(row["doc_id"], row["prompt_id"], row["model_id"], row["sample"])
-    problems = problems_of(row)
+    problems: list[str] = context.problems.get(row.name, [])
     scores = " · ".join(
-        f"{esc(c.label)} <b>{esc(format_value(row.get(c.name), kind=c.kind))}</b>"
-        for c in headline_columns()
-        if c.name in row and c.name not in ("latency_s", "cost_usd")
+        f"{term(c.label, c.meaning)} <b>{esc(format_value(row.get(c.name), kind=c.kind))}</b>"
+        for c in context.columns.values()
+        if c.headline and c.name in row and c.name not in ("latency_s", "cost_usd")
     )
     counter = row.get("token_counter")
+    count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
     title = (
         f"{kind_badge(row.get('model_kind'))} {esc(row['doc_id'])} · {esc(row['prompt_id'])} · {esc(row['model_id'])}"
-        f" · sample {esc(row['sample'])}" + (f' <span class="flag">⚠ {len(problems)}</span>' if problems else "")
+        f" · sample {esc(row['sample'])}" + (f' <span class="flag count">⚠ {count}</span>' if problems else "")
     )
-    flags = "".join(f'<div class="flag">⚠ {esc(p)}</div>' for p in problems)
     text = _text(row)
     claims = _details(row, "source_only").get("claims") or []
-    body = _annotated(text, row, claims, ident) if text is not None else '<span class="muted">(no summary)</span>'
+    body, located = _annotated(text, row, claims, ident) if text is not None else ("", set())
+    if text is None:
+        body = '<span class="muted">(no summary)</span>'
+    flags = "".join(f'<div class="flag">⚠ {_flag_link(p, claims, located, ident)}</div>' for p in problems)
+    back = context.sbs_target.get(ident)
     css = "card flagged" if problems else "card"
     return (
         f'<details class="{css}" id="{ident}"><summary>{title}</summary>'
         f'<div class="muted">{scores}'
         + (f" · counted with {esc(counter)}" if isinstance(counter, str) else "")
+        + (f' · <a href="#{sbs_cell_id(back)}">↩ side by side</a>' if back else "")
         + "</div>"
         f'{flags}<div class="summary-text">{body}</div>'
-        + _claims_list(row, claims, ident, context)
+        + _claims_list(row, claims, ident, context, located)
         + _areas_list(row)
         + _prompt_and_reference(row, context)
         + "</details>"
     )
 
 
-def _annotated(text: str, row: Any, claims: Sequence[dict[str, Any]], ident: str) -> str:
+def _flag_link(problem: str, claims: Sequence[dict[str, Any]], located: set[int], ident: str) -> str:
+    """A problem line; "claim(s) not supported" links to the first flagged claim in the text."""
+    if "not supported" not in problem:
+        return esc(problem)
+    for index, claim in enumerate(claims):
+        if str(claim.get("verdict")) == "unsupported" and index in located:
+            return f'<a href="#{ident}-c{index}">{esc(problem)}</a>'
+    return f'<a href="#{ident}-claims">{esc(problem)}</a>' if claims else esc(problem)
+
+
+def _reasons(claim: dict[str, Any]) -> str:
+    """A claim's reasons, with the verifier's probability called support (it is not a p-value)."""
+    return re.sub(r"\b[Pp] = ", "support ", "; ".join(claim.get("reasons") or []))
+
+
+def _support(claim: dict[str, Any]) -> str:
+    """A claim's support probability (a verifier's score, not a p-value)."""
+    return f"support {float(claim.get('score') or 0):.2f}"
+
+
+def _annotated(text: str, row: Any, claims: Sequence[dict[str, Any]], ident: str) -> tuple[str, set[int]]:
+    """The summary text with every claim, format problem and the token limit marked; returns the
+    HTML and the indexes of the claims found in the text (only those get an anchor and a link)."""
     spans: list[Span] = []
+    located: set[int] = set()
     cursor = 0
     for index, claim in enumerate(claims):
         where = locate(text, str(claim.get("text") or ""), cursor)
         if where is None:
             continue
+        located.add(index)
         cursor = where[1]
         verdict = str(claim.get("verdict") or "not_checkable")
-        reasons = "; ".join(claim.get("reasons") or [])
+        reasons = _reasons(claim)
         evidence = claim.get("evidence") or ""
-        title = f"{verdict.replace('_', ' ')} (p = {claim.get('score', 0):.2f}){': ' + reasons if reasons else ''}"
+        title = f"{verdict.replace('_', ' ')} ({_support(claim)}){': ' + reasons if reasons else ''}"
         if evidence:
             title += f" — evidence: {evidence[:300]}"
         spans.append(Span(where[0], where[1], f"claim-{verdict}", title, f"{ident}-c{index}"))
@@ -290,10 +260,10 @@ def _annotated(text: str, row: Any, claims: Sequence[dict[str, Any]], ident: str
         label = f'<span class="limit-mark" title="token {esc(limit)} ends here: the rest is over the limit">▲ {esc(limit)} tokens</span>'
         points.append((offset, label))
         spans.append(Span(offset, len(text), "over-limit", f"over the {limit}-token limit"))
-    return marked_text(text, spans, points)
+    return marked_text(text, spans, points), located
 
 
-def _claims_list(row: Any, claims: Sequence[dict[str, Any]], ident: str, context: _Context) -> str:
+def _claims_list(row: Any, claims: Sequence[dict[str, Any]], ident: str, context: Context, located: set[int]) -> str:
     if not claims:
         return ""
     items = []
@@ -304,17 +274,23 @@ def _claims_list(row: Any, claims: Sequence[dict[str, Any]], ident: str, context
         evidence = claim.get("evidence") or ""
         anchor = context.sources.link(str(row["doc_id"]), evidence)
         source = f' <a href="#{anchor}">source</a>' if anchor else ""
-        reasons = "; ".join(claim.get("reasons") or [])
+        reasons = _reasons(claim)
+        claim_text = esc(claim.get("text"))
+        shown = (
+            f'<a href="#{ident}-c{index}" class="claim-{esc(verdict)}">{claim_text}</a>'
+            if index in located
+            else f'<span class="claim-{esc(verdict)}" title="not found verbatim in the summary">{claim_text}</span>'
+        )
         items.append(
-            f'<li><a href="#{ident}-c{index}" class="claim-{esc(verdict)}">{esc(claim.get("text"))}</a> '
-            f"<b>{esc(verdict.replace('_', ' '))}</b> (p = {float(claim.get('score') or 0):.2f})"
+            f"<li>{shown} <b>{esc(verdict.replace('_', ' '))}</b> ({_support(claim)})"
             + (f" — {esc(reasons)}" if reasons else "")
             + (f'<span class="evidence">evidence: {esc(evidence)}{source}</span>' if evidence else "")
             + "</li>"
         )
     opened = " open" if unsupported else ""
     return (
-        f"<details{opened}><summary>Claims: {len(claims)} checked, {unsupported} not supported</summary>"
+        f'<details{opened} id="{ident}-claims"><summary>Claims: {len(claims)} checked, '
+        f'<span class="n-unsupported">{unsupported}</span> not supported</summary>'
         f'<ul class="claims">{"".join(items)}</ul></details>'
     )
 
@@ -340,14 +316,15 @@ def _areas_list(row: Any) -> str:
     return f'<details><summary>Focus areas: key content carried and missed</summary><ul class="area-list">{"".join(parts)}</ul></details>'
 
 
-def _prompt_and_reference(row: Any, context: _Context) -> str:
+def _prompt_and_reference(row: Any, context: Context) -> str:
     doc_id = str(row["doc_id"])
     template = context.templates.get(str(row["prompt_id"]))
     parts = []
     if template is not None:
-        shown = esc(template).replace(
-            esc("{document}"), f'<a href="#{doc_anchor(doc_id)}">[the text of {esc(doc_id)}]</a>'
-        )
+        placeholder = f"[the text of {esc(doc_id)}]"
+        if doc_id in context.sources.texts:
+            placeholder = f'<a href="#{doc_anchor(doc_id)}">{placeholder}</a>'
+        shown = esc(template).replace(esc("{document}"), placeholder)
         parts.append(
             f'<details><summary>Prompt ({esc(row["prompt_id"])})</summary><div class="summary-text">{shown}</div></details>'
         )

@@ -8,7 +8,6 @@ missing value is drawn as ✕ under the axis, never as a zero.
 from __future__ import annotations
 
 import math
-import textwrap
 from itertools import pairwise
 from typing import Any
 
@@ -19,6 +18,10 @@ from bizsum.analysis.stats import document_means
 from bizsum.metrics import Column
 
 BOX_FROM = 8
+#: the smallest text on a strip chart (points) and the chart's width: a 390 px phone shows it at
+#: about 370 px, so FONT_PT / 72 * 370 / (WIDTH_IN + the labels' width) stays above 8.5 px
+FONT_PT = 11.0
+WIDTH_IN = 4.6
 
 
 def _pyplot() -> Any:
@@ -39,8 +42,15 @@ def _order(configs: list[tuple[str, str]], kinds: dict[tuple[str, str], str]) ->
     return sorted(configs, key=lambda c: (kinds.get(c) == "baseline", c[1], c[0]))
 
 
+def _label(config: tuple[str, str], kinds: dict[tuple[str, str], str]) -> str:
+    """A configuration on the chart's axis: prompt and model on two lines (a baseline: its model)."""
+    prompt, model = config
+    return model if kinds.get(config) == "baseline" else f"{prompt}\n{model}"
+
+
 def strip_chart(frame: pd.DataFrame, column: Column, kinds: dict[tuple[str, str], str]) -> tuple[Any, str]:
-    """One dot per document for each prompt × model; returns (figure, alt text)."""
+    """One dot per document for each prompt × model, configurations as rows (their names never
+    overlap), every text at least :data:`FONT_PT`; returns (figure, alt text)."""
     plt = _pyplot()
     table = document_means(frame, column.name)  # documents × configurations, samples averaged
     configs = _order([(str(c[0]), str(c[1])) for c in table.columns], kinds)
@@ -59,64 +69,73 @@ def strip_chart(frame: pd.DataFrame, column: Column, kinds: dict[tuple[str, str]
     )
     span = (high - low) or 1.0
     floor = low - 0.12 * span  # where missing values are drawn
-    figure, axis = plt.subplots(figsize=(max(4.5, 0.9 * len(configs) + 1.5), 3.3))
-    x_of = {config: i for i, config in enumerate(configs)}
-    for i, config in enumerate(configs):
+    figure, axis = plt.subplots(figsize=(WIDTH_IN, 0.55 * len(configs) + 1.6))
+    y_of = {config: len(configs) - 1 - i for i, config in enumerate(configs)}  # the first at the top
+    for config in configs:
         if kinds.get(config) == "baseline":
-            axis.axvspan(i - 0.5, i + 0.5, color="#eceff3", zorder=0)
+            axis.axhspan(y_of[config] - 0.5, y_of[config] + 0.5, color="#eceff3", zorder=0)
     rng = np.random.default_rng(0)
-    jitter = rng.uniform(-0.08, 0.08, size=len(documents))
-    for i, config in enumerate(configs):
-        column_values = table[config].to_numpy(dtype="float64") * (100 if rate else 1)
+    jitter = rng.uniform(-0.1, 0.1, size=len(documents))
+    scale = 100 if rate else 1
+    for config in configs:
+        y = y_of[config]
+        column_values = table[config].to_numpy(dtype="float64") * scale
         present = np.isfinite(column_values)
         if present.sum() >= BOX_FROM:
-            axis.boxplot(column_values[present], positions=[i], widths=0.5, showfliers=False, zorder=1)
+            axis.boxplot(column_values[present], positions=[y], widths=0.5, showfliers=False, vert=False, zorder=1)
         for d, value in enumerate(column_values):
             if math.isfinite(value):
                 axis.scatter(
-                    i + jitter[d], value, s=22, color=colors(d % 10), zorder=3, edgecolors="white", linewidths=0.5
+                    value, y + jitter[d], s=26, color=colors(d % 10), zorder=3, edgecolors="white", linewidths=0.5
                 )
             else:
-                axis.scatter(i + jitter[d], floor, s=26, marker="x", color="#c62828", zorder=3)
+                axis.scatter(floor, y + jitter[d], s=30, marker="x", color="#c62828", zorder=3)
         if present.any():
-            axis.hlines(np.nanmean(column_values), i - 0.3, i + 0.3, color="#111", linewidth=1.6, zorder=4)
+            axis.vlines(np.nanmean(column_values), y - 0.3, y + 0.3, color="#111", linewidth=1.8, zorder=4)
     # pair the prompts of one model: one line per document between neighbouring configurations of that model
     for model in sorted({m for _, m in configs}):
         same = [c for c in configs if c[1] == model]
-        for left, right in pairwise(same):
+        for upper, lower in pairwise(same):
             for d in range(len(documents)):
-                a, b = table.at[documents[d], left], table.at[documents[d], right]
+                a, b = table.at[documents[d], upper], table.at[documents[d], lower]
                 if pd.notna(a) and pd.notna(b):
-                    scale = 100 if rate else 1
                     axis.plot(
-                        [x_of[left] + jitter[d], x_of[right] + jitter[d]],
                         [a * scale, b * scale],
+                        [y_of[upper] + jitter[d], y_of[lower] + jitter[d]],
                         color=colors(d % 10),
                         alpha=0.45,
                         linewidth=1,
                         zorder=2,
                     )
-    axis.set_xticks(range(len(configs)), [f"{p}\n{textwrap.fill(m, 14)}" for p, m in configs], fontsize=7)
-    axis.set_xlim(-0.6, len(configs) - 0.4)
-    axis.set_ylim(floor - 0.06 * span, high + 0.06 * span)
+    axis.set_yticks([y_of[c] for c in configs], [_label(c, kinds) for c in configs], fontsize=FONT_PT)
+    axis.set_ylim(-0.6, len(configs) - 0.4)
+    axis.set_xlim(floor - 0.06 * span, high + 0.06 * span)
     direction = {"higher": "higher is better", "lower": "lower is better"}.get(column.direction, "")
     unit = " (% of summaries)" if rate else ""
-    axis.set_ylabel(f"{column.label}{unit}", fontsize=8)
-    axis.set_title(f"{column.label}: per document ({direction})", fontsize=9)
-    axis.axhline(low, color="#999", linewidth=0.6)
-    axis.text(len(configs) - 0.45, floor, "✕ missing", fontsize=7, color="#c62828", ha="right", va="center")
-    axis.tick_params(axis="y", labelsize=7.5)
-    axis.grid(axis="y", alpha=0.3)
+    axis.set_xlabel(f"{column.label}{unit}", fontsize=FONT_PT)
+    axis.set_title(f"{column.label} per document\n({direction}; ✕ = missing)", fontsize=FONT_PT)
+    axis.axvline(low, color="#999", linewidth=0.6)
+    axis.tick_params(axis="x", labelsize=FONT_PT)
+    axis.grid(axis="x", alpha=0.3)
     handles = [
-        plt.Line2D([], [], marker="o", linestyle="", color=colors(d % 10), label=str(doc)[:24])
+        plt.Line2D([], [], marker="o", linestyle="", color=colors(d % 10), label=str(doc)[:20])
         for d, doc in enumerate(documents[:10])
     ]
-    axis.legend(handles=handles, fontsize=6.5, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    axis.legend(
+        handles=handles,
+        fontsize=FONT_PT,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.12 - 0.55 / max(1, len(configs))),
+        ncol=2,
+        frameon=False,
+        handletextpad=0.2,
+        columnspacing=0.8,
+    )
     missing = int((~np.isfinite(values)).sum())
     alt = (
         f"{column.label} per document for {len(configs)} prompt × model configurations "
         f"({direction}); one dot per document ({len(documents)} documents), a bar at each mean, lines join "
-        f"the prompts of the same model on the same document; {missing} missing value(s) drawn as ✕ below the axis."
+        f"the prompts of the same model on the same document; {missing} missing value(s) drawn as ✕ left of the axis."
     )
     figure.tight_layout()
     return figure, alt

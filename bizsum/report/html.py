@@ -64,7 +64,14 @@ _KIND_TITLE = {
 
 
 def config_cell(prompt: str, model: str, kind: str | None) -> str:
-    return f'{kind_badge(kind)} <span class="cfg">{esc(prompt)} · {esc(model)}</span>'
+    """A configuration with its kind badge (a baseline by its model alone: it ignores the prompt)."""
+    name = esc(model) if kind == "baseline" else f"{esc(prompt)} · {esc(model)}"
+    return f'{kind_badge(kind)} <span class="cfg">{name}</span>'
+
+
+def term(label: str, meaning: str) -> str:
+    """A criterion's name with its definition on hover (``<abbr title>``)."""
+    return f'<abbr class="term" title="{esc(meaning)}">{esc(label)}</abbr>'
 
 
 def static_table(
@@ -115,6 +122,12 @@ def interactive_setup() -> str:
 _TABLE_ID = re.compile(r"[^A-Za-z0-9_-]")
 
 
+def table_dom_id(name: str) -> str:
+    """The element id of interactive table ``name``: ``<name>_table``, never a section's id (a
+    duplicate id made the script that shows each table find the section instead)."""
+    return _TABLE_ID.sub("_", name) + "_table"
+
+
 def interactive_table(
     frame: pd.DataFrame,
     table_id: str,
@@ -144,7 +157,7 @@ def interactive_table(
     return to_html_datatable(
         frame,
         caption=caption or None,
-        table_id=_TABLE_ID.sub("_", table_id),
+        table_id=table_dom_id(table_id),
         connected=False,
         allow_html=True,
         showIndex=False,
@@ -160,13 +173,19 @@ def interactive_table(
     )
 
 
-def figure_html(figure: Any, alt: str, caption: str = "") -> str:
-    """Embed a matplotlib figure as a PNG data URI (works offline, no external files)."""
+FIGURE_DPI = 110
+
+
+def figure_html(figure: Any, alt: str, caption: str = "", font_pt: float | None = None) -> str:
+    """Embed a matplotlib figure as a PNG data URI (works offline, no external files). ``font_pt``
+    (the figure's smallest text) is kept on the image with the dpi, so a test can tell how big the
+    text shows on a screen."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    figure.savefig(buffer, format="png", dpi=FIGURE_DPI, bbox_inches="tight")
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     cap = f"<figcaption>{esc(caption)}</figcaption>" if caption else ""
-    return f'<figure><img alt="{esc(alt)}" src="data:image/png;base64,{data}"/>{cap}</figure>'
+    size = f' data-font-pt="{font_pt:g}" data-dpi="{FIGURE_DPI}"' if font_pt else ""
+    return f'<figure><img alt="{esc(alt)}"{size} src="data:image/png;base64,{data}"/>{cap}</figure>'
 
 
 def csv_link(frame: pd.DataFrame, filename: str, label: str = "") -> str:
@@ -203,19 +222,25 @@ def marked_text(text: str, spans: Sequence[Span], points: Sequence[tuple[int, st
         bounds.add(offset)
         inserts.setdefault(offset, []).append(label)
     cuts = sorted(bounds)
+    anchors_at: dict[int, list[str]] = {}
+    for span in spans:
+        if span.anchor:
+            anchors_at.setdefault(max(0, min(len(text), span.start)), []).append(span.anchor)
     out = []
     for start, end in zip(cuts, cuts[1:] + [None]):
         out.extend(inserts.get(start, []))
+        anchors = list(dict.fromkeys(anchors_at.get(start, [])))
         if end is None or end <= start:
+            out.extend(f'<span id="{esc(a)}"></span>' for a in anchors)  # every anchor gets its target
             continue
         covering = [s for s in spans if s.start <= start and s.end >= end]
         segment = esc(text[start:end])
         if covering:
             classes = " ".join(dict.fromkeys(s.css for s in covering))
             title = " | ".join(s.title for s in covering if s.title)
-            anchors = [s.anchor for s in covering if s.anchor and s.start == start]
-            ident = f' id="{esc(anchors[0])}"' if anchors else ""
+            ident = f' id="{esc(anchors.pop(0))}"' if anchors else ""
             segment = f'<span class="{esc(classes)}"{ident} title="{esc(title)}">{segment}</span>'
+        out.extend(f'<span id="{esc(a)}"></span>' for a in anchors)
         out.append(segment)
     return "".join(out)
 

@@ -84,17 +84,43 @@ pre.yaml{font-size:12px;background:#f6f8fa;padding:6px;overflow:auto}
 pre.diff{font-size:12px;white-space:pre-wrap;background:#fafafa;padding:4px}
 .print-note,.print-only{display:none}
 table.dataTable td{text-align:left;vertical-align:top}
+h2,h3,caption,summary{break-after:avoid}
+abbr.term{text-decoration:underline dotted;text-underline-offset:2px;cursor:help}
+details.compliance>summary{cursor:pointer;font-size:13px;color:var(--muted)}
+.model-warning ul{margin:2px 0;padding-left:18px}
+.sbs-controls{display:flex;flex-wrap:wrap;gap:6px 16px;align-items:center;margin:6px 0;padding:4px 0;position:sticky;top:0;background:#fff;z-index:2}
+.sbs-row{display:grid;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:8px}
+.sbs-cell{border:1px solid var(--line);border-radius:6px;padding:6px 8px;font-size:12.5px;scroll-margin-top:52px;min-width:0}
+.sbs-cell:target,details.card:target{outline:3px solid #f0c36d}
+.sbs-head{margin-bottom:3px}
+ul.sbs-scores{list-style:none;margin:0 0 4px;padding:0;font-size:12px}
+ul.sbs-scores li{display:flex;justify-content:space-between;gap:4px;border-bottom:1px dotted #e5e7eb}
+.sbs-badges .badge{margin:0 4px 2px 0}
+.flag-badge{color:#9b1c1c;border-color:#e0a0a0;background:#fdecec}
+.sbs-cell .cell-text{max-height:18em;border-top:1px solid #eef0f3;padding-top:3px}
+.sbs-same{display:none!important}
 @media (max-width:700px){
- body{font-size:13px}main{padding:8px 10px 30px}
- header.top h1{font-size:18px}
- .verdict-grid{grid-template-columns:1fr}
+ body{font-size:13px}main{padding:6px 10px 30px}
+ header.top h1{font-size:16px;margin:2px 0}
+ header.top .sub{font-size:11.5px;margin:0 0 2px}
+ nav.toc{flex-wrap:nowrap;overflow-x:auto;white-space:nowrap;font-size:12px;margin:2px 0 4px}
+ section{margin:8px 0}
+ section>h2{font-size:16px;margin:0 0 2px}
+ .lead{font-size:13.5px;margin:2px 0 4px}
+ .verdict-grid{grid-template-columns:1fr;gap:3px;margin:4px 0}
+ .vcard{padding:2px 8px;display:flex;flex-wrap:wrap;align-items:baseline;gap:0 6px}
+ .vcard h3{font-size:12.5px;margin:0}
+ .vcard h3 .muted,.vcard .cmp,.vcard .why,.vcard .tie{display:none}
+ .vcard .big{font-size:14px}
+ .vcard .best{font-size:12.5px}
+ .callout{padding:4px 8px;margin:4px 0;font-size:12.5px}
+ p.family{display:none}
  .fig-grid{grid-template-columns:1fr}
  table.bz{font-size:12px}
  table.bz th,table.bz td{padding:2px 4px}
- .vcard .big{font-size:16px}
 }
 @media print{
- @page{size:letter;margin:12mm}
+ @page{margin:12mm}
  body{font-size:10pt}
  main{max-width:none;padding:0}
  nav.toc{display:none}
@@ -102,9 +128,12 @@ table.dataTable td{text-align:left;vertical-align:top}
  section.screen-only>*:not(h2){display:none}
  section.screen-only .print-note{display:block}
  .scroll{overflow:visible}
- table.bz{font-size:8.5pt;width:100%;table-layout:auto}
+ table.bz{font-size:8pt;width:100%;max-width:100%;table-layout:auto}
  table.bz th{position:static}
+ table.bz th,table.bz td{overflow-wrap:anywhere;word-break:break-word;padding:2px 4px}
  table.bz td.n{white-space:normal}
+ pre{white-space:pre-wrap;overflow-wrap:anywhere}
+ h2,h3{break-after:avoid}
  tr,figure,.vcard{break-inside:avoid}
  .fig-grid{grid-template-columns:1fr 1fr}
  details{display:block}

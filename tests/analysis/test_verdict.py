@@ -8,7 +8,16 @@ import pandas as pd
 import pytest
 from scipy.stats import wilcoxon
 
-from bizsum.analysis.verdict import compliance_counts, documents_needed, min_wilcoxon_p, verdict_table
+from bizsum.analysis.verdict import (
+    compliance_counts,
+    configuration_kinds,
+    documents_needed,
+    lead_sentence,
+    min_wilcoxon_p,
+    one_per_baseline,
+    rules_broken,
+    verdict_table,
+)
 from bizsum.metrics import Column
 
 COVERAGE = Column("coverage", "Coverage", "m", direction="higher", kind="score", headline=True)
@@ -102,3 +111,63 @@ def test_compliance_counts_every_failed_rule_and_error():
     assert counts.loc[("seed", "qwen"), "✗ Token ok"] == 1 and counts.loc[("seed", "qwen"), "errors"] == 1
     assert counts.loc[("seed", "qwen"), "failed"] == 2 and counts.loc[("seed", "lead"), "failed"] == 0
     assert counts.loc[("seed", "lead"), "kind"] == "baseline"
+
+
+# -- the lead sentence, one family of tests, one count of rule failures (issue 19) -------------------
+
+
+def test_the_lead_says_first_when_no_llm_configuration_beats_the_baseline():
+    frame = _frame(5, -0.2)
+    table = verdict_table(frame, (COVERAGE, COMPLIANT), n_boot=200)
+    lead = lead_sentence(table, compliance_counts(frame, (COVERAGE, COMPLIANT)), 5)
+    assert lead.startswith("No LLM configuration beats the best baseline on any of the 2 criteria")
+    assert "the baseline lead is best on 2 of 2" in lead  # a baseline by its model: it ignores the prompt
+    assert "(5 documents; differences not testable: add ≥ 7 documents)" in lead  # Holm over 2: 2 * 2/2**7 < 0.05
+
+
+def test_a_leader_that_broke_a_rule_is_never_called_best_without_saying_so():
+    frame = _frame(8, 0.2)  # seed / qwen is ahead on coverage but fails the token rule on one document
+    table = verdict_table(frame, (COVERAGE,), n_boot=200)
+    lead = lead_sentence(table, compliance_counts(frame, (COVERAGE, COMPLIANT)), 8)
+    assert lead.startswith(
+        "seed / qwen is ahead of the best baseline on 1 of 1 criteria but breaks a rule of the prompt on 1 of 8 summaries"
+    )
+    assert "1 of 1 differences significant, Holm over 1 criteria" in lead
+
+
+def test_a_baseline_counts_once_whatever_the_prompt():
+    frame = _frame(5, 0.2)
+    twin = frame[frame.model_id == "lead"].assign(prompt_id="a-first-prompt")
+    frame = pd.concat([frame, twin], ignore_index=True)
+    assert one_per_baseline(configuration_kinds(frame)) == {
+        ("a-first-prompt", "lead"): "baseline",
+        ("focused", "qwen"): "llm",
+        ("seed", "qwen"): "llm",
+    }
+    row = verdict_table(frame, (COVERAGE,), n_boot=200).iloc[0]
+    assert row.reference == "a-first-prompt / lead" and row.reference_label == "lead"
+
+
+def test_the_verdict_reuses_the_pairs_bootstrap_and_pairs_csv_carries_its_holm_family():
+    from bizsum.report.data import _verdict_family, pairs_export
+
+    frame = _frame(8, 0.2)
+    alone = verdict_table(frame, (COVERAGE, COMPLIANT))
+    pairs = pairs_export(frame)
+    reused = verdict_table(frame, (COVERAGE, COMPLIANT), pairs=pairs)
+    for column in ("diff", "ci_low", "ci_high", "p_value", "p_holm", "n_docs", "n_nonzero"):
+        assert np.allclose(alone[column], reused[column], equal_nan=True), column
+    family = _verdict_family(pairs, reused)
+    chosen = family[family["in_verdict"]]
+    assert len(chosen) == 2  # one pair per criterion of the verdict, with the verdict's Holm p
+    assert sorted(chosen["p_adjusted"]) == pytest.approx(sorted(reused["p_holm"]))
+    assert family.loc[~family["in_verdict"], "p_adjusted"].isna().all()  # the other pairs are exploratory
+    assert family["p_value"].notna().any() and not (family["p_adjusted"] == 1.0).all()
+
+
+def test_the_compliance_count_and_the_per_summary_rule_status_are_one_count():
+    frame = _frame(4, 0.1)
+    frame.loc[len(frame)] = {"doc_id": "d9", "prompt_id": "seed", "model_id": "qwen", "sample": 0, "error": "boom"}
+    broken = rules_broken(frame, (COVERAGE, COMPLIANT))
+    counts = compliance_counts(frame, (COVERAGE, COMPLIANT))
+    assert int(broken.sum()) == int(counts["failed"].sum()) == 3  # qwen's two prompts on d0, and the error

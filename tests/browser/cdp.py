@@ -29,6 +29,10 @@ FLAGS = (
 )
 
 
+#: paper sizes in inches (width, height)
+PAPER = {"letter": (8.5, 11.0), "a4": (210 / 25.4, 297 / 25.4)}
+
+
 class Browser:
     def __init__(self) -> None:
         import websocket
@@ -80,7 +84,7 @@ class Browser:
                 return event
         raise TimeoutError(method)
 
-    def open(self, url: str, width: int = 1400, height: int = 900) -> None:
+    def open(self, url: str, width: int = 1400, height: int = 900, mobile: bool = False) -> None:
         target = self.send("Target.createTarget", {"url": "about:blank"}, session=False)["targetId"]
         self.session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True}, session=False)[
             "sessionId"
@@ -89,7 +93,7 @@ class Browser:
             self.send(f"{domain}.enable")
         self.send(
             "Emulation.setDeviceMetricsOverride",
-            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile},
         )
         self.send(
             "Page.addScriptToEvaluateOnNewDocument",
@@ -119,8 +123,12 @@ class Browser:
     def requests(self) -> list[str]:
         return [e["params"]["request"]["url"] for e in self.events if e.get("method") == "Network.requestWillBeSent"]
 
-    def pdf(self, path: Path) -> Path:
-        data = self.send("Page.printToPDF", {"printBackground": True, "preferCSSPageSize": True})["data"]
+    def pdf(self, path: Path, paper: str | None = None) -> Path:
+        """Print to PDF: on the page's CSS size, or on ``paper`` ("letter", "a4")."""
+        params: dict[str, Any] = {"printBackground": True, "preferCSSPageSize": paper is None}
+        if paper is not None:
+            params["paperWidth"], params["paperHeight"] = PAPER[paper]
+        data = self.send("Page.printToPDF", params)["data"]
         path.write_bytes(base64.b64decode(data))
         return path
 

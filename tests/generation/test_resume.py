@@ -18,7 +18,7 @@ from bizsum.config import build_config
 from bizsum.generation.runner import generate
 from bizsum.providers.fake import FakeProvider
 from bizsum.records import GenerationRecord, load_latest, read_records
-from bizsum.report.sections import provenance
+from bizsum.report.sections.appendix import provenance
 from tests.helpers import base_config
 
 AMZN, ZCMI = "AMZN_2024", "ZIONS_COOPERATIVE_MERCANTILE_1995"

@@ -301,7 +301,8 @@ def test_score_run_with_a_judge_reuses_rows_and_the_report_shows_them_apart(tmp_
     from bizsum.analysis.tables import headline_columns, load_run
     from bizsum.config import RunConfig
     from bizsum.records import ScoreRecord, load_latest
-    from bizsum.report import sections
+    from bizsum.report.data import ReportData
+    from bizsum.report.sections import judge as judge_section
     from bizsum.scoring import score_run
 
     data = tmp_path / "data"
@@ -345,7 +346,7 @@ def test_score_run_with_a_judge_reuses_rows_and_the_report_shows_them_apart(tmp_
     assert path.read_bytes() == before  # the judge's version is unchanged: the row is reused
     # the judge never enters the headline; its own section names the judge model
     assert not any(c.name.startswith("judge") for c in headline_columns())
-    html = sections.judge(config, load_run(config.run_dir, data))
+    html = judge_section.render(ReportData(config, load_run(config.run_dir, data), {}))
     assert "LLM judge: judge" in html and "LLM judge: consistency (1-5)" in html
     # another judge model: a new version, so the row is rescored
     other = config.model_copy(update={"judge": config.judge.model_copy(update={"max_claims": 3})})

@@ -21,3 +21,11 @@ def test_the_example_report_was_scored_with_the_current_metric_versions():
     current = version_fingerprints(list(scored))
     lagging = {name: (seen, current[name]) for name, seen in scored.items() if seen != [current[name]]}
     assert not lagging, f"{EXAMPLE} was scored with older metric versions {lagging}; run `make example`"
+
+
+def test_the_example_folder_has_the_csvs_its_report_points_to():
+    html = EXAMPLE.read_text(encoding="utf-8")
+    for name in ("headline.csv", "pairs.csv"):
+        assert name in html and (EXAMPLE.parent / name).is_file(), (
+            f"{name} is missing beside {EXAMPLE}: run `make example`"
+        )

@@ -4,7 +4,8 @@ import pandas as pd
 import pytest
 
 from bizsum.config import build_config
-from bizsum.report.build import Report, ReportData
+from bizsum.report.build import Report
+from bizsum.report.data import ReportData
 from bizsum.tracking import flatten, headline_metrics, log_run, tracking_uri
 
 mlflow = pytest.importorskip("mlflow")
