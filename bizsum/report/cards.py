@@ -287,10 +287,12 @@ def _claims_list(row: Any, claims: Sequence[dict[str, Any]], ident: str, context
             + (f'<span class="evidence">evidence: {esc(evidence)}{source}</span>' if evidence else "")
             + "</li>"
         )
-    opened = " open" if unsupported else ""
+    uncertain = sum(1 for claim in claims if str(claim.get("verdict")) == "uncertain")
+    opened = " open" if unsupported or uncertain else ""
+    unclear = f', <span class="n-uncertain">{uncertain}</span> uncertain (to review)' if uncertain else ""
     return (
         f'<details{opened} id="{ident}-claims"><summary>Claims: {len(claims)} checked, '
-        f'<span class="n-unsupported">{unsupported}</span> not supported</summary>'
+        f'<span class="n-unsupported">{unsupported}</span> not supported{unclear}</summary>'
         f'<ul class="claims">{"".join(items)}</ul></details>'
     )
 

@@ -68,6 +68,7 @@ details.card.flagged{border-left:4px solid #c62828}
 .claim-supported{border-bottom:2px solid #34a853}
 .claim-unsupported{background:#ffd6d6;border-bottom:2px solid #c62828}
 .claim-not_checkable{border-bottom:2px dotted #9aa0a6}
+.claim-uncertain{background:#fff4cc;border-bottom:2px dashed #b07d00}
 .fmt{outline:2px dashed #e37400;outline-offset:1px}
 .fmt-html{background:#ffe8cc}
 .limit-mark{display:inline-block;background:#c62828;color:#fff;font-size:10px;font-weight:700;padding:0 4px;border-radius:3px;margin:0 2px;white-space:nowrap}

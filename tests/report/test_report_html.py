@@ -204,3 +204,25 @@ def test_each_section_is_a_module_with_an_id_a_title_and_a_render_of_report_data
     for section in SECTIONS:
         assert isinstance(section.TITLE, str) and isinstance(section.SCREEN_ONLY, bool)
         assert isinstance(section.render(data), str), section.ID
+
+
+def test_uncertain_claims_are_marked_and_counted_apart_on_a_card():
+    from types import SimpleNamespace
+
+    from bizsum.report.cards import _claims_list
+
+    claims = [
+        {"text": "Acme sells software.", "verdict": "supported", "score": 0.9},
+        {
+            "text": "Acme leads its market.",
+            "verdict": "uncertain",
+            "score": 0.4,
+            "reasons": ["the evidence is unclear"],
+        },
+        {"text": "Acme has no debt.", "verdict": "unsupported", "score": 0.1},
+    ]
+    context = SimpleNamespace(sources=SimpleNamespace(link=lambda doc_id, evidence: None))
+    html = _claims_list({"doc_id": "acme"}, claims, "card-x", context, located={0, 1, 2})
+    assert 'class="claim-uncertain"' in html
+    assert '<span class="n-unsupported">1</span> not supported' in html
+    assert '<span class="n-uncertain">1</span> uncertain' in html

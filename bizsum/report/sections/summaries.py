@@ -54,7 +54,9 @@ def render(data: ReportData) -> str:
     cards = [card(row, context) for _, row in frame.iterrows()]
     return (
         table + "<h3>Summary cards</h3>" + '<p class="muted">Claims: <span class="claim-supported">supported</span>, '
-        '<span class="claim-unsupported">not supported</span>, <span class="claim-not_checkable">not checkable</span> '
+        '<span class="claim-unsupported">not supported</span>, '
+        '<span class="claim-uncertain">uncertain</span> (evidence unclear: to review, not counted as a violation), '
+        '<span class="claim-not_checkable">not checkable</span> '
         "(hover for the reason, the verifier's support probability and the evidence); "
         '<span class="fmt">dashed</span>: a bullet, heading, table or inline '
         'HTML; <span class="limit-mark">▲ limit</span>: where the token limit falls.</p>'
