@@ -236,15 +236,10 @@ def agreement(
     _logging(logging.WARNING)
     try:
         if score:
-            from bizsum.config import load_config
-            from bizsum.rundir import RunDir
+            from bizsum.config import load_run_config
             from bizsum.scoring import score_run
 
-            config_path = RunDir(run).config
-            if not config_path.is_file():
-                raise BizsumError(f"{run}: no config.yaml to score with")
-            config = load_config(config_path, {"output_dir": str(run.resolve().parent), "name": run.resolve().name})
-            score_run(config)
+            score_run(load_run_config(run))
         data = collect(run)
         table = agreement_from(data, n_boot=n_boot, seed=seed)
     except BizsumError as error:

@@ -3,6 +3,7 @@
 Layout of ``<output_dir>/<name>/``::
 
     config.yaml                 the config of the latest run that wrote here
+    provenance.json             where that config's relative paths pointed (absolute), so a moved run loads
     configs/<hash>.yaml         every config that ever wrote rows here (rows name theirs)
     generations.jsonl           one GenerationRecord per line (bizsum.records)
     scores.jsonl                one ScoreRecord per line
@@ -78,6 +79,11 @@ class RunDir:
     @property
     def config(self) -> Path:
         return self.path / "config.yaml"
+
+    @property
+    def provenance(self) -> Path:
+        """Absolute paths of the config that last wrote here (config file, root, data folders)."""
+        return self.path / "provenance.json"
 
     @property
     def configs_dir(self) -> Path:

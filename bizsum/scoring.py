@@ -175,7 +175,7 @@ def _previous_rows(rundir: RunDir) -> dict[CellKey, _Previous]:
 class _Corpus:
     """Documents and references of a run, loaded once each."""
 
-    def __init__(self, data_dir: Path):
+    def __init__(self, data_dir: Path | list[Path]):
         self.store = DocumentStore(data_dir)
         self.documents: dict[str, Document] = {}
         self.references: dict[str, dict[str, str]] = {}
@@ -211,7 +211,7 @@ def plan_scores(
     names = config.metric_names(default_metric_names())
     versions = version_fingerprints(names, judge_setup(config))
     previous = _previous_rows(rundir)
-    corpus = _Corpus(config.data_path)
+    corpus = _Corpus(config.data_paths)
     plan: list[tuple[str, Any]] = []
     todo: dict[str, list[tuple[ScoreRecord, ScoringItem]]] = {}
     for key, generation in load_latest(rundir.generations, GenerationRecord).items():

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
-from bizsum.config import project_root
+from bizsum.config import load_run_config, project_root
 from bizsum.corpus.documents import DocumentStore
-from bizsum.errors import BizsumError
+from bizsum.errors import BizsumError, InputError
 from bizsum.metrics import Column, metric_columns
 from bizsum.nlp.focus_areas import FOCUS_AREAS
 from bizsum.providers import provider_kind
@@ -68,7 +66,7 @@ def length_bucket(tokens: float | None) -> str | None:
     return next(label for limit, label in LENGTH_BUCKETS if tokens < limit)
 
 
-def _document_metadata(data_dir: str | Path) -> pd.DataFrame:
+def _document_metadata(data_dir: str | Path | Sequence[str | Path]) -> pd.DataFrame:
     try:
         manifest = DocumentStore(data_dir).manifest
     except BizsumError:
@@ -91,17 +89,30 @@ def _document_metadata(data_dir: str | Path) -> pd.DataFrame:
     return meta
 
 
-def run_data_dir(run_dir: Path) -> Path:
-    """The data folder of the config that last wrote into ``run_dir``."""
-    data_dir = "data"
-    snapshot = RunDir(run_dir).config
-    if snapshot.is_file():
-        with contextlib.suppress(yaml.YAMLError):
-            data_dir = str((yaml.safe_load(snapshot.read_text(encoding="utf-8")) or {}).get("data_dir") or "data")
-    return Path(data_dir) if Path(data_dir).is_absolute() else project_root(run_dir, data_dir) / data_dir
+def run_data_dirs(run_dir: Path) -> list[Path]:
+    """The data folders of the config that last wrote into ``run_dir`` (through its recorded
+    provenance, so a moved run folder still finds them); ``data/`` of the project above the folder
+    when the run has no readable config."""
+    try:
+        return load_run_config(run_dir).data_paths
+    except BizsumError:
+        return [project_root(run_dir) / "data"]
 
 
-def load_run(run_dir: str | Path, data_dir: str | Path | None = None) -> pd.DataFrame:
+def check_run_folder(run_dir: str | Path) -> RunDir:
+    """The run folder at ``run_dir``; a one-line error naming the path when it is not one."""
+    rundir = RunDir(Path(run_dir).expanduser().resolve())
+    if not rundir.path.is_dir():
+        raise InputError(f"not a run folder: {rundir.path} does not exist")
+    if not rundir.generations.is_file():
+        raise InputError(
+            f"not a run folder: {rundir.path} has no generations.jsonl (a run folder is <output_dir>/<name>/ of a "
+            "config, made by `bizsum run CONFIG`)"
+        )
+    return rundir
+
+
+def load_run(run_dir: str | Path, data_dir: str | Path | Sequence[str | Path] | None = None) -> pd.DataFrame:
     """Generations joined with scores and document metadata: one row per document × prompt × model × sample.
 
     Columns: the key (``doc_id``, ``prompt_id``, ``model_id``, ``sample``), the generation record's
@@ -110,12 +121,14 @@ def load_run(run_dir: str | Path, data_dir: str | Path | None = None) -> pd.Data
     metric's explanation), ``metric_versions`` and the document's manifest data (``company``,
     ``industry``, ``fiscal_year``, ``doc_tokens``, ``length``).
 
-    ``data_dir`` defaults to the one in the run's own config (``<run_dir>/config.yaml``), so this works
-    from any working directory. A score row is attached only to the generation it scored (same
+    The document data comes from the run's own config (``<run_dir>/config.yaml``, its paths as
+    recorded in ``provenance.json``), so this works from any working directory and on a moved or
+    copied run folder; ``data_dir`` (one folder or a list) overrides it. A path that is not a run
+    folder is an error naming it. A score row is attached only to the generation it scored (same
     request and config); a summary regenerated since the last scoring shows no scores.
     """
-    run_dir = Path(run_dir).resolve()
-    rundir = RunDir(run_dir)
+    rundir = check_run_folder(run_dir)
+    run_dir = rundir.path
     generations = load_latest(rundir.generations, GenerationRecord)
     if not generations:
         return pd.DataFrame()
@@ -135,7 +148,7 @@ def load_run(run_dir: str | Path, data_dir: str | Path | None = None) -> pd.Data
     if scores:
         table = pd.DataFrame(scores).drop(columns=["error", "generation_key"])
         frame = frame.merge(table, on=list(KEY_FIELDS), how="left", suffixes=("", "_score"))
-    metadata = _document_metadata(run_data_dir(run_dir) if data_dir is None else data_dir)
+    metadata = _document_metadata(run_data_dirs(run_dir) if data_dir is None else data_dir)
     return frame.merge(metadata, on="doc_id", how="left")
 
 
@@ -283,7 +296,7 @@ def columns_markdown(metrics: list[str] | None = None) -> str:
 def config_history(run_dir: str | Path) -> pd.DataFrame:
     """Every config that wrote into a run folder (``configs/<hash>.yaml``), oldest first, with how
     many of the current rows (the latest per cell) it wrote; ``latest`` marks the one in ``config.yaml``."""
-    rundir = RunDir(Path(run_dir))
+    rundir = check_run_folder(run_dir)
     current = Counter(record.run_config for record in load_latest(rundir.generations, GenerationRecord).values())
     latest = rundir.config.read_text(encoding="utf-8") if rundir.config.is_file() else None
     snapshots = sorted(rundir.configs_dir.glob("*.yaml"), key=lambda path: (path.stat().st_mtime_ns, path.name))

@@ -24,6 +24,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import threading
 import time
@@ -92,6 +93,7 @@ def save_config_snapshot(config: RunConfig, rundir: RunDir) -> str:
     if not snapshot.exists():
         snapshot.write_text(text, encoding="utf-8")
     rundir.config.write_text(text, encoding="utf-8")
+    rundir.provenance.write_text(json.dumps(config.provenance(), indent=1) + "\n", encoding="utf-8")
     return digest
 
 
