@@ -1,4 +1,4 @@
-"""Command line: ``bizsum run | report | score | agreement | ingest | gate | fetch-model``.
+"""Command line: ``bizsum init | run | report | score | agreement | ingest | gate | fetch-model``.
 
 User errors print one line (``error: ...``) and exit with status 2; no traceback. ``run`` exits 1
 when the run finished but cells have no result (beyond ``allow_failures``) or the gate failed.
@@ -41,6 +41,21 @@ def _parse_set(values: list[str]) -> dict[str, Any]:
         key, raw = value.split("=", 1)
         overrides[key.strip()] = yaml.safe_load(raw)
     return overrides
+
+
+@app.command()
+def init(
+    folder: Path = typer.Argument(..., help="A new (or empty) folder for the study."),
+    name: str | None = typer.Option(None, "--name", help="Run name (default: the folder's name)."),
+) -> None:
+    """Scaffold a study in FOLDER: study.yaml, prompts/, documents/ (manifest), references/, notebooks/, README."""
+    from bizsum.study import init_study
+
+    try:
+        config = init_study(folder, name)
+    except BizsumError as error:
+        _fail(error)
+    typer.echo(f"study written to {config.parent}: edit {config}, then `bizsum run {config}` (see its README.md)")
 
 
 @app.command()
@@ -298,10 +313,10 @@ def ingest(
     try:
         result = ingest_filing(filing)
         doc_id = doc_id or default_doc_id(result)
-        path = write_ingested(result, out, doc_id)
-        if register:
+        if register:  # first: a refused registration leaves no file behind
             registered = register_document(data_dir, doc_id, result.text, manifest_fields(result, filing))
             typer.echo(f"registered {doc_id} in {registered.parent / 'manifest.csv'}")
+        path = write_ingested(result, out, doc_id)
     except BizsumError as error:
         _fail(error)
     for warning in result.warnings:
