@@ -125,6 +125,18 @@ class RunDir:
         return RunLock(self.lock_file, command=command)
 
 
+def find_run_dir(path: str | os.PathLike[str]) -> Path:
+    """A run folder as given, else (a relative path) under the nearest folder above the working
+    directory that has it, so ``reports/ci`` also works from ``notebooks/``."""
+    given = Path(path).expanduser()
+    if given.is_absolute() or (given / "generations.jsonl").is_file():
+        return given
+    for folder in Path.cwd().resolve().parents:
+        if (folder / given / "generations.jsonl").is_file():
+            return folder / given
+    return given
+
+
 class RunLockedError(BizsumError):
     """Another live process is writing into the run folder."""
 

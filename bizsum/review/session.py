@@ -32,7 +32,7 @@ from bizsum.records import (
     summary_hash,
     to_row,
 )
-from bizsum.rundir import RunDir
+from bizsum.rundir import RunDir, find_run_dir
 
 ClaimLabel = Literal["supported", "unsupported"]
 AreaLabel = Literal["covered", "missed", "not_in_source"]
@@ -154,7 +154,7 @@ class ReviewSession:
     """A review of one run folder: summaries in order, navigation, labels saved as they are given."""
 
     def __init__(self, run_dir: str | Path, reviewer: str = "anonymous"):
-        self.rundir = RunDir(Path(run_dir))
+        self.rundir = RunDir(find_run_dir(run_dir))
         if not self.rundir.generations.is_file():
             raise InputError(f"{self.rundir.path}: no generations.jsonl: not a run folder (or nothing generated yet)")
         self.reviewer = reviewer

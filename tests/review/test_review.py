@@ -168,3 +168,16 @@ def test_widget_handlers_save_labels(run):
     view.previous_button.click()
     assert view.claim_buttons[2].value == "unsupported" and view.area_buttons["financing"].value == "missed"
     assert isinstance(ReviewRecord.model_validate(to_row(claim)), ReviewRecord)
+
+
+def test_the_run_folder_is_found_from_a_subfolder_and_a_saved_widget_says_how_to_start_it(run, monkeypatch):
+    pytest.importorskip("ipywidgets")
+    from bizsum.review.widget import STAND_IN, review
+
+    notebooks = run.parent / "notebooks"
+    notebooks.mkdir()
+    monkeypatch.chdir(notebooks)  # JupyterLab's working directory for notebooks/review.ipynb
+    widget = review(run.name)
+    # what an executed notebook keeps where the widget was: how to start it, not "VBox(children=...)"
+    assert widget._repr_mimebundle_()["text/plain"] == STAND_IN
+    assert "Run All Cells" in STAND_IN
