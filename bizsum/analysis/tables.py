@@ -16,7 +16,7 @@ from bizsum.metrics import Column, metric_columns
 from bizsum.nlp.focus_areas import FOCUS_AREAS
 from bizsum.providers import provider_kind
 from bizsum.records import KEY_FIELDS, GenerationRecord, ScoreRecord, load_latest, to_row
-from bizsum.rundir import RunDir
+from bizsum.rundir import RunDir, find_run_dir
 
 CONFIG_FIELDS = ["prompt_id", "model_id"]
 
@@ -100,8 +100,9 @@ def run_data_dirs(run_dir: Path) -> list[Path]:
 
 
 def check_run_folder(run_dir: str | Path) -> RunDir:
-    """The run folder at ``run_dir``; a one-line error naming the path when it is not one."""
-    rundir = RunDir(Path(run_dir).expanduser().resolve())
+    """The run folder at ``run_dir`` (a relative one is also looked up from the folders above the
+    working directory); a one-line error naming the path when it is not one."""
+    rundir = RunDir(find_run_dir(run_dir).resolve())
     if not rundir.path.is_dir():
         raise InputError(f"not a run folder: {rundir.path} does not exist")
     if not rundir.generations.is_file():
