@@ -170,6 +170,8 @@ def score(
         except UnicodeDecodeError:
             raise BizsumError(f"summary file {summary} is not UTF-8") from None
         references = {path.stem: read_text_file(path, what="reference summary") for path in reference}
+        if not reference:
+            references = _corpus_references(document, source, config_file)
         result = score_text(
             source,
             text,
@@ -188,6 +190,38 @@ def score(
     else:
         for key, value in result["scores"].items():
             typer.echo(f"{key:24s} {value}")
+
+
+def _corpus_references(document: Path, text: str, config_file: Path | None) -> dict[str, str]:
+    """References of the document whose id is the file's stem, from the config's data folders (or the
+    project's data/ and the built-in corpus); says on stderr which were used, or why there are none."""
+    from bizsum.config import load_config, project_root
+    from bizsum.corpus.documents import DocumentStore
+    from bizsum.resources import builtin_data_dir
+
+    doc_id = document.stem
+    if config_file is not None:
+        folders = load_config(config_file).data_paths
+    else:
+        folders = [project_root(Path.cwd()) / "data", *([builtin_data_dir()] if builtin_data_dir() else [])]
+    store = DocumentStore(list(dict.fromkeys(folders)))
+    try:
+        known = doc_id in store.manifest
+    except BizsumError:
+        known = False
+    references = store.references(doc_id) if known else {}
+    if not references:
+        where = "its manifest" if not known else f"{store.source(doc_id) / 'references' / doc_id}/"
+        typer.echo(
+            f"note: no reference summary (none given with --reference, and document id {doc_id!r}, the file's name, "
+            f"has none in {where}): the reference metrics (*_ref) are null",
+            err=True,
+        )
+        return {}
+    if store.load(doc_id).text != text:
+        typer.echo(f"warning: {document} differs from the corpus text of {doc_id!r}; its references are used", err=True)
+    typer.echo(f"references of {doc_id!r} from the corpus: {', '.join(sorted(references))}", err=True)
+    return references
 
 
 def _executor(value: str | None) -> Any:
