@@ -203,7 +203,8 @@ def _corpus_references(document: Path, text: str, config_file: Path | None) -> d
     if config_file is not None:
         folders = load_config(config_file).data_paths
     else:
-        folders = [project_root(Path.cwd()) / "data", *([builtin_data_dir()] if builtin_data_dir() else [])]
+        builtin = builtin_data_dir()
+        folders = [project_root(Path.cwd()) / "data", *([builtin] if builtin else [])]
     store = DocumentStore(list(dict.fromkeys(folders)))
     try:
         known = doc_id in store.manifest
