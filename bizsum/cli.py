@@ -1,4 +1,4 @@
-"""Command line: ``bizsum run | report | score | agreement | ingest | gate | fetch-model``.
+"""Command line: ``bizsum init | run | report | score | agreement | ingest | gate | fetch-model``.
 
 User errors print one line (``error: ...``) and exit with status 2; no traceback. ``run`` exits 1
 when the run finished but cells have no result (beyond ``allow_failures``) or the gate failed.
@@ -41,6 +41,21 @@ def _parse_set(values: list[str]) -> dict[str, Any]:
         key, raw = value.split("=", 1)
         overrides[key.strip()] = yaml.safe_load(raw)
     return overrides
+
+
+@app.command()
+def init(
+    folder: Path = typer.Argument(..., help="A new (or empty) folder for the study."),
+    name: str | None = typer.Option(None, "--name", help="Run name (default: the folder's name)."),
+) -> None:
+    """Scaffold a study in FOLDER: study.yaml, prompts/, documents/ (manifest), references/, notebooks/, README."""
+    from bizsum.study import init_study
+
+    try:
+        config = init_study(folder, name)
+    except BizsumError as error:
+        _fail(error)
+    typer.echo(f"study written to {config.parent}: edit {config}, then `bizsum run {config}` (see its README.md)")
 
 
 @app.command()
@@ -155,6 +170,8 @@ def score(
         except UnicodeDecodeError:
             raise BizsumError(f"summary file {summary} is not UTF-8") from None
         references = {path.stem: read_text_file(path, what="reference summary") for path in reference}
+        if not reference:
+            references = _corpus_references(document, source, config_file)
         result = score_text(
             source,
             text,
@@ -173,6 +190,39 @@ def score(
     else:
         for key, value in result["scores"].items():
             typer.echo(f"{key:24s} {value}")
+
+
+def _corpus_references(document: Path, text: str, config_file: Path | None) -> dict[str, str]:
+    """References of the document whose id is the file's stem, from the config's data folders (or the
+    project's data/ and the built-in corpus); says on stderr which were used, or why there are none."""
+    from bizsum.config import load_config, project_root
+    from bizsum.corpus.documents import DocumentStore
+    from bizsum.resources import builtin_data_dir
+
+    doc_id = document.stem
+    if config_file is not None:
+        folders = load_config(config_file).data_paths
+    else:
+        builtin = builtin_data_dir()
+        folders = [project_root(Path.cwd()) / "data", *([builtin] if builtin else [])]
+    store = DocumentStore(list(dict.fromkeys(folders)))
+    try:
+        known = doc_id in store.manifest
+    except BizsumError:
+        known = False
+    references = store.references(doc_id) if known else {}
+    if not references:
+        where = "its manifest" if not known else f"{store.source(doc_id) / 'references' / doc_id}/"
+        typer.echo(
+            f"note: no reference summary (none given with --reference, and document id {doc_id!r}, the file's name, "
+            f"has none in {where}): the reference metrics (*_ref) are null",
+            err=True,
+        )
+        return {}
+    if store.load(doc_id).text != text:
+        typer.echo(f"warning: {document} differs from the corpus text of {doc_id!r}; its references are used", err=True)
+    typer.echo(f"references of {doc_id!r} from the corpus: {', '.join(sorted(references))}", err=True)
+    return references
 
 
 def _executor(value: str | None) -> Any:
@@ -232,18 +282,17 @@ def agreement(
     import pandas as pd
 
     from bizsum.analysis.agreement import agreement_from, collect, format_table
-    from bizsum.run import Run
+    from bizsum.run import Run, open_run
 
     _logging(logging.WARNING)
     try:
-        loaded = Run.load(run)
+        loaded = open_run(run)
         if score:
+            from bizsum.config import load_run_config
             from bizsum.execution import score_run  # honours the config's executor
 
-            if loaded.config is None:
-                raise BizsumError(f"{run}: no config.yaml that loads to score with")
-            score_run(loaded.config)
-            loaded = Run.load(loaded.config)  # the new score rows
+            score_run(load_run_config(loaded.path))  # the run's own config, through its provenance
+            loaded = Run.load(loaded.path)  # the new score rows
         data = collect(loaded)
         table = agreement_from(data, n_boot=n_boot, seed=seed)
     except BizsumError as error:
@@ -302,10 +351,10 @@ def ingest(
     try:
         result = ingest_filing(filing)
         doc_id = doc_id or default_doc_id(result)
-        path = write_ingested(result, out, doc_id)
-        if register:
+        if register:  # first: a refused registration leaves no file behind
             registered = register_document(data_dir, doc_id, result.text, manifest_fields(result, filing))
             typer.echo(f"registered {doc_id} in {registered.parent / 'manifest.csv'}")
+        path = write_ingested(result, out, doc_id)
     except BizsumError as error:
         _fail(error)
     for warning in result.warnings:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from types import UnionType
+from typing import Any, Literal, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
@@ -19,7 +20,11 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 from bizsum.errors import ConfigError
 from bizsum.nlp.focus_areas import FOCUS_AREAS
 from bizsum.records import stable_hash
+from bizsum.resources import builtin_data_dir
 from bizsum.rundir import RunDir
+
+#: the ``corpus`` entry that names the corpus shipped with bizsum
+BUILTIN_CORPUS = "builtin"
 
 _SECRET_WORDS = ("api_key", "apikey", "secret", "password")
 
@@ -240,6 +245,12 @@ class RunConfig(BaseModel):
         description="LLM judge (optional): {model: <model entry or id in models>, metrics: [...], max_claims: ...}.",
     )
     data_dir: str = Field("data", description="Folder with documents/, prompts/, references/.")
+    corpus: list[str] = Field(
+        default_factory=list,
+        description="More data folders beneath data_dir, in order: a document, prompt or reference id that data_dir "
+        "does not have is looked up in them. 'builtin' is the corpus shipped with bizsum (a study made by "
+        "`bizsum init` lists it, so the built-in documents and prompts stay usable by id).",
+    )
     output_dir: str = Field("reports", description="Folder that receives <name>/ with results and report.")
     cache_dir: str = Field(".cache/bizsum", description="Response cache; identical requests are served from it.")
     baseline: str | None = Field(None, description="Scores file of an earlier run to gate regressions against.")
@@ -284,6 +295,7 @@ class RunConfig(BaseModel):
     )
 
     _root: Path = PrivateAttr(default_factory=Path.cwd)
+    _source: Path | None = PrivateAttr(default=None)
 
     @field_validator("documents", "prompts", "models")
     @classmethod
@@ -371,6 +383,17 @@ class RunConfig(BaseModel):
         return self.resolve(self.data_dir)
 
     @property
+    def data_paths(self) -> list[Path]:
+        """Every data folder of the run, the first one wins on an id: data_dir, then each ``corpus`` entry
+        ('builtin' is the shipped corpus; skipped when this install has none)."""
+        paths = [self.data_path]
+        for entry in self.corpus:
+            path = builtin_data_dir() if entry == BUILTIN_CORPUS else self.resolve(entry)
+            if path is not None and path.resolve() not in {p.resolve() for p in paths}:
+                paths.append(path)
+        return paths
+
+    @property
     def cache_path(self) -> Path:
         return self.resolve(self.cache_dir)
 
@@ -382,6 +405,17 @@ class RunConfig(BaseModel):
     def rundir(self) -> RunDir:
         return RunDir(self.run_dir)
 
+    def provenance(self) -> dict[str, Any]:
+        """Where this config's paths point, absolute (``<run>/provenance.json``): a run folder that is
+        copied or moved still finds its data through it (:func:`load_run_config`)."""
+        return {
+            "config_file": str(self._source) if self._source else None,
+            "root": str(self._root),
+            "data_dirs": [str(path.resolve()) for path in self.data_paths],
+            "output_dir": str(self.resolve(self.output_dir).resolve()),
+            "cache_dir": str(self.cache_path.resolve()),
+        }
+
     def failures_allowed(self, cells: int) -> int:
         """How many failed cells out of ``cells`` the run tolerates before it exits non-zero."""
         value = self.allow_failures
@@ -392,7 +426,8 @@ class RunConfig(BaseModel):
     def snapshot(self) -> dict[str, Any]:
         """The config as plain data (what configs/<hash>.yaml holds). The executor is left out: where
         a run executes does not change a result, so switching it leaves the hash as it was."""
-        return self.model_dump(mode="json", exclude={"executor"})
+        # an empty ``corpus`` is left out, so configs from before the field keep their hash
+        return self.model_dump(mode="json", exclude={"executor"} | (set() if self.corpus else {"corpus"}))
 
     def hash(self) -> str:
         return stable_hash(self.snapshot(), 12)
@@ -413,26 +448,53 @@ def parameter_names() -> list[str]:
     return [*EXTRA_PARAMETERS, *RunConfig.model_fields]
 
 
-def _format_validation_error(error: ValidationError, source: str) -> str:
+def _format_validation_error(error: ValidationError, source: str, overridden: Mapping[str, str]) -> str:
     lines = [f"invalid run configuration in {source}:"]
     for item in error.errors():
         location = ".".join(str(part) for part in item["loc"]) or "(top level)"
         message = item["msg"]
         if item["type"] == "extra_forbidden":
             message = "unknown field (not a RunConfig/ModelSpec field)"
-        lines.append(f"  - {location}: {message}")
+        by = overridden.get(str(item["loc"][0])) if item["loc"] else None
+        lines.append(f"  - {location}{f' (set by {by})' if by else ''}: {message}")
     return "\n".join(lines)
 
 
-def build_config(data: Mapping[str, Any], source: str) -> RunConfig:
-    """Validate a mapping into a RunConfig; errors name the field and the source."""
+def _takes_strings(annotation: Any) -> bool:
+    """Whether a field's type is a list of strings (or of string literals), possibly optional."""
+    origin = get_origin(annotation)
+    if origin is list:
+        (item,) = get_args(annotation) or (Any,)
+        return item is str or get_origin(item) is Literal
+    if origin in (Union, UnionType):
+        return any(_takes_strings(arg) for arg in get_args(annotation))
+    return False
+
+
+#: RunConfig fields that take a list of strings: a plain string is accepted as a comma-separated list
+STRING_LIST_FIELDS = tuple(name for name, field in RunConfig.model_fields.items() if _takes_strings(field.annotation))
+
+
+def _string_lists(data: Mapping[str, Any]) -> dict[str, Any]:
+    """``prompts: analyst`` (a papermill ``-p``, a ``--set``) as ``prompts: [analyst]``."""
+    return {
+        key: [part.strip() for part in value.split(",") if part.strip()]
+        if key in STRING_LIST_FIELDS and isinstance(value, str)
+        else value
+        for key, value in data.items()
+    }
+
+
+def build_config(data: Mapping[str, Any], source: str, overridden: Mapping[str, str] | None = None) -> RunConfig:
+    """Validate a mapping into a RunConfig; errors name the field and the source (``overridden``:
+    fields set elsewhere than ``source``, by what, e.g. ``{"prompts": "notebook parameter 'prompts'"}``)."""
     if not isinstance(data, Mapping):
         raise ConfigError(f"{source}: expected a mapping of config fields, got {type(data).__name__}")
     _reject_secrets(data, source)
     try:
-        return RunConfig.model_validate(dict(data))
+        return RunConfig.model_validate(_string_lists(data))
     except ValidationError as error:
-        raise ConfigError(_format_validation_error(error, source)) from None
+        raise ConfigError(_format_validation_error(error, source, overridden or {})) from None
 
 
 def read_yaml(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -474,7 +536,9 @@ def project_root(start: str | os.PathLike[str], data_dir: str = "data") -> Path:
     return start
 
 
-def load_config(path: str | os.PathLike[str], overrides: Mapping[str, Any] | None = None) -> RunConfig:
+def load_config(
+    path: str | os.PathLike[str], overrides: Mapping[str, Any] | None = None, overrides_from: str = "an override"
+) -> RunConfig:
     """Load a YAML config, apply overrides (None values mean 'keep'), validate.
 
     Relative paths in the config (``data_dir``, ``output_dir``, ``cache_dir``, ``baseline``) are
@@ -483,11 +547,49 @@ def load_config(path: str | os.PathLike[str], overrides: Mapping[str, Any] | Non
     """
     path = find_config(path)
     data = read_yaml(path)
+    overridden = {}
     for key, value in (overrides or {}).items():
         if value is not None:
             data[key] = value
-    config = build_config(data, str(path))
+            overridden[key] = f"{overrides_from} {key!r}"
+    config = build_config(data, str(path), overridden)
+    config._source = path.resolve()
     return config.with_root(project_root(path.resolve().parent, config.data_dir))
+
+
+def _recorded_root(rundir: RunDir) -> Path | None:
+    """The root recorded in ``provenance.json``, when it is still there."""
+    import json
+
+    try:
+        root = json.loads(rundir.provenance.read_text(encoding="utf-8")).get("root")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return Path(root) if isinstance(root, str) and Path(root).is_dir() else None
+
+
+def load_run_config(run_dir: str | os.PathLike[str], overrides: Mapping[str, Any] | None = None) -> RunConfig:
+    """The config a run folder was made with (its ``config.yaml``), for the folder where it is now.
+
+    Relative paths (data_dir, corpus, cache_dir, baseline) resolve against the root recorded in
+    ``provenance.json`` (absolute), so a copied or moved run folder still finds its data; a run
+    without one (or whose root is gone) resolves them against the project root above the folder.
+    ``output_dir`` and ``name`` are the folder's own location, whatever the config says.
+    """
+    rundir = RunDir(Path(run_dir).expanduser().resolve())
+    if not rundir.path.is_dir():
+        raise ConfigError(f"not a run folder: {rundir.path} does not exist")
+    if not rundir.config.is_file():
+        raise ConfigError(f"not a run folder: {rundir.path} has no config.yaml (make one with `bizsum run CONFIG`)")
+    data = read_yaml(rundir.config)
+    data.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    config = build_config(data, str(rundir.config))
+    config = config.with_root(_recorded_root(rundir) or project_root(rundir.path, config.data_dir))
+    if config.run_dir.resolve() == rundir.path:
+        return config
+    # The folder was moved, copied or renamed: it is the run folder, whatever its config says.
+    data.update(output_dir=str(rundir.path.parent), name=rundir.name)
+    return build_config(data, str(rundir.config)).with_root(config.root)
 
 
 def config_from_parameters(parameters: Mapping[str, Any]) -> RunConfig:
@@ -504,6 +606,6 @@ def config_from_parameters(parameters: Mapping[str, Any]) -> RunConfig:
     config_path = parameters.get("config_path")
     overrides = {k: v for k, v in parameters.items() if k != "config_path" and v is not None}
     if config_path:
-        return load_config(config_path, overrides)
-    config = build_config(overrides, "notebook parameters")
+        return load_config(config_path, overrides, "notebook parameter")
+    config = build_config(overrides, "notebook parameters", {key: f"notebook parameter {key!r}" for key in overrides})
     return config.with_root(project_root(Path.cwd(), config.data_dir))

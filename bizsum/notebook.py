@@ -4,17 +4,20 @@ Each notebook starts with ``_names_before = set(globals())``, then the ``paramet
 ``config = notebook.setup(globals(), _names_before)``. Every name defined in between (by the
 parameters cell or by papermill's injected cell) must be a RunConfig field or ``config_path``:
 anything else is an error naming it, where papermill itself would only warn. The working
-directory is never changed: relative paths resolve against the project root of the config.
+directory is never changed: relative paths resolve against the config's folder (its project root).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import sys
 from collections.abc import Mapping
 from importlib import resources
 from importlib.resources import as_file
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from bizsum.config import RunConfig, config_from_parameters, parameter_names
 
@@ -22,16 +25,40 @@ from bizsum.config import RunConfig, config_from_parameters, parameter_names
 RUN_NOTEBOOKS = ("generate", "score", "compare")
 
 _PARAMETERS_HEADER = (
-    "# Parameters: each maps 1:1 onto a RunConfig field (None = keep the YAML value).\n"
-    "# API keys are never parameters: set the environment variable named in a model's api_key_env.\n"
+    "# Parameters (papermill -p NAME VALUE): each is the RunConfig field of that name; None keeps the config\n"
+    "# file's value. A list field also takes a string: -p prompts mine,seed. API keys are never parameters.\n"
+)
+
+#: the parameters cell's groups: a comment, then the fields it sets (every field is in one group)
+PARAMETER_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "what runs: documents × prompts × models × samples",
+        ("name", "documents", "prompts", "models", "samples", "seed", "strategies"),
+    ),
+    ("how summaries are scored", ("token_limit", "focus_areas", "metrics", "judge")),
+    (
+        "where files are: data folders (corpus: [builtin] adds the shipped one), results, response cache",
+        ("data_dir", "corpus", "output_dir", "cache_dir"),
+    ),
+    ("spending and failures", ("max_cost", "allow_unpriced", "allow_failures", "max_document_tokens")),
+    (
+        "regression gate, tracking, where the work runs",
+        ("baseline", "baseline_run", "thresholds", "mlflow", "executor"),
+    ),
 )
 
 
 def parameters_source(config_path: str = "configs/demo.yaml") -> str:
-    """The parameters cell every run notebook has: ``config_path`` plus every RunConfig field."""
-    lines = [f'config_path = "{config_path}"'] + [
-        f"{name} = None" for name in parameter_names() if name != "config_path"
-    ]
+    """The parameters cell every run notebook has: ``config_path``, then every RunConfig field,
+    grouped under a comment (one assignment per line: papermill reads the cell line by line)."""
+    names = [name for name in parameter_names() if name != "config_path"]
+    grouped = {name for _, group in PARAMETER_GROUPS for name in group}
+    groups = [*PARAMETER_GROUPS, ("other fields", tuple(n for n in names if n not in grouped))]
+    lines = [f'config_path = "{config_path}"  # the YAML config (bizsum init DIR writes one for a study)']
+    for comment, group in groups:
+        present = [name for name in group if name in names]
+        if present:
+            lines += ["", f"# {comment}", *(f"{name} = None" for name in present)]
     return _PARAMETERS_HEADER + "\n".join(lines)
 
 
@@ -53,9 +80,34 @@ class _LogFormatter(logging.Formatter):
         return message if record.levelno < logging.WARNING else f"{record.levelname}: {message}"
 
 
-def setup(namespace: Mapping[str, Any], names_before: set[str]) -> RunConfig:
-    """Validate the notebook's parameters into a RunConfig (relative paths from the project root)."""
-    handler = logging.StreamHandler()
+def _handler(stream: Any, warnings: bool) -> logging.Handler:
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(_LogFormatter("%(message)s"))
-    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+    handler.addFilter(lambda record: (record.levelno >= logging.WARNING) == warnings)
+    return handler
+
+
+def setup(namespace: Mapping[str, Any], names_before: set[str]) -> RunConfig:
+    """Validate the notebook's parameters into a RunConfig (relative paths from the project root).
+
+    Progress and notes go to stdout (a plain output in JupyterLab); only warnings and errors go to
+    stderr, which JupyterLab shows as an error box."""
+    handlers = [_handler(sys.stdout, warnings=False), _handler(sys.stderr, warnings=True)]
+    logging.basicConfig(level=logging.INFO, handlers=handlers, force=True)
     return config_from_parameters(parameters_from_namespace(namespace, names_before))
+
+
+def report_link(path: str | Path) -> Any:
+    """A link to a report (relative to the working directory: the notebook's folder in JupyterLab,
+    the run folder under ``bizsum run``), to open it in a browser tab rather than inline it."""
+    from IPython.display import Markdown
+
+    path = Path(path).resolve()
+    try:
+        href = os.path.relpath(path, Path.cwd())
+    except ValueError:  # another drive (Windows)
+        href = path.as_uri()
+    return Markdown(
+        f"**Report:** [{path.name}]({quote(Path(href).as_posix())}) (open it in a new browser tab, or in JupyterLab "
+        f"right-click ▸ *Open in New Browser Tab*; in JupyterLab's own viewer, *Trust HTML* runs its charts) · `{path}`"
+    )

@@ -114,7 +114,8 @@ def run_pipeline(
         for step in steps:
             started = time.perf_counter()
             try:
-                _execute(notebook_path(step), rundir.executed(step), parameters, config.root)
+                # the kernel works in the run folder, beside the executed copy: its links resolve there
+                _execute(notebook_path(step), rundir.executed(step), parameters, rundir.path)
             except NotebookFailed as error:
                 if error.ename in CONTINUE_AFTER:
                     log.error("%s", error)

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from bizsum.config import RunConfig, build_config, project_root, read_yaml
-from bizsum.errors import BizsumError
+from bizsum.config import RunConfig, build_config, load_run_config, project_root, read_yaml
+from bizsum.errors import BizsumError, InputError
 from bizsum.records import CellKey, GenerationRecord, ScoreRecord, load_latest, score_belongs
-from bizsum.rundir import RunDir
+from bizsum.rundir import RunDir, find_run_dir
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +81,17 @@ class Run:
         return project_root(self.path) / "data"
 
     @cached_property
+    def data_paths(self) -> list[Path]:
+        """The data folders of the run's config (the layered corpus), through the paths recorded in
+        ``provenance.json`` when the run was made, so a moved or copied run folder still finds them."""
+        if self.given_config is not None:
+            return list(self.given_config.data_paths)
+        try:
+            return list(load_run_config(self.path).data_paths)
+        except BizsumError:
+            return [self.data_path]
+
+    @cached_property
     def scored(self) -> dict[CellKey, ScoreRecord]:
         """Per cell, the score row of its current generation (cells without one are left out)."""
         out: dict[CellKey, ScoreRecord] = {}
@@ -116,3 +127,25 @@ def _own_config(rundir: RunDir) -> RunConfig | None:
 def as_run(source: Run | RunDir | RunConfig | str | os.PathLike[str]) -> Run:
     """``source`` if it is a :class:`Run`, else the run read from it (:meth:`Run.load`)."""
     return source if isinstance(source, Run) else Run.load(source)
+
+
+def check_run_folder(run_dir: str | os.PathLike[str] | RunDir) -> RunDir:
+    """The run folder at ``run_dir`` (a relative one is also looked up from the folders above the
+    working directory); a one-line error naming the path when it is not one."""
+    rundir = run_dir if isinstance(run_dir, RunDir) else RunDir(find_run_dir(run_dir).resolve())
+    if not rundir.path.is_dir():
+        raise InputError(f"not a run folder: {rundir.path} does not exist")
+    if not rundir.generations.is_file():
+        raise InputError(
+            f"not a run folder: {rundir.path} has no generations.jsonl (a run folder is <output_dir>/<name>/ of a "
+            "config, made by `bizsum run CONFIG`)"
+        )
+    return rundir
+
+
+def open_run(source: Run | RunDir | RunConfig | str | os.PathLike[str]) -> Run:
+    """Like :func:`as_run`, for readers of finished runs: a path that is not a run folder is an
+    error naming it, instead of a run with no rows."""
+    if isinstance(source, (Run, RunConfig)):
+        return as_run(source)
+    return Run.load(check_run_folder(source))

@@ -3,6 +3,7 @@
 Layout of ``<output_dir>/<name>/``::
 
     config.yaml                 the config of the latest run that wrote here
+    provenance.json             where that config's relative paths pointed (absolute), so a moved run loads
     configs/<hash>.yaml         every config that ever wrote rows here (rows name theirs)
     generations.jsonl           one GenerationRecord per line (bizsum.records)
     scores.jsonl                one ScoreRecord per line
@@ -80,6 +81,11 @@ class RunDir:
         return self.path / "config.yaml"
 
     @property
+    def provenance(self) -> Path:
+        """Absolute paths of the config that last wrote here (config file, root, data folders)."""
+        return self.path / "provenance.json"
+
+    @property
     def configs_dir(self) -> Path:
         return self.path / "configs"
 
@@ -117,6 +123,18 @@ class RunDir:
 
     def lock(self, command: str = "") -> RunLock:
         return RunLock(self.lock_file, command=command)
+
+
+def find_run_dir(path: str | os.PathLike[str]) -> Path:
+    """A run folder as given, else (a relative path) under the nearest folder above the working
+    directory that has it, so ``reports/ci`` also works from ``notebooks/``."""
+    given = Path(path).expanduser()
+    if given.is_absolute() or (given / "generations.jsonl").is_file():
+        return given
+    for folder in Path.cwd().resolve().parents:
+        if (folder / given / "generations.jsonl").is_file():
+            return folder / given
+    return given
 
 
 class RunLockedError(BizsumError):

@@ -22,14 +22,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from tqdm import tqdm  # text bars: the same in a terminal, a papermill kernel and a notebook
-
 from bizsum.config import RunConfig
 from bizsum.corpus.documents import Document, DocumentStore, check_document_size
 from bizsum.errors import BizsumError, InputError
 from bizsum.jsonl import dumps, read_row_at, write_lines_atomic
 from bizsum.metrics import OPTIONAL_METRICS, Metric, ScoringItem, create_metric, default_metric_names
 from bizsum.metrics.judge.client import JudgeSetup
+from bizsum.progress import progress_bar
 from bizsum.records import (
     CellKey,
     GenerationRecord,
@@ -98,7 +97,7 @@ def run_metrics(
     """Score items with the named metrics; returns per item {'values': {...}, 'details': {metric: ...}}."""
     out: list[dict[str, Any]] = [{"values": {}, "details": {}} for _ in items]
     names = list(names)
-    for name in tqdm(names, desc="metrics", disable=not progress or not items):
+    for name in progress_bar(names, desc="metrics", disable=not progress or not items):
         results = metric_for(name, judge).score_batch(items)
         for slot, result in zip(out, results):
             slot["values"].update(result.values)
@@ -175,7 +174,7 @@ def _previous_rows(rundir: RunDir) -> dict[CellKey, _Previous]:
 class _Corpus:
     """Documents and references of a run, loaded once each."""
 
-    def __init__(self, data_dir: Path):
+    def __init__(self, data_dir: Path | list[Path]):
         self.store = DocumentStore(data_dir)
         self.documents: dict[str, Document] = {}
         self.references: dict[str, dict[str, str]] = {}
@@ -212,7 +211,7 @@ def plan_scores(
     names = config.metric_names(default_metric_names())
     versions = version_fingerprints(names, judge)
     previous = _previous_rows(rundir)
-    corpus = _Corpus(config.data_path)
+    corpus = _Corpus(config.data_paths)
     plan: list[tuple[str, Any]] = []
     todo: dict[str, list[tuple[ScoreRecord, ScoringItem]]] = {}
     for key, generation in load_latest(rundir.generations, GenerationRecord).items():
@@ -374,7 +373,7 @@ def _write_scores(
     rundir.path.mkdir(parents=True, exist_ok=True)
     scored: dict[CellKey, tuple[Path, int]] = {}
     if units:
-        with tqdm(total=count, desc="scoring", disable=not progress or not count) as bar:
+        with progress_bar(total=count, desc="scoring", disable=not progress or not count) as bar:
             for group in scorer(units, names, judge):
                 scored.update(write_part(rundir, group))
                 bar.update(len(group))

@@ -1,7 +1,6 @@
 """The notebooks, executed headless with papermill exactly as CI runs them (fake provider)."""
 
 import json
-import os
 import re
 import shutil
 
@@ -15,6 +14,7 @@ from bizsum.notebook import notebook_path
 from bizsum.pipeline import run_pipeline
 from bizsum.records import ScoreRecord, load_latest
 from tests.helpers import ROOT, score_rows
+from tests.test_docs import run_doc_examples
 
 pytestmark = pytest.mark.slow
 
@@ -90,22 +90,13 @@ def test_pipeline_writes_a_report_with_flags(notebook_project):
     assert "Gate against baseline run" in changed and "FAILED" in changed
     assert "diff-add" in changed and "diff-del" in changed
 
-    # the researcher API examples of docs/api.md run from notebooks/ as the working directory
-    notebooks = notebook_project / "notebooks"
-    notebooks.mkdir()
-    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "docs" / "api.md").read_text(encoding="utf-8"), re.S)
-    assert len(blocks) >= 4
-    namespace: dict = {}
-    cwd = os.getcwd()
-    os.chdir(notebooks)
-    try:
-        for block in blocks:
-            exec(compile(block, "docs/api.md", "exec"), namespace)
-    finally:
-        os.chdir(cwd)
+    # every example of the README and docs/ runs on this fresh-clone-like project (docs/api.md's
+    # again from notebooks/): tests/test_docs.py
+    namespace = run_doc_examples(notebook_project)
     claims = namespace["claims"]
     assert len(claims) > 0 and set(claims["verdict"]) <= {"supported", "unsupported", "not_checkable"}
     assert namespace["areas"]["area"].nunique() == 5
+    assert (notebook_project / "data" / "ingested" / "AAPL_2024.txt").is_file()
 
 
 def _edit_baseline(base):

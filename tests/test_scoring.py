@@ -241,3 +241,34 @@ def json_rows(path):
 def summary_of(config, doc_id, prompt_id):
     (row,) = [r for r in json_rows(config.rundir.generations) if (r["doc_id"], r["prompt_id"]) == (doc_id, prompt_id)]
     return row["text"]
+
+
+def test_bizsum_score_finds_the_references_by_document_id_or_says_why_there_are_none(project):
+    from typer.testing import CliRunner
+
+    from bizsum.cli import app
+
+    runner = CliRunner()
+    summary = project / "summary.txt"
+    summary.write_text("Amazon sells products online and runs AWS, its cloud business.", encoding="utf-8")
+    document = project / "data" / "documents" / "AMZN_2024.txt"
+    args = ["score", "--document", str(document), "--summary", str(summary), "--metric", "rouge", "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    scores = json.loads(result.stdout)["scores"]
+    # the same numbers as with the reference given by hand
+    given = project / "ref.txt"
+    given.write_text(
+        (project / "data" / "references" / "AMZN_2024" / "project_reference.txt").read_text(), encoding="utf-8"
+    )
+    with_reference = json.loads(runner.invoke(app, [*args, "--reference", str(given)]).stdout)
+    assert scores["rouge1_f_ref"] is not None and scores["rouge1_f_ref"] == with_reference["scores"]["rouge1_f_ref"]
+    assert "references of 'AMZN_2024' from the corpus: project_reference" in result.stderr
+    # a document the corpus does not know: the reference metrics are null, and the note says why
+    other = project / "my_filing.txt"
+    other.write_text(document.read_text(encoding="utf-8"), encoding="utf-8")
+    result = runner.invoke(
+        app, ["score", "--document", str(other), "--summary", str(summary), "--metric", "rouge", "--json"]
+    )
+    assert json.loads(result.stdout)["scores"]["rouge1_f_ref"] is None
+    assert "document id 'my_filing', the file's name, has none in its manifest" in result.stderr

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ from bizsum.metrics import Column, metric_columns
 from bizsum.nlp.focus_areas import FOCUS_AREAS
 from bizsum.providers import provider_kind
 from bizsum.records import KEY_FIELDS, to_row
-from bizsum.run import Run, as_run
+from bizsum.run import Run, check_run_folder, open_run
 
 CONFIG_FIELDS = ["prompt_id", "model_id"]
 
@@ -65,7 +65,7 @@ def length_bucket(tokens: float | None) -> str | None:
     return next(label for limit, label in LENGTH_BUCKETS if tokens < limit)
 
 
-def _document_metadata(data_dir: str | Path) -> pd.DataFrame:
+def _document_metadata(data_dir: str | Path | Sequence[str | Path]) -> pd.DataFrame:
     try:
         manifest = DocumentStore(data_dir).manifest
     except BizsumError:
@@ -89,11 +89,20 @@ def _document_metadata(data_dir: str | Path) -> pd.DataFrame:
 
 
 def run_data_dir(run_dir: str | Path | Run) -> Path:
-    """The data folder of the config that last wrote into ``run_dir``."""
-    return as_run(run_dir).data_path
+    """The (first) data folder of the config that last wrote into ``run_dir``."""
+    return open_run(run_dir).data_paths[0]
 
 
-def load_run(run: Run | str | Path, data_dir: str | Path | None = None) -> pd.DataFrame:
+def run_data_dirs(run_dir: str | Path | Run) -> list[Path]:
+    """The data folders of the config that last wrote into ``run_dir``, through its recorded
+    provenance (a moved run folder still finds them)."""
+    return open_run(run_dir).data_paths
+
+
+__all__ = ["check_run_folder", "load_run", "run_data_dir", "run_data_dirs"]
+
+
+def load_run(run: Run | str | Path, data_dir: str | Path | Sequence[str | Path] | None = None) -> pd.DataFrame:
     """Generations joined with scores and document metadata: one row per document × prompt × model × sample.
 
     ``run`` is a :class:`~bizsum.run.Run` (read once, shared with the other readers) or a run
@@ -103,11 +112,13 @@ def load_run(run: Run | str | Path, data_dir: str | Path | None = None) -> pd.Da
     column, ``details`` (each metric's explanation), ``metric_versions`` and the document's manifest
     data (``company``, ``industry``, ``fiscal_year``, ``doc_tokens``, ``length``).
 
-    ``data_dir`` defaults to the one in the run's own config, so this works from any working
-    directory. A score row is attached only to the generation it scored
+    The document data comes from the run's own config (its paths as recorded in
+    ``provenance.json``), so this works from any working directory and on a moved or copied run
+    folder; ``data_dir`` (one folder or a list) overrides it. A path that is not a run folder is an
+    error naming it. A score row is attached only to the generation it scored
     (:func:`bizsum.records.score_belongs`); a summary regenerated since the last scoring shows no scores.
     """
-    run = as_run(run)
+    run = open_run(run)
     if not run.generations:
         return pd.DataFrame()
     frame = pd.DataFrame([{**to_row(record), "request_id": record.request_id} for record in run.generations.values()])
@@ -120,7 +131,7 @@ def load_run(run: Run | str | Path, data_dir: str | Path | None = None) -> pd.Da
     if scores:
         table = pd.DataFrame(scores).drop(columns=["error"])
         frame = frame.merge(table, on=list(KEY_FIELDS), how="left", suffixes=("", "_score"))
-    metadata = _document_metadata(run.data_path if data_dir is None else data_dir)
+    metadata = _document_metadata(run.data_paths if data_dir is None else data_dir)
     return frame.merge(metadata, on="doc_id", how="left")
 
 
@@ -269,7 +280,7 @@ def columns_markdown(metrics: list[str] | None = None) -> str:
 def config_history(run: Run | str | Path) -> pd.DataFrame:
     """Every config that wrote into a run folder (``configs/<hash>.yaml``), oldest first, with how
     many of the current rows (the latest per cell) it wrote; ``latest`` marks the one in ``config.yaml``."""
-    run = as_run(run)
+    run = open_run(run)
     current = Counter(record.run_config for record in run.generations.values())
     snapshots = sorted(run.rundir.configs_dir.glob("*.yaml"), key=lambda path: (path.stat().st_mtime_ns, path.name))
     rows = [

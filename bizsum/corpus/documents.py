@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from collections.abc import Iterable
+import os
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -77,31 +78,66 @@ def _year(value: str | None) -> int | None:
         return None
 
 
-class DocumentStore:
-    """Loads documents and their references from a data folder."""
+def data_layers(data_dir: str | Path | Sequence[str | Path]) -> list[Path]:
+    """One data folder, or several layered (the first one wins on an id), as a list of paths."""
+    if isinstance(data_dir, (str, os.PathLike)):
+        return [Path(data_dir)]
+    layers = [Path(p) for p in data_dir]
+    if not layers:
+        raise InputError("no data folder given")
+    return layers
 
-    def __init__(self, data_dir: str | Path = "data"):
-        self.data_dir = Path(data_dir)
+
+class DocumentStore:
+    """Loads documents and their references from a data folder, or from several layered ones.
+
+    With layers (``[study, builtin]``) a document id is looked up in each folder's manifest in
+    order, the first one wins: a study adds documents and overrides built-in ones by id.
+    References of a document come from the first folder, up to the document's own, that has any,
+    so a study can add references to a built-in document.
+    """
+
+    def __init__(self, data_dir: str | Path | Sequence[str | Path] = "data"):
+        self.layers = data_layers(data_dir)
+        self.data_dir = self.layers[0]
         self.documents_dir = self.data_dir / "documents"
         self.references_dir = self.data_dir / "references"
         self._manifest: dict[str, dict[str, str]] | None = None
+        self._home: dict[str, int] = {}  # document id -> index of the layer it comes from
 
     @property
     def manifest(self) -> dict[str, dict[str, str]]:
         if self._manifest is None:
-            self._manifest = read_manifest(self.documents_dir)
+            if len(self.layers) > 1 and not self.data_dir.is_dir():
+                raise InputError(f"data folder not found: {self.data_dir} (config field 'data_dir')")
+            found = [i for i, layer in enumerate(self.layers) if (layer / "documents" / MANIFEST_NAME).is_file()]
+            if not found:
+                read_manifest(self.documents_dir)  # raises, naming the data folder's manifest
+            merged: dict[str, dict[str, str]] = {}
+            for index in found:
+                for doc_id, row in read_manifest(self.layers[index] / "documents").items():
+                    if doc_id not in merged:
+                        merged[doc_id] = row
+                        self._home[doc_id] = index
+            self._manifest = merged
         return self._manifest
 
     def ids(self) -> list[str]:
         return list(self.manifest)
+
+    def source(self, doc_id: str) -> Path:
+        """The data folder a document comes from."""
+        self.manifest  # noqa: B018  # reads the manifests, which fill _home
+        return self.layers[self._home.get(doc_id, 0)]
 
     def load(self, doc_id: str) -> Document:
         row = self.manifest.get(doc_id)
         if row is None:
             close = [i for i in self.manifest if doc_id.lower() in i.lower()][:5]
             hint = f"; did you mean {close}?" if close else ""
-            raise InputError(f"unknown document id {doc_id!r} (not in {self.documents_dir / MANIFEST_NAME}){hint}")
-        text = read_text_file(self.documents_dir / f"{doc_id}.txt")
+            where = ", ".join(str(layer / "documents" / MANIFEST_NAME) for layer in self.layers)
+            raise InputError(f"unknown document id {doc_id!r} (not in {where}){hint}")
+        text = read_text_file(self.source(doc_id) / "documents" / f"{doc_id}.txt")
         return Document(
             id=doc_id,
             text=text,
@@ -115,10 +151,13 @@ class DocumentStore:
 
     def references(self, doc_id: str) -> dict[str, str]:
         """Reference summaries for a document, by name (file stem); empty when there are none."""
-        folder = self.references_dir / doc_id
-        if not folder.is_dir():
-            return {}
-        return {path.stem: read_text_file(path, what="reference summary") for path in sorted(folder.glob("*.txt"))}
+        home = self._home.get(doc_id, 0) if doc_id in self.manifest else len(self.layers) - 1
+        for layer in self.layers[: home + 1]:
+            folder = layer / "references" / doc_id
+            files = sorted(folder.glob("*.txt")) if folder.is_dir() else []
+            if files:
+                return {path.stem: read_text_file(path, what="reference summary") for path in files}
+        return {}
 
 
 def check_document_size(document: Document, limit: int) -> None:

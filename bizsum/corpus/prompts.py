@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,10 +53,18 @@ def read_template_file(path: str | Path, template_id: str | None = None) -> Prom
         raise InputError(f"{path}: {error}") from None
 
 
-def load_template(prompts_dir: str | Path, template_id: str) -> PromptTemplate:
-    folder = Path(prompts_dir)
-    path = folder / f"{template_id}.txt"
-    if not path.is_file():
-        known = sorted(p.stem for p in folder.glob("*.txt"))
-        raise InputError(f"unknown prompt template {template_id!r}: no {path}; available: {known}")
-    return read_template_file(path, template_id)
+def load_template(prompts_dir: str | Path | Sequence[str | Path], template_id: str) -> PromptTemplate:
+    """The template ``<id>.txt`` from a prompts folder, or from the first of several that has it."""
+    folders = [Path(prompts_dir)] if isinstance(prompts_dir, (str, os.PathLike)) else [Path(p) for p in prompts_dir]
+    for folder in folders:
+        path = folder / f"{template_id}.txt"
+        if path.is_file():
+            return read_template_file(path, template_id)
+    known = sorted({p.stem for folder in folders for p in folder.glob("*.txt")})
+    where = ", ".join(str(folder) for folder in folders)
+    raise InputError(f"unknown prompt template {template_id!r}: no {template_id}.txt in {where}; available: {known}")
+
+
+def prompt_folders(data_dirs: Sequence[str | Path]) -> list[Path]:
+    """The prompts/ folders of layered data folders, in order (the first one wins on an id)."""
+    return [Path(folder) / "prompts" for folder in data_dirs]

@@ -273,7 +273,7 @@ def _settle(
 def manifest_fields(result: IngestedFiling, path: Path) -> dict[str, Any]:
     return {
         "company": result.company,
-        "cik": result.cik,
+        "cik": result.cik.lstrip("0"),  # the manifest's CIKs have no leading zeros
         "ticker": result.ticker,
         "fiscal_year": result.fiscal_year,
         "period_of_report": result.period_end,

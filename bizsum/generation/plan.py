@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bizsum.config import ModelSpec, RunConfig
 from bizsum.corpus.documents import Document, DocumentStore, check_document_size
-from bizsum.corpus.prompts import PromptTemplate, load_template
+from bizsum.corpus.prompts import PromptTemplate, load_template, prompt_folders
 from bizsum.corpus.select import select_documents
 from bizsum.errors import InputError
 from bizsum.generation.long_docs import WindowTable, guard
@@ -92,13 +92,13 @@ class RunPlan:
             check_spec(spec)
             if spec.batch.enabled and not provider_class(spec.provider).supports_batch:
                 raise InputError(f"model {spec.id!r}: provider {spec.provider!r} has no batch mode (batch: true)")
-        store = DocumentStore(config.data_path)
+        store = DocumentStore(config.data_paths)
         doc_ids = select_documents(store, config.documents)
         documents = store.load_many(doc_ids)
         for document in documents:
             check_document_size(document, config.max_document_tokens)
-        prompts_dir = config.data_path / "prompts"
-        templates = [load_template(prompts_dir, prompt_id) for prompt_id in config.prompts]
+        prompts_dirs = prompt_folders(config.data_paths)
+        templates = [load_template(prompts_dirs, prompt_id) for prompt_id in config.prompts]
         return cls(config=config, documents=documents, templates=templates)
 
     def windows(self) -> WindowTable:

@@ -24,6 +24,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import threading
 import time
@@ -34,7 +35,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
-from tqdm import tqdm  # text bars: the same in a terminal, a papermill kernel and a notebook
 
 from bizsum.config import ModelSpec, RunConfig
 from bizsum.errors import BizsumError
@@ -45,6 +45,7 @@ from bizsum.generation.plan import Cell, RunPlan, open_provider
 from bizsum.generation.sync import run_sync
 from bizsum.generation.workers import GenerationStats, RunContext, worker
 from bizsum.jsonl import AppendWriter
+from bizsum.progress import progress_bar
 from bizsum.providers import Provider
 from bizsum.providers.base import Generation
 from bizsum.providers.cache import ResponseCache
@@ -92,6 +93,7 @@ def save_config_snapshot(config: RunConfig, rundir: RunDir) -> str:
     if not snapshot.exists():
         snapshot.write_text(text, encoding="utf-8")
     rundir.config.write_text(text, encoding="utf-8")
+    rundir.provenance.write_text(json.dumps(config.provenance(), indent=1) + "\n", encoding="utf-8")
     return digest
 
 
@@ -184,7 +186,7 @@ async def _generate_locked(
     try:
         budget = _open_providers(config, plan, prices, rundir, providers, open_model)
         run_config = save_config_snapshot(config, rundir)  # checks passed: this config writes here
-        bar = tqdm(total=plan.size, desc=f"generate {config.name}", disable=not progress)
+        bar = progress_bar(total=plan.size, desc=f"generate {config.name}", disable=not progress)
         todo = _sort_cells(plan, providers, load_latest(rundir.generations, GenerationRecord), cache, stats, bar)
         _estimate(config, rundir, todo, providers, prices, stats)
         executor = ThreadPoolExecutor(

@@ -14,7 +14,10 @@ Both count tokens with o200k_base and stay ``options.margin`` (default 16) token
 from __future__ import annotations
 
 import time
+from functools import lru_cache
 from typing import Any
+
+import numpy as np
 
 from bizsum.config import ModelSpec
 from bizsum.errors import ConfigError
@@ -50,13 +53,31 @@ def lead_summary(text: str, budget: int) -> str:
     return " ".join(chosen)
 
 
-def focus_summary(text: str, budget: int, min_similarity: float = 0.2) -> str:
+@lru_cache(maxsize=8)
+def _ranked_sentences(text: str) -> tuple[list[str], list[int], np.ndarray]:
+    """A document's sentences, their token counts and their similarity to each focus area's query
+    (areas × sentences), computed once per document text: every prompt and sample of a run reuses
+    them (the encoder itself is loaded once per process)."""
     from bizsum.nlp.encoders import embed
 
     sentences = [s for s in split_sentences(text) if _is_sentence(s)]
     if not sentences:
+        return [], [], np.zeros((len(AREA_QUERIES), 0))
+    similarity = _area_embeddings() @ embed(sentences).T
+    return sentences, [count_tokens(s + " ") for s in sentences], similarity
+
+
+@lru_cache(maxsize=1)
+def _area_embeddings() -> np.ndarray:
+    from bizsum.nlp.encoders import embed
+
+    return embed(list(AREA_QUERIES.values()))
+
+
+def focus_summary(text: str, budget: int, min_similarity: float = 0.2) -> str:
+    sentences, tokens, similarity = _ranked_sentences(text)
+    if not sentences:
         return ""
-    similarity = embed(list(AREA_QUERIES.values())) @ embed(sentences).T  # areas × sentences
     rankings = [list(row.argsort()[::-1]) for row in similarity]
     picked: list[int] = []
     used = 0
@@ -66,7 +87,7 @@ def focus_summary(text: str, budget: int, min_similarity: float = 0.2) -> str:
             while ranking and (
                 ranking[0] in picked
                 or similarity[area, ranking[0]] < min_similarity
-                or used + count_tokens(sentences[ranking[0]] + " ") > budget
+                or used + tokens[ranking[0]] > budget
             ):
                 ranking.pop(0)
             if not ranking:
@@ -74,7 +95,7 @@ def focus_summary(text: str, budget: int, min_similarity: float = 0.2) -> str:
                 continue
             index = ranking.pop(0)
             picked.append(index)
-            used += count_tokens(sentences[index] + " ")
+            used += tokens[index]
     return " ".join(sentences[i] for i in sorted(picked))
 
 

@@ -131,15 +131,6 @@ def build_report(config: RunConfig, frame: pd.DataFrame | None = None) -> Report
 
 def report_for_run(run_dir: str | Path, overrides: dict | None = None) -> Report:
     """Build the report of an existing run folder, with the config it was run with (``config.yaml``)."""
-    from bizsum.config import load_config
+    from bizsum.config import load_run_config
 
-    rundir = RunDir(Path(run_dir).resolve())
-    if not rundir.config.is_file():
-        raise InputError(f"{rundir.path} is not a run folder: it has no config.yaml (run `bizsum run` first)")
-    config = load_config(rundir.config, overrides)
-    if config.run_dir.resolve() != rundir.path:
-        # The folder was moved or renamed: it is the run folder, whatever its config says.
-        config = load_config(
-            rundir.config, {**(overrides or {}), "output_dir": str(rundir.path.parent), "name": rundir.name}
-        )
-    return build_report(config)
+    return build_report(load_run_config(run_dir, overrides))

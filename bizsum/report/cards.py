@@ -118,13 +118,13 @@ class Context:
     @classmethod
     def of(cls, data: ReportData) -> Context:
         from bizsum.corpus.documents import DocumentStore
-        from bizsum.corpus.prompts import load_template
+        from bizsum.corpus.prompts import load_template, prompt_folders
 
-        data_dir = data.config.data_path
+        data_dir = data.config.data_paths
         templates, references, texts = {}, {}, {}
         for prompt_id in sorted(data.frame["prompt_id"].astype(str).unique()):
             with contextlib.suppress(BizsumError, OSError):
-                templates[prompt_id] = load_template(data_dir / "prompts", prompt_id).text
+                templates[prompt_id] = load_template(prompt_folders(data_dir), prompt_id).text
         store = DocumentStore(data_dir)
         for doc_id in sorted(data.frame["doc_id"].astype(str).unique()):
             try:

@@ -31,6 +31,7 @@ from bizsum.records import (
     to_row,
 )
 from bizsum.run import Run, as_run
+from bizsum.rundir import RunDir, find_run_dir
 
 ClaimLabel = Literal["supported", "unsupported"]
 AreaLabel = Literal["covered", "missed", "not_in_source"]
@@ -158,7 +159,7 @@ class ReviewSession:
     """A review of one run folder: summaries in order, navigation, labels saved as they are given."""
 
     def __init__(self, run_dir: str | Path | Run, reviewer: str = "anonymous"):
-        run = as_run(run_dir)
+        run = run_dir if isinstance(run_dir, Run) else as_run(RunDir(find_run_dir(run_dir)))
         self.rundir = run.rundir
         if not self.rundir.generations.is_file():
             raise InputError(f"{self.rundir.path}: no generations.jsonl: not a run folder (or nothing generated yet)")

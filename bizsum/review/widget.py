@@ -103,7 +103,7 @@ class ReviewWidget:
         self.claim_comments: list[Any] = []
         self.area_buttons: dict[str, Any] = {}
         self.area_comments: dict[str, Any] = {}
-        self.widget = w.VBox(
+        self.widget = _panel(w)(
             [
                 w.HTML(_STYLE),
                 w.HBox([self.previous_button, self.next_button, self.unlabelled_button]),
@@ -205,6 +205,25 @@ class ReviewWidget:
             rows.append(w.VBox([w.HTML(f"<div class='bzr'>{_area_html(area)}</div>"), w.HBox([buttons, comment])]))
         self.areas.children = rows
         self.status.value = ""
+
+
+#: what a saved or headless-executed notebook shows where the widget would be (it needs a live kernel)
+STAND_IN = (
+    "The review widget appears here when this notebook runs in JupyterLab with a live kernel: "
+    "open the notebook, then Run ▸ Run All Cells (ipywidgets needed: pip install 'bizsum[lab]')."
+)
+
+
+def _panel(w: Any) -> Any:
+    """A VBox whose saved stand-in says how to start the widget (instead of ``VBox(children=...)``)."""
+
+    class ReviewPanel(w.VBox):
+        def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+            data = super()._repr_mimebundle_(**kwargs)
+            data["text/plain"] = STAND_IN
+            return data
+
+    return ReviewPanel
 
 
 def review(run_dir: Any, reviewer: str = "anonymous") -> Any:

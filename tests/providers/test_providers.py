@@ -149,3 +149,28 @@ def test_fake_scripted_replies_and_errors():
         create_provider(spec2).generate(request(spec2))
     default = create_provider(ModelSpec(id="g", provider="fake", options={"lead_sentences": 1}))
     assert default.generate(request(spec)).text == "Acme sells widgets to retailers."
+
+
+def test_extractive_focus_embeds_a_document_once_for_every_prompt_and_sample(monkeypatch):
+    import numpy as np
+
+    from bizsum.nlp import encoders
+    from bizsum.providers import extractive
+
+    calls: list[int] = []
+
+    def fake_embed(texts):
+        calls.append(len(texts))
+        rng = np.random.default_rng(len(texts))
+        vectors = rng.random((len(texts), 8))
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+    monkeypatch.setattr(encoders, "embed", fake_embed)
+    extractive._ranked_sentences.cache_clear()
+    extractive._area_embeddings.cache_clear()
+    text = " ".join(f"The company sells product number {i} to customers in many markets." for i in range(40))
+    first = extractive.focus_summary(text, 120)
+    assert extractive.focus_summary(text, 120) == first and extractive.focus_summary(text, 60) != ""
+    assert calls == [5, 40]  # the five area queries once, the document's sentences once
+    extractive._ranked_sentences.cache_clear()
+    extractive._area_embeddings.cache_clear()

@@ -190,3 +190,16 @@ def test_uncertain_claims_come_first_and_count_as_no_violation():
     views = _claim_views(text, SimpleNamespace(details=details))
     assert views[0].text == "Acme is the leading vendor in Europe."
     assert views[0].verdicts[0].verdict == "uncertain"
+
+
+def test_the_run_folder_is_found_from_a_subfolder_and_a_saved_widget_says_how_to_start_it(run, monkeypatch):
+    pytest.importorskip("ipywidgets")
+    from bizsum.review.widget import STAND_IN, review
+
+    notebooks = run.parent / "notebooks"
+    notebooks.mkdir()
+    monkeypatch.chdir(notebooks)  # JupyterLab's working directory for notebooks/review.ipynb
+    widget = review(run.name)
+    # what an executed notebook keeps where the widget was: how to start it, not "VBox(children=...)"
+    assert widget._repr_mimebundle_()["text/plain"] == STAND_IN
+    assert "Run All Cells" in STAND_IN

@@ -30,11 +30,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tqdm.auto import tqdm
-
 from bizsum.config import JudgeSettings, ModelSpec
 from bizsum.corpus.documents import Document
 from bizsum.errors import BizsumError, ConfigError
+from bizsum.progress import progress_bar
 from bizsum.providers import BudgetExhausted, GenerationRequest, Provider, check_spec, create_provider, provider_class
 from bizsum.providers.cache import ResponseCache
 from bizsum.providers.pricing import Price, PriceTable, generation_cost, load_prices
@@ -235,7 +234,7 @@ class JudgeClient:
         if not requests:
             return []
         workers = max(1, self.provider.concurrency())
-        with tqdm(total=len(requests), desc=desc, disable=len(requests) < 2) as bar:
+        with progress_bar(total=len(requests), desc=desc, disable=len(requests) < 2) as bar:
 
             def run(request: JudgeRequest) -> JudgeAnswer:
                 answer = self._one(request)
