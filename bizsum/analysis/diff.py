@@ -67,7 +67,7 @@ def compare_runs(a: RunLike, b: RunLike, metrics: list[str] | None = None) -> pd
     ``change`` (better / worse / same / changed / new / gone / missing) and whether the text changed.
 
     Computed a column at a time over every summary (1,000 summaries in well under a second:
-    ``bench/compare_runs_speed.py``)."""
+    ``bench/speed/compare_runs_speed.py``)."""
     fa, fb = _indexed(as_frame(a)), _indexed(as_frame(b))
     columns = [c for c in all_columns(metrics).values() if c.numeric and (c.name in fa or c.name in fb)]
     keys = fa.index.union(fb.index)

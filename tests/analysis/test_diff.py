@@ -88,4 +88,4 @@ def test_compare_runs_takes_well_under_a_second_for_a_thousand_summaries():
     changes = compare_runs(a, b)
     seconds = time.process_time() - started
     assert len(changes) == 3000
-    assert seconds < 1.0, seconds  # bench/compare_runs_speed.py; the row-by-row loop took ~16 s
+    assert seconds < 1.0, seconds  # bench/speed/compare_runs_speed.py; the row-by-row loop took ~16 s

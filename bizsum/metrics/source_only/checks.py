@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from bizsum.metrics.source_only.index import (
     COMPANY_DEFINED,
@@ -230,7 +231,7 @@ def check_names(claim: str, index: SourceIndex, aligned: Sequence[int] = ()) -> 
                     break
             if status != "ok" and holders:
                 evidence = index.sentences[holders[0]]
-        report = {"name": name, "status": status, **({"source": evidence} if evidence else {})}
+        report: dict[str, Any] = {"name": name, "status": status, **({"source": evidence} if evidence else {})}
         if status != "ok":
             bad += 1
             if not document_wide and rest and copies:

@@ -1,6 +1,6 @@
 """How long compare_runs takes for N summaries (issue 20: ≤ 1 s for 1,000).
 
-    python bench/compare_runs_speed.py [N ...]
+    python bench/speed/compare_runs_speed.py [N ...]
 
 Two synthetic runs of N summaries with three metric columns (a float, a share, a yes/no), some
 values missing (tests/analysis/test_diff.py builds them). Prints wall and CPU seconds, the best of
