@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bizsum.config import RunConfig, config_from_parameters, parameter_names
+from bizsum.lifeline import follow_parent
 
 #: the notebooks ``bizsum run`` executes, in order
 RUN_NOTEBOOKS = ("generate", "score", "compare")
@@ -54,7 +55,11 @@ class _LogFormatter(logging.Formatter):
 
 
 def setup(namespace: Mapping[str, Any], names_before: set[str]) -> RunConfig:
-    """Validate the notebook's parameters into a RunConfig (relative paths from the project root)."""
+    """Validate the notebook's parameters into a RunConfig (relative paths from the project root).
+
+    In a kernel started by ``bizsum run``, a watcher kills the kernel as soon as that process ends
+    (:mod:`bizsum.lifeline`): no row is written after the run folder's lock is gone."""
+    follow_parent()
     handler = logging.StreamHandler()
     handler.setFormatter(_LogFormatter("%(message)s"))
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
