@@ -144,7 +144,12 @@ class RunContext:
 
 def _generate_and_cache(provider: Provider, cache: ResponseCache, cell: Cell) -> Generation:
     generation = provider.generate(cell.request)
-    cache.put(cell.key, generation)  # at once: a result in flight when the run stops is kept
+    try:
+        cache.put(cell.key, generation)  # at once: a result in flight when the run stops is kept
+    except OSError as error:  # the answer is paid for: keep it in the row (and its cost), not only in the cache
+        log.error(
+            "%s: the answer could not be cached in %s (%s); it is kept in the row", cell.label, cache.directory, error
+        )
     return generation
 
 
