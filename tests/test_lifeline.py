@@ -91,3 +91,58 @@ def test_follow_parent_does_nothing_outside_a_run(monkeypatch):
     assert follow_parent() is False
     monkeypatch.setenv(PARENT_ENV, str(os.getpid()))  # the run process itself
     assert follow_parent() is False
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[-1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads process states from /proc")
+def test_kill_9_of_bizsum_run_stops_its_kernel(project):
+    import yaml
+
+    from tests.helpers import base_config
+
+    slow = {"id": "slow", "provider": "fake", "options": {"delay": 0.02}}
+    config = base_config(models=[slow], samples=200, metrics=["token_limit"])  # 800 cells, 50 rows/s: 16 s
+    (project / "run.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    run = subprocess.Popen(
+        [sys.executable, "-m", "bizsum.cli", "run", "run.yaml", "--step", "generate"],
+        cwd=project,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    rows = project / "out" / "t" / "generations.jsonl"
+    kernels: list[int] = []
+    try:
+        deadline = time.monotonic() + 120
+        while _lines(rows) < 5:
+            assert run.poll() is None and time.monotonic() < deadline, "bizsum run wrote no row"
+            time.sleep(0.05)
+        kernels = _children(run.pid)
+        assert kernels, "no kernel under bizsum run"
+        run.send_signal(signal.SIGKILL)
+        run.wait(10)
+        at_kill, killed = _lines(rows), time.monotonic()
+        while not all(_gone(pid) for pid in kernels) and time.monotonic() - killed < 5:
+            time.sleep(0.01)
+        died_after = time.monotonic() - killed
+        time.sleep(0.5)
+        after = _lines(rows) - at_kill
+        # ipykernel's own parent poller looks once a second (os._exit, 1-3 s of rows seen in issue 18);
+        # the lifeline watcher looks every 0.1 s
+        assert died_after < 0.4 and after <= 8, (died_after, after)
+    finally:
+        for pid in kernels:
+            if not _gone(pid):
+                os.kill(pid, signal.SIGKILL)
