@@ -19,7 +19,9 @@ DOCUMENTS = ROOT / "data" / "documents"
 ERROR_KINDS = ("invented", "wrong_relation", "unsupported_inference", "financing_customer")
 AREAS = ("sources_of_revenue", "customer_base", "products", "distribution_channels", "financing")
 AREA_LABELS = ("covered", "missed", "not_in_source")
-_TRANSLATE = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-", "\u00a0": " "})
+_TRANSLATE = str.maketrans(
+    {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-", "\u00a0": " "}
+)
 
 
 def normalise(text: str) -> str:
@@ -73,7 +75,9 @@ def check_sheet(path: Path) -> list[str]:
     problems += check_summary(name, "paraphrase", sheet.get("paraphrase"), source)
     errors = sheet.get("errors")
     faithful = sheet.get("faithful") or []
-    if not isinstance(errors, list) or sorted(e.get("kind", "") for e in errors if isinstance(e, dict)) != sorted(ERROR_KINDS):
+    if not isinstance(errors, list) or sorted(e.get("kind", "") for e in errors if isinstance(e, dict)) != sorted(
+        ERROR_KINDS
+    ):
         problems.append(f"{name}: errors must hold exactly one entry of each kind {ERROR_KINDS}")
     else:
         for e in errors:
@@ -90,7 +94,11 @@ def check_sheet(path: Path) -> list[str]:
     areas = sheet.get("areas")
     for field in ("faithful", "paraphrase"):
         labels = (areas or {}).get(field) if isinstance(areas, dict) else None
-        if not isinstance(labels, dict) or set(labels) != set(AREAS) or any(v not in AREA_LABELS for v in labels.values()):
+        if (
+            not isinstance(labels, dict)
+            or set(labels) != set(AREAS)
+            or any(v not in AREA_LABELS for v in labels.values())
+        ):
             problems.append(f"{name}: areas.{field} must give each of {AREAS} one of {AREA_LABELS}")
     return problems
 
