@@ -32,7 +32,7 @@ import yaml
 from bizsum.corpus.documents import Document
 from bizsum.errors import ConfigError, ProviderError
 from bizsum.nlp.text import split_sentences
-from bizsum.providers.base import BatchAPI, Generation, GenerationRequest, Meter, Provider
+from bizsum.providers.base import BatchAPI, Generation, GenerationRequest, Meter, Provider, Speed
 from bizsum.providers.retry import RetryCounters
 from bizsum.resources import resource
 
@@ -172,6 +172,9 @@ class ContextGuard(Provider):
 
     def batch_api(self) -> BatchAPI | None:
         return self.inner.batch_api()
+
+    def speed(self) -> Speed | None:
+        return self.inner.speed()
 
     def logprob_params(self, top: int) -> dict[str, Any]:  # type: ignore[override]
         return self.inner.logprob_params(top)

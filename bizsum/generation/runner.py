@@ -40,6 +40,7 @@ from bizsum.config import ModelSpec, RunConfig
 from bizsum.errors import BizsumError
 from bizsum.generation import batch as batch_mode
 from bizsum.generation.budget import Budget
+from bizsum.generation.eta import Eta
 from bizsum.generation.long_docs import WindowTable
 from bizsum.generation.plan import Cell, RunPlan, open_provider, refuse_unpriced
 from bizsum.generation.sync import run_sync
@@ -200,6 +201,7 @@ async def _generate_locked(
             bar=bar,
             providers=providers,
         )
+        ctx.eta = _time_estimate(config, todo, providers)
         for cell, generation in todo.cached:  # served by the response cache: no request, no cost now
             ctx.record_cached(cell, generation)
         await _request(ctx, todo, budget)
@@ -287,6 +289,16 @@ def _estimate(
     stats.estimated_cost_usd = round(estimate.total, 6)
     if to_price:
         log.info("run %s: %d cell(s) to request, worst-case cost %s", config.name, len(to_price), estimate.describe())
+
+
+def _time_estimate(config: RunConfig, todo: _Todo, providers: dict[str, Provider]) -> Eta | None:
+    """Log how long the live cells should take on this machine; the ETA on the bar follows it."""
+    if not todo.live:
+        return None
+    eta = Eta(todo.live, providers)
+    cells = sum(len(cells) for cells in todo.live.values())
+    log.info("run %s: %d cell(s) to generate, %s", config.name, cells, eta.describe())
+    return eta
 
 
 async def _request(ctx: RunContext, todo: _Todo, budget: Budget | None) -> None:
