@@ -28,6 +28,7 @@ install: $(STAMP)
 # (and rerun `make example`: the versions feed the metric fingerprints).
 lock:
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q --dry-run --ignore-installed --report $(VENV)/lock-report.json \
 	  torch==2.13.0 -e '.[lab,test,dev,ray,tracking]'
 	$(BIN)/python scripts/lockfile.py write $(VENV)/lock-report.json $(LOCK)
