@@ -6,21 +6,41 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 CONFIG ?= configs/demo.yaml
 
-.PHONY: install setup-local demo demo-long example test test-fast test-browser browser-deps test-ray lint typecheck check bench strip
+.PHONY: install lock lock-check setup-local demo demo-long example test test-fast test-browser browser-deps test-ray lint typecheck check bench strip
 
-$(STAMP): pyproject.toml
+# Every package comes from requirements.lock (transitive ones included), so every machine scores with
+# the same versions; `make lock` refreshes it after a change to pyproject.toml's dependencies.
+LOCK    = requirements.lock
+PIP     = $(BIN)/python -m pip install -q -c $(LOCK)
+
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q -e '.[lab,test,dev,ray]'
+	$(BIN)/python scripts/lockfile.py check
+	$(PIP) --upgrade pip
+	$(PIP) torch==2.13.0
+	$(PIP) -e '.[lab,test,dev,ray]'
 	touch $(STAMP)
 
 install: $(STAMP)
 
+# A fresh resolution of the whole project (every extra), without installing anything: pip takes
+# torch 2.13.0 from the CPU wheel on disk, so no CUDA package is pinned. Then commit requirements.lock
+# (and rerun `make example`: the versions feed the metric fingerprints).
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q --dry-run --ignore-installed --report $(VENV)/lock-report.json \
+	  torch==2.13.0 -e '.[lab,test,dev,ray,tracking]'
+	$(BIN)/python scripts/lockfile.py write $(VENV)/lock-report.json $(LOCK)
+
+# pyproject.toml's dependencies and requirements.lock agree (also a test: tests/test_lock.py)
+lock-check:
+	$(PYTHON) scripts/lockfile.py check
+
 # MLflow (optional extra) for its tests; `make demo` does not need it.
 TRACKING = $(VENV)/.tracking
 $(TRACKING): $(STAMP)
-	$(BIN)/python -m pip install -q -e '.[tracking]'
+	$(PIP) -e '.[tracking]'
 	touch $(TRACKING)
 
 # llama.cpp (built once per machine with CPU flags that do not crash here) + the 0.5B GGUF model.
@@ -68,7 +88,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-check: lint typecheck
+check: lint typecheck lock-check
 
 bench: $(STAMP)
 	$(BIN)/python bench/speed/scoring_speed.py

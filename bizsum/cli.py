@@ -39,7 +39,13 @@ def _parse_set(values: list[str]) -> dict[str, Any]:
         if "=" not in value:
             raise BizsumError(f"--set expects FIELD=VALUE, got {value!r}")
         key, raw = value.split("=", 1)
-        overrides[key.strip()] = yaml.safe_load(raw)
+        parsed = yaml.safe_load(raw)
+        if parsed is None:  # None means "keep the config's value" everywhere overrides are merged
+            raise BizsumError(
+                f"--set {value}: null cannot be set from the command line (it would keep the config's value); "
+                f"remove or change '{key.strip()}' in the config file instead"
+            )
+        overrides[key.strip()] = parsed
     return overrides
 
 
@@ -109,6 +115,7 @@ def report(
     Exit 1 when the regression gate (thresholds + a baseline) fails; the report is written anyway."""
     from bizsum.errors import GateFailed
     from bizsum.report.build import raise_if_gate_failed, report_for_run
+    from bizsum.rundir import RunDir
 
     _logging()
     try:
@@ -117,12 +124,16 @@ def report(
             overrides["baseline_run"] = str(baseline.resolve())
         if mlflow:
             overrides["mlflow"] = True
-        built = report_for_run(run_dir, overrides)
-        path = built.write()
-        if built.data.config.mlflow:
-            from bizsum.tracking import log_run
+        if not run_dir.is_dir():
+            raise BizsumError(f"run folder not found: {run_dir}")
+        # A run still writing into the folder holds its lock: the report waits for a finished run.
+        with RunDir(run_dir.resolve()).lock(f"bizsum report {run_dir}"):
+            built = report_for_run(run_dir, overrides)
+            path = built.write()
+            if built.data.config.mlflow:
+                from bizsum.tracking import log_run
 
-            log_run(built.data.config, built)
+                log_run(built.data.config, built)
         typer.echo(f"report: {path}")
         raise_if_gate_failed(built.gate_passed)
     except GateFailed as error:
@@ -140,6 +151,7 @@ def score(
     count_encoding: str = typer.Option("o200k_base", "--count-encoding", help="o200k_base or cl100k_base."),
     metric: list[str] = typer.Option([], "--metric", help="Only these metrics (default: all)."),
     max_document_tokens: int = typer.Option(500_000, "--max-document-tokens", help="Refuse longer documents."),
+    max_summary_tokens: int = typer.Option(20_000, "--max-summary-tokens", help="Refuse longer summaries."),
     as_json: bool = typer.Option(False, "--json", help="Print the full JSON (scores and details)."),
     judge: str | None = typer.Option(
         None,
@@ -156,7 +168,7 @@ def score(
     judge_max_claims: int | None = typer.Option(None, "--judge-max-claims", help="Claims judged per summary."),
 ) -> None:
     """Score one summary made elsewhere against its source (and references); --judge adds the LLM judge."""
-    from bizsum.corpus.documents import read_text_file
+    from bizsum.corpus.documents import check_summary_size, read_text_file
     from bizsum.scoring import score_text
 
     _logging(logging.WARNING)
@@ -169,6 +181,7 @@ def score(
             text = summary.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             raise BizsumError(f"summary file {summary} is not UTF-8") from None
+        check_summary_size(text, max_summary_tokens, where=f"summary file {summary}")
         references = {path.stem: read_text_file(path, what="reference summary") for path in reference}
         if not reference:
             references = _corpus_references(document, source, config_file)
@@ -182,6 +195,7 @@ def score(
             metrics=metric or None,
             max_document_tokens=max_document_tokens,
             judge=setup,
+            max_summary_tokens=max_summary_tokens,
         )
     except BizsumError as error:
         _fail(error)

@@ -9,6 +9,7 @@ API keys are never part of a config: a model names the *environment variable* th
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from types import UnionType
@@ -27,6 +28,35 @@ from bizsum.rundir import RunDir
 BUILTIN_CORPUS = "builtin"
 
 _SECRET_WORDS = ("api_key", "apikey", "secret", "password")
+
+#: the most samples per document × prompt × model a config may ask for
+MAX_SAMPLES = 1000
+_UNSAFE_NAME = re.compile(r"[/\\\x00-\x1f\x7f]")
+
+
+def check_folder_name(value: str, what: str) -> str:
+    """A run name or model id: one plain folder/file name, so nothing it names leaves the run folder."""
+    if not value.strip() or value.strip(".") == "" or _UNSAFE_NAME.search(value):
+        raise ValueError(
+            f"{what} {value!r} must be a plain name (no '/', '\\', control characters, '.' or '..'): "
+            "it names files inside the output folder"
+        )
+    return value
+
+
+def check_base_url(value: str | None) -> str | None:
+    """An OpenAI-compatible endpoint must be an http(s) URL with a host (checked before any request)."""
+    if value is None:
+        return value
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
+        raise ValueError(f"base_url {value!r} is not an http(s) URL with a host, e.g. http://127.0.0.1:8080/v1")
+    return value
 
 
 def _reject_secrets(mapping: Mapping[str, Any], where: str) -> None:
@@ -154,6 +184,16 @@ class ModelSpec(BaseModel):
         default_factory=BatchSettings, description="OpenAI Batch API mode (provider 'openai' only)."
     )
 
+    @field_validator("id")
+    @classmethod
+    def _plain_id(cls, value: str) -> str:
+        return check_folder_name(value, "model id")
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        return check_base_url(value)
+
     @field_validator("batch", mode="before")
     @classmethod
     def _batch_shorthand(cls, value: Any) -> Any:
@@ -227,7 +267,7 @@ class RunConfig(BaseModel):
     documents: list[str] = Field(description="Document ids from data/documents/manifest.csv.")
     prompts: list[str] = Field(description="Prompt template ids from data/prompts/ (file stem).")
     models: list[ModelSpec] = Field(description="Models to compare.")
-    samples: int = Field(1, ge=1, description="Samples per document × prompt × model.")
+    samples: int = Field(1, ge=1, le=MAX_SAMPLES, description="Samples per document × prompt × model.")
     seed: int = Field(0, description="Base seed; sample i uses seed + i.")
     token_limit: int = Field(512, ge=1, description="Maximum summary length in tokens.")
     focus_areas: list[str] = Field(default_factory=lambda: list(FOCUS_AREAS))
@@ -296,6 +336,11 @@ class RunConfig(BaseModel):
 
     _root: Path = PrivateAttr(default_factory=Path.cwd)
     _source: Path | None = PrivateAttr(default=None)
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        return check_folder_name(value, "run name")
 
     @field_validator("documents", "prompts", "models")
     @classmethod

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 from bizsum.config import RunConfig, config_from_parameters, parameter_names
+from bizsum.lifeline import follow_parent
 
 #: the notebooks ``bizsum run`` executes, in order
 RUN_NOTEBOOKS = ("generate", "score", "compare")
@@ -91,7 +92,10 @@ def setup(namespace: Mapping[str, Any], names_before: set[str]) -> RunConfig:
     """Validate the notebook's parameters into a RunConfig (relative paths from the project root).
 
     Progress and notes go to stdout (a plain output in JupyterLab); only warnings and errors go to
-    stderr, which JupyterLab shows as an error box."""
+    stderr, which JupyterLab shows as an error box. In a kernel started by ``bizsum run``, a watcher
+    kills the kernel as soon as that process ends (:mod:`bizsum.lifeline`): no row is written after
+    the run folder's lock is gone."""
+    follow_parent()
     handlers = [_handler(sys.stdout, warnings=False), _handler(sys.stderr, warnings=True)]
     logging.basicConfig(level=logging.INFO, handlers=handlers, force=True)
     return config_from_parameters(parameters_from_namespace(namespace, names_before))

@@ -23,7 +23,9 @@ from typing import Any
 from bizsum.config import RunConfig, find_config, load_config
 from bizsum.errors import BizsumError, ConfigError, InputError
 from bizsum.generation.plan import RunPlan
+from bizsum.lifeline import name_parent
 from bizsum.notebook import RUN_NOTEBOOKS, notebook_path
+from bizsum.providers.cache import ResponseCache
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +50,8 @@ def check_steps(steps: Sequence[str]) -> tuple[str, ...]:
 
 def preflight(config: RunConfig, steps: Sequence[str]) -> RunPlan:
     """Check everything a run needs before it starts; raises a BizsumError naming the culprit."""
-    plan = RunPlan.from_config(config)  # documents, sizes, templates, providers, keys
+    plan = RunPlan.from_config(config)  # documents, sizes, templates, providers, keys, prices under max_cost
+    ResponseCache(config.cache_path).check_writable()  # an answer that cannot be cached would be paid twice
     if config.baseline and "compare" in steps and not config.resolve(config.baseline).exists():
         raise InputError(f"baseline scores not found: {config.resolve(config.baseline)} (config field 'baseline')")
     if config.baseline_run and "compare" in steps and not config.resolve(config.baseline_run).is_dir():
@@ -110,6 +113,7 @@ def run_pipeline(
         **{k: v for k, v in (overrides or {}).items() if v is not None},
     }
     deferred: NotebookFailed | None = None
+    name_parent()  # the kernels die with this process (bizsum.lifeline)
     with rundir.lock("bizsum run " + str(config_path)):
         for step in steps:
             started = time.perf_counter()

@@ -118,7 +118,18 @@ class RunDir:
         return self.path / ".lock"
 
     def ensure(self) -> RunDir:
-        self.path.mkdir(parents=True, exist_ok=True)
+        """Create the folder (and its parents); a path that cannot be a writable folder is a one-line error."""
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            blocker = next((p for p in (self.path, *self.path.parents) if p.exists() and not p.is_dir()), self.path)
+            raise RunDirError(f"cannot create run folder {self.path}: {blocker} is a file, not a folder") from None
+        except OSError as error:
+            raise RunDirError(f"cannot create run folder {self.path}: {error.strerror or error}") from None
+        if not self.path.is_dir():
+            raise RunDirError(f"run folder {self.path} exists but is not a folder")
+        if not os.access(self.path, os.W_OK | os.X_OK):
+            raise RunDirError(f"run folder {self.path} is not writable")
         return self
 
     def lock(self, command: str = "") -> RunLock:
@@ -135,6 +146,10 @@ def find_run_dir(path: str | os.PathLike[str]) -> Path:
         if (folder / given / "generations.jsonl").is_file():
             return folder / given
     return given
+
+
+class RunDirError(BizsumError):
+    """The run folder cannot be created or written."""
 
 
 class RunLockedError(BizsumError):

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from bizsum.config import RunConfig
-from bizsum.corpus.documents import Document, DocumentStore, check_document_size
+from bizsum.corpus.documents import MAX_SUMMARY_TOKENS, Document, DocumentStore, check_document_size, check_summary_size
 from bizsum.errors import BizsumError, InputError
 from bizsum.jsonl import dumps, read_row_at, write_lines_atomic
 from bizsum.metrics import OPTIONAL_METRICS, Metric, ScoringItem, create_metric, default_metric_names
@@ -411,14 +411,18 @@ def score_text(
     metrics: Sequence[str] | None = None,
     max_document_tokens: int | None = None,
     judge: JudgeSetup | None = None,
+    max_summary_tokens: int | None = MAX_SUMMARY_TOKENS,
 ) -> dict[str, Any]:
     """Every score for one summary (what ``bizsum score`` prints). Keys are documented in README.
 
-    ``metrics`` default to every offline metric; with a ``judge``, its metrics are added.
+    ``metrics`` default to every offline metric; with a ``judge``, its metrics are added. A summary
+    above ``max_summary_tokens`` (None = no limit) is refused before any metric runs.
     """
     document = Document(id=document_id, text=document_text)
     if max_document_tokens is not None:
         check_document_size(document, max_document_tokens)
+    if max_summary_tokens is not None:
+        check_summary_size(summary, max_summary_tokens)
     if not summary.strip() and not document_text.strip():
         raise InputError("both the document and the summary are empty")
     item = ScoringItem(

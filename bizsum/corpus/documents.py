@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -23,6 +24,21 @@ from bizsum.nlp.text import normalize_text
 from bizsum.nlp.tokens import count_tokens
 
 MANIFEST_NAME = "manifest.csv"
+
+#: a text with more than this share of control characters (other than whitespace) is binary data
+MAX_CONTROL_SHARE = 0.01
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1f\x7f]")  # control characters that are not whitespace
+
+
+def check_plain_text(text: str, path: str | Path, what: str = "document") -> None:
+    """Refuse a file that is not text: any NUL character, or more than 1% control characters."""
+    if "\x00" in text:
+        raise InputError(
+            f"{what} file {path} contains NUL characters (offset {text.index(chr(0))}): binary data, not text"
+        )
+    controls = len(_CONTROLS.findall(text))
+    if text and controls / len(text) > MAX_CONTROL_SHARE:
+        raise InputError(f"{what} file {path} is {controls / len(text):.0%} control characters: binary data, not text")
 
 
 @dataclass(frozen=True)
@@ -53,6 +69,7 @@ def read_text_file(path: str | Path, what: str = "document") -> str:
             f"{what} file {path} is not UTF-8 (byte 0x{raw[error.start]:02x} at offset {error.start}); "
             "convert it to UTF-8 first"
         ) from None
+    check_plain_text(text, path, what)
     text = normalize_text(text)
     if not text:
         raise InputError(f"{what} file {path} is empty")
@@ -158,6 +175,28 @@ class DocumentStore:
             if files:
                 return {path.stem: read_text_file(path, what="reference summary") for path in files}
         return {}
+
+
+#: ``bizsum score`` refuses longer summaries (the longest token_limit in use is a few thousand tokens)
+MAX_SUMMARY_TOKENS = 20_000
+
+
+def check_summary_size(summary: str, limit: int = MAX_SUMMARY_TOKENS, where: str = "summary") -> None:
+    """Refuse a summary above ``limit`` o200k tokens before any metric reads it. Only a prefix is
+    counted when it already passes the limit, so a 5 MB file is refused in well under a second."""
+    if len(summary.encode("utf-8")) <= limit:
+        return
+    prefix = summary[: 16 * limit]
+    tokens = count_tokens(prefix)
+    if tokens <= limit and len(prefix) < len(summary):
+        tokens = count_tokens(summary)
+    if tokens <= limit:
+        return
+    more = "more than " if len(prefix) < len(summary) else ""
+    raise InputError(
+        f"{where} is {more}{tokens:,} tokens ({len(summary):,} characters), above the {limit:,} a summary may have: "
+        "is this the document? Raise --max-summary-tokens if it really is a summary"
+    )
 
 
 def check_document_size(document: Document, limit: int) -> None:

@@ -15,6 +15,12 @@ a rerun with a higher ``max_cost`` continues where it stopped.
 
 The cap counts the whole run folder: the rows already in ``generations.jsonl`` that were paid for
 (not served by the cache) count as spent, so rerunning never grants a fresh budget.
+
+A server that ignores ``max_completion_tokens`` can bill more than a booking. The first answer that
+costs more than its booking stops the run (no further request is sent; the log and the refusal say
+by how much it exceeded), and the bookings that follow, in this run and in a rerun, use the largest
+completion the model has actually billed in this run folder (``observed_completion``) when that is
+more than ``max_completion_tokens``.
 """
 
 from __future__ import annotations
@@ -41,10 +47,19 @@ class Booking:
 class Budget:
     """Thread-safe running cap (implements :class:`bizsum.providers.base.Meter`)."""
 
-    def __init__(self, cap: float, prices: PriceTable, spent_before: float = 0.0):
+    def __init__(
+        self,
+        cap: float,
+        prices: PriceTable,
+        spent_before: float = 0.0,
+        observed_completion: dict[str, int] | None = None,
+    ):
         self.cap = cap
         self.prices = prices
         self.spent_before = spent_before
+        #: the largest completion (tokens) each model id has billed in this run folder
+        self.observed_completion: dict[str, int] = dict(observed_completion or {})
+        self.reason = ""  # why no further request is sent (set when the budget is exhausted)
         self.spent = 0.0  # settled in this process
         self.booked = 0.0  # worst cases of requests in flight
         self.in_flight = 0  # bookings not yet settled or released
@@ -63,9 +78,8 @@ class Budget:
         """Book a request's worst case, waiting (``wait``) while requests in flight may free room;
         raises :class:`BudgetExhausted` when it cannot fit."""
         price = self.prices.price_for(spec)
-        worst = (
-            0.0 if price is None else price.cost(prompt_tokens, max_output_tokens, 0, batch, self.prices.batch_discount)
-        )
+        output = max(max_output_tokens, self.observed_completion.get(spec.id, 0))
+        worst = 0.0 if price is None else price.cost(prompt_tokens, output, 0, batch, self.prices.batch_discount)
         with self._lock:
             while not self.exhausted and self.spent_before + self.spent + self.booked + worst > self.cap + 1e-12:
                 if not (wait and self.in_flight):
@@ -75,7 +89,8 @@ class Budget:
             if self.exhausted:
                 self.refused += 1
                 raise BudgetExhausted(
-                    f"max_cost ${self.cap:,.4f} reached (${self.total:,.4f} spent in this run folder); "
+                    self.reason
+                    or f"max_cost ${self.cap:,.4f} reached (${self.total:,.4f} spent in this run folder); "
                     "the request was not sent"
                 )
             self.booked += worst
@@ -84,6 +99,8 @@ class Budget:
             return Booking(spec, worst, price, batch)
 
     def _exhaust(self, spec: ModelSpec, worst: float) -> None:
+        if self.exhausted:
+            return
         self.exhausted = True
         self._lock.notify_all()
         log.warning(
@@ -106,21 +123,25 @@ class Budget:
             actual = ticket.price.cost(
                 prompt_tokens, completion_tokens, cached_tokens, ticket.batch, self.prices.batch_discount
             )
-        if actual > ticket.worst_usd + 1e-12:
-            log.warning(
-                "%s: a request cost $%.6f, more than its booked worst case $%.6f (the server billed %s prompt and "
-                "%s completion tokens)",
-                ticket.spec.id,
-                actual,
-                ticket.worst_usd,
-                prompt_tokens,
-                completion_tokens,
-            )
+        overrun = actual - ticket.worst_usd
         with self._lock:
             self.booked -= ticket.worst_usd
             self.in_flight -= 1
             self.spent += actual
             self.peak = max(self.peak, self.spent_before + self.spent + self.booked)
+            if completion_tokens is not None:
+                previous = self.observed_completion.get(ticket.spec.id, 0)
+                self.observed_completion[ticket.spec.id] = max(previous, completion_tokens)
+            if overrun > 1e-12 and not self.exhausted:
+                self.exhausted = True
+                self.reason = (
+                    f"max_cost: a request of {ticket.spec.id} cost ${actual:,.6f}, ${overrun:,.6f} more than its "
+                    f"booking ${ticket.worst_usd:,.6f} (the server billed {prompt_tokens} prompt and "
+                    f"{completion_tokens} completion tokens: it ignores max_completion_tokens?). No further request "
+                    f"is sent (${self.total:,.4f} of ${self.cap:,.4f} spent in this run folder); a rerun books "
+                    "the largest completion seen"
+                )
+                log.warning("%s", self.reason)
             self._lock.notify_all()
 
     def release(self, ticket: object) -> None:

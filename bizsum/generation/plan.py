@@ -10,7 +10,7 @@ it: a stored row counts as this cell's result only when both match.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,9 +22,13 @@ from bizsum.errors import InputError
 from bizsum.generation.long_docs import WindowTable, guard
 from bizsum.providers import Provider, check_spec, create_provider, provider_class
 from bizsum.providers.base import GenerationRequest
+from bizsum.providers.pricing import CostLimitError, PriceTable, load_prices
 from bizsum.records import GenerationRecord, stable_hash
 
 log = logging.getLogger(__name__)
+
+#: the most cells (documents × prompts × models × samples) one run may plan
+MAX_CELLS = 1_000_000
 
 
 @dataclass
@@ -72,6 +76,19 @@ def cell_config_hash(
     )
 
 
+def refuse_unpriced(config: RunConfig, prices: PriceTable, is_free: Callable[[ModelSpec], bool]) -> None:
+    """Under ``max_cost`` every paid model needs a price (unless ``allow_unpriced``): raise before any request."""
+    if config.max_cost is None or config.allow_unpriced:
+        return
+    unpriced = [spec.id for spec in config.models if not is_free(spec) and prices.price_for(spec) is None]
+    if unpriced:
+        raise CostLimitError(
+            f"run {config.name!r}: max_cost is set but model(s) {unpriced} have no price in {prices.path or 'prices.yaml'}, "
+            "so their spending could not be capped. Add their prices (USD per 1M tokens) to <data_dir>/prices.yaml, "
+            "or set allow_unpriced: true to run them uncounted. Nothing was requested."
+        )
+
+
 def open_provider(spec: ModelSpec, windows: WindowTable) -> Provider:
     """The provider for a model, wrapped with the context-window check when its window is known."""
     return guard(create_provider(spec), windows)
@@ -92,6 +109,8 @@ class RunPlan:
             check_spec(spec)
             if spec.batch.enabled and not provider_class(spec.provider).supports_batch:
                 raise InputError(f"model {spec.id!r}: provider {spec.provider!r} has no batch mode (batch: true)")
+        if config.max_cost is not None:
+            refuse_unpriced(config, load_prices(config.data_path), lambda spec: provider_class(spec.provider).is_free)
         store = DocumentStore(config.data_paths)
         doc_ids = select_documents(store, config.documents)
         documents = store.load_many(doc_ids)
@@ -99,7 +118,13 @@ class RunPlan:
             check_document_size(document, config.max_document_tokens)
         prompts_dirs = prompt_folders(config.data_paths)
         templates = [load_template(prompts_dirs, prompt_id) for prompt_id in config.prompts]
-        return cls(config=config, documents=documents, templates=templates)
+        plan = cls(config=config, documents=documents, templates=templates)
+        if plan.size > MAX_CELLS:
+            raise InputError(
+                f"run {config.name!r} plans {plan.size:,} cells ({len(documents)} documents × {len(templates)} prompts "
+                f"× {len(config.models)} models × {config.samples} samples), above the {MAX_CELLS:,} one run may hold"
+            )
+        return plan
 
     def windows(self) -> WindowTable:
         return WindowTable.for_data_dir(Path(self.config.data_path))

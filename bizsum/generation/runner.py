@@ -40,8 +40,9 @@ from bizsum.config import ModelSpec, RunConfig
 from bizsum.errors import BizsumError
 from bizsum.generation import batch as batch_mode
 from bizsum.generation.budget import Budget
+from bizsum.generation.eta import Eta
 from bizsum.generation.long_docs import WindowTable
-from bizsum.generation.plan import Cell, RunPlan, open_provider
+from bizsum.generation.plan import Cell, RunPlan, open_provider, refuse_unpriced
 from bizsum.generation.sync import run_sync
 from bizsum.generation.workers import GenerationStats, RunContext, worker
 from bizsum.jsonl import AppendWriter
@@ -49,7 +50,7 @@ from bizsum.progress import progress_bar
 from bizsum.providers import Provider
 from bizsum.providers.base import Generation
 from bizsum.providers.cache import ResponseCache
-from bizsum.providers.pricing import CostEstimate, CostLimitError, PriceTable, load_prices
+from bizsum.providers.pricing import CostEstimate, PriceTable, load_prices
 from bizsum.providers.retry import RetryCounters
 from bizsum.records import CellKey, GenerationRecord, load_latest, read_records, stable_hash
 from bizsum.rundir import RunDir
@@ -106,6 +107,16 @@ def spent_in(rundir: RunDir) -> float:
     return total
 
 
+def observed_completion(rundir: RunDir) -> dict[str, int]:
+    """The largest completion (tokens) each model billed in a run folder (rows not served by the cache):
+    the ``max_cost`` booking of a model whose server ignored ``max_completion_tokens``."""
+    largest: dict[str, int] = {}
+    for _, record in read_records(rundir.generations, GenerationRecord):
+        if not record.cached and record.completion_tokens:
+            largest[record.model_id] = max(largest.get(record.model_id, 0), record.completion_tokens)
+    return largest
+
+
 def estimate_cost(cells: list[Cell], providers: dict[str, Provider], prices: PriceTable) -> CostEstimate:
     """The worst case of the cells still to request: counted prompt + max_completion_tokens."""
     estimate = CostEstimate(table=prices)
@@ -123,18 +134,6 @@ def estimate_cost(cells: list[Cell], providers: dict[str, Provider], prices: Pri
             counted[memo] = provider.count_prompt(cell.request.prompt)
         estimate.add(spec, counted[memo], output, price, spec.batch.enabled)
     return estimate
-
-
-def _refuse_unpriced(config: RunConfig, providers: dict[str, Provider], prices: PriceTable) -> None:
-    if config.max_cost is None or config.allow_unpriced:
-        return
-    unpriced = [spec.id for spec in config.models if not providers[spec.id].is_free and prices.price_for(spec) is None]
-    if unpriced:
-        raise CostLimitError(
-            f"run {config.name!r}: max_cost is set but model(s) {unpriced} have no price in prices.yaml, so "
-            "their spending could not be capped. Add their prices (USD per 1M tokens) to <data_dir>/prices.yaml, "
-            "or set allow_unpriced: true to run them uncounted. Nothing was requested."
-        )
 
 
 def _retry_totals(providers: dict[str, Provider]) -> RetryCounters:
@@ -175,6 +174,7 @@ async def _generate_locked(
 ) -> GenerationStats:
     started = time.perf_counter()
     cache = ResponseCache(config.cache_path)
+    cache.check_writable()  # before any paid request
     prices = load_prices(config.data_path)
     writer = AppendWriter(rundir.generations)
     stats = GenerationStats()
@@ -203,6 +203,7 @@ async def _generate_locked(
             bar=bar,
             providers=providers,
         )
+        ctx.eta = _time_estimate(config, todo, providers)
         for cell, generation in todo.cached:  # served by the response cache: no request, no cost now
             ctx.record_cached(cell, generation)
         await _request(ctx, todo, budget)
@@ -225,8 +226,12 @@ def _open_providers(
     windows = plan.windows()
     for spec in config.models:
         providers[spec.id] = open_model(spec, windows)
-    _refuse_unpriced(config, providers, prices)
-    budget = None if config.max_cost is None else Budget(config.max_cost, prices, spent_before=spent_in(rundir))
+    refuse_unpriced(config, prices, lambda spec: providers[spec.id].is_free)
+    budget = None
+    if config.max_cost is not None:
+        budget = Budget(
+            config.max_cost, prices, spent_before=spent_in(rundir), observed_completion=observed_completion(rundir)
+        )
     for provider in providers.values():
         provider.attach_meter(budget)
     return budget
@@ -286,6 +291,16 @@ def _estimate(
     stats.estimated_cost_usd = round(estimate.total, 6)
     if to_price:
         log.info("run %s: %d cell(s) to request, worst-case cost %s", config.name, len(to_price), estimate.describe())
+
+
+def _time_estimate(config: RunConfig, todo: _Todo, providers: dict[str, Provider]) -> Eta | None:
+    """Log how long the live cells should take on this machine; the ETA on the bar follows it."""
+    if not todo.live:
+        return None
+    eta = Eta(todo.live, providers)
+    cells = sum(len(cells) for cells in todo.live.values())
+    log.info("run %s: %d cell(s) to generate, %s", config.name, cells, eta.describe())
+    return eta
 
 
 async def _request(ctx: RunContext, todo: _Todo, budget: Budget | None) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +23,7 @@ from typing import Any, TypeVar
 
 from bizsum.config import RunConfig
 from bizsum.errors import BizsumError
+from bizsum.generation.eta import Eta
 from bizsum.generation.plan import Cell, RunPlan
 from bizsum.jsonl import AppendWriter
 from bizsum.providers import BudgetExhausted, Provider
@@ -33,6 +35,9 @@ from bizsum.records import to_row
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+#: seconds between two progress lines in the log while a run generates
+LOG_EVERY_S = 60.0
 
 
 @dataclass
@@ -78,6 +83,8 @@ class RunContext:
     stop: threading.Event = field(default_factory=threading.Event)  # take no new cell
     cancelled: threading.Event = field(default_factory=threading.Event)  # interrupted: write nothing more
     lock: threading.Lock = field(default_factory=threading.Lock)
+    eta: Eta | None = None  # the time estimate of the live cells (bizsum.generation.eta)
+    _logged: float = field(default_factory=time.monotonic)
 
     @property
     def config(self) -> RunConfig:
@@ -110,6 +117,17 @@ class RunContext:
         self.writer.append(to_row(record))
         return cost
 
+    def _advance(self, cells: list[Cell]) -> None:
+        """Count finished cells on the bar, with the ETA; a log line each minute (CI logs, papermill)."""
+        if self.eta is not None:
+            for cell in cells:
+                self.eta.finished(self.provider(cell).concurrency_group(), cell.cell_id)
+            self.bar.set_postfix_str(self.eta.postfix(), refresh=False)
+        self.bar.update(len(cells))
+        if self.eta is not None and time.monotonic() - self._logged >= LOG_EVERY_S:
+            self._logged = time.monotonic()
+            log.info("generate %s: %d/%d cells, %s", self.config.name, self.bar.n, self.bar.total, self.eta.postfix())
+
     def record_cached(self, cell: Cell, generation: Generation) -> None:
         self.write(cell, generation, cached=True)
         with self.lock:
@@ -122,7 +140,7 @@ class RunContext:
             self.stats.called += 1
             if cost is not None:
                 self.stats.cost_usd += cost
-            self.bar.update(1)
+            self._advance([cell])
 
     def record_failure(self, cell: Cell, message: str, *, batch_id: str | None = None) -> None:
         log.error("%s failed: %s", cell.label, message)
@@ -131,7 +149,7 @@ class RunContext:
             self.stats.failed += 1
             self.stats.failed_by_model[cell.spec.id] += 1
             self.stats.errors_by_model[cell.spec.id] = message
-            self.bar.update(1)
+            self._advance([cell])
 
     def record_not_requested(self, cells: list[Cell]) -> None:
         """Cells left out because ``max_cost`` was reached: no row, so a rerun requests them."""
@@ -139,12 +157,17 @@ class RunContext:
             for cell in cells:
                 self.stats.not_requested += 1
                 self.stats.not_requested_by_model[cell.spec.id] += 1
-            self.bar.update(len(cells))
+            self._advance(cells)
 
 
 def _generate_and_cache(provider: Provider, cache: ResponseCache, cell: Cell) -> Generation:
     generation = provider.generate(cell.request)
-    cache.put(cell.key, generation)  # at once: a result in flight when the run stops is kept
+    try:
+        cache.put(cell.key, generation)  # at once: a result in flight when the run stops is kept
+    except OSError as error:  # the answer is paid for: keep it in the row (and its cost), not only in the cache
+        log.error(
+            "%s: the answer could not be cached in %s (%s); it is kept in the row", cell.label, cache.directory, error
+        )
     return generation
 
 

@@ -21,6 +21,7 @@ hook                      default
 ``max_prompt_tokens()``   the prompt's UTF-8 bytes + chat overhead (no byte-level tokenizer makes more)
 ``fits()``                True (the long-document guard knows the context window)
 ``retry_counters()``      None (no retries of its own)
+``speed()``               None: how long an answer takes is unknown until some have arrived
 ``attach_meter()``        keeps the meter; paid providers ask it before every request
 ========================  ===================================================================
 
@@ -155,6 +156,22 @@ class BatchAPI(Protocol):
     def parse_line(self, line: dict[str, Any], counted_prompt: int) -> Generation: ...
 
 
+@dataclass(frozen=True)
+class Speed:
+    """How long one answer takes on this machine (for the time estimate of a run, never a result):
+    ``request_s`` plus the new prompt tokens at ``prompt_tps`` plus the output at ``output_tps``
+    (None: that part takes no time)."""
+
+    request_s: float = 0.0
+    prompt_tps: float | None = None
+    output_tps: float | None = None
+
+    def seconds(self, prompt_tokens: int, output_tokens: int) -> float:
+        prompt = prompt_tokens / self.prompt_tps if self.prompt_tps else 0.0
+        output = output_tokens / self.output_tps if self.output_tps else 0.0
+        return self.request_s + prompt + output
+
+
 class Provider(ABC):
     """Serves one :class:`ModelSpec`. Subclasses register with :func:`bizsum.providers.register`."""
 
@@ -256,6 +273,10 @@ class Provider(ABC):
 
     def batch_api(self) -> BatchAPI | None:
         """The provider's batch service when ``supports_batch``."""
+        return None
+
+    def speed(self) -> Speed | None:
+        """How fast this model answers here, for a run's time estimate (None: unknown, e.g. a server)."""
         return None
 
     def retry_counters(self) -> RetryCounters | None:

@@ -13,6 +13,7 @@ import os
 import threading
 from pathlib import Path
 
+from bizsum.errors import InputError
 from bizsum.providers.base import Generation
 
 log = logging.getLogger(__name__)
@@ -21,6 +22,27 @@ log = logging.getLogger(__name__)
 class ResponseCache:
     def __init__(self, directory: str | Path):
         self.directory = Path(directory)
+
+    def check_writable(self) -> None:
+        """Raise a one-line :class:`InputError` unless entries can be written (checked before any paid
+        request: an answer that cannot be cached would be paid for again on the next run)."""
+        where = f"cache_dir {self.directory}"
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            probe = self.directory / f".probe-{os.getpid()}-{threading.get_ident()}"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as error:
+            blocker = next(
+                (p for p in (self.directory, *self.directory.parents) if p.exists() and not p.is_dir()), None
+            )
+            reason = f"{blocker} is a file" if blocker is not None else (error.strerror or str(error))
+            raise InputError(f"{where} is not writable ({reason}); nothing was requested") from None
+        unwritable = [
+            p for p in (self.directory, *self.directory.iterdir()) if p.is_dir() and not os.access(p, os.W_OK | os.X_OK)
+        ]
+        if unwritable:
+            raise InputError(f"{where}: {unwritable[0]} is not writable; nothing was requested")
 
     def _path(self, key: str) -> Path:
         return self.directory / key[:2] / f"{key}.json"

@@ -24,7 +24,7 @@ from bizsum.errors import ConfigError
 from bizsum.nlp.text import split_sentences
 from bizsum.nlp.tokens import count_tokens
 from bizsum.providers import register
-from bizsum.providers.base import Generation, GenerationRequest, Provider
+from bizsum.providers.base import Generation, GenerationRequest, Provider, Speed
 
 AREA_QUERIES: dict[str, str] = {
     "sources_of_revenue": "The company generates revenue from subscriptions, sales, fees and services.",
@@ -121,6 +121,9 @@ class ExtractiveProvider(Provider):
 
     def identity(self) -> dict[str, Any]:
         return {**super().identity(), "method": self.method}
+
+    def speed(self) -> Speed:
+        return Speed(request_s=0.01)  # sentences picked in milliseconds
 
     def generate(self, request: GenerationRequest) -> Generation:
         started = time.perf_counter()

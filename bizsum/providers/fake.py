@@ -23,7 +23,7 @@ from bizsum.errors import ProviderError
 from bizsum.nlp.text import split_sentences
 from bizsum.nlp.tokens import count_tokens
 from bizsum.providers import register
-from bizsum.providers.base import Generation, GenerationRequest, Provider
+from bizsum.providers.base import Generation, GenerationRequest, Provider, Speed
 
 
 @register("fake")
@@ -31,6 +31,9 @@ class FakeProvider(Provider):
     is_free = True
     runs_in_process = True
     supports_logprobs = True
+
+    def speed(self) -> Speed:
+        return Speed(request_s=float(self.spec.options.get("delay", 0)))
 
     def __init__(self, spec: ModelSpec):
         super().__init__(spec)

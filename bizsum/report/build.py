@@ -110,6 +110,11 @@ def build_report(config: RunConfig, frame: pd.DataFrame | None = None) -> Report
     from bizsum.scoring import judge_setup, metric_versions
 
     frame = load_run(config.run_dir) if frame is None else frame
+    if frame.empty:
+        raise InputError(
+            f"run folder {config.run_dir}: {config.rundir.generations.name} has no readable row, so there is nothing "
+            "to report (run `bizsum run CONFIG` first)"
+        )
     used = config.metrics or sorted({m for ms in frame.get("metrics", []) if isinstance(ms, list) for m in ms})
     baseline, baseline_name = load_baseline(config)
     data = ReportData(

@@ -75,3 +75,38 @@ def test_an_unpriced_model_under_max_cost_is_refused_before_any_request(project,
     )
     assert len(requests) == stats.called - 4 == 4 and stats.failed == 0
     assert {r["cost_usd"] for r in read_jsonl(config.rundir.generations) if r["model_id"] == "mystery"} == {None}
+
+
+def test_an_answer_costing_more_than_its_booking_stops_the_run_saying_by_how_much(project, mock_openai, caplog):
+    """A server that ignores max_completion_tokens (issue 18: 50,000-token answers cost 10.2x a $0.05 cap)."""
+    requests = []
+    mock_openai["handler"] = lambda request: (
+        requests.append(request)
+        or httpx2.Response(200, json=chat_completion("A long answer.", prompt_tokens=1_000, completion_tokens=50_000))
+    )
+    gpt = {"id": "gpt", "provider": "openai", "model": "gpt-4o-mini", "concurrency": 1}
+    config = build_config(base_config(models=[gpt], max_cost=1.0), "test")
+    stats = generate(config, progress=False)
+    # each answer costs 1,000 x $0.15/1M + 50,000 x $0.60/1M = $0.03015, far above its booking (512-token
+    # limit) but far below the cap: without the check all 4 cells would have been requested
+    assert len(requests) == stats.called == 1 and stats.not_requested == 3
+    assert stats.cost_usd == pytest.approx(0.03015)
+    (warning,) = [r.getMessage() for r in caplog.records if "more than its booking" in r.getMessage()]
+    assert "a request of gpt cost $0.030150, $0.0" in warning and "50000 completion tokens" in warning
+    assert "No further request is sent" in warning
+
+    # A rerun books the largest completion the model billed in this folder: with $0.02 left under a
+    # $0.05 cap, no request fits (before, each was booked at the 512-token limit and sent)
+    stats = generate(build_config(base_config(models=[gpt], max_cost=0.05), "test"), progress=False)
+    assert len(requests) == 1 and stats.called == 0 and stats.not_requested == 3
+
+
+def test_the_booking_of_a_model_uses_the_largest_completion_it_billed():
+    budget = Budget(cap=1.0, prices=PRICES, observed_completion={"m": 10_000})
+    ticket = budget.reserve(SPEC, 1_000, 1_000)
+    assert ticket.worst_usd == pytest.approx(0.001 + 0.1)  # 10,000 completion tokens at $10/1M, not 1,000
+    budget.settle(ticket, 1_000, 20_000)  # within its booking? no: 0.201 > 0.101
+    assert budget.exhausted and "$0.100000 more than its booking $0.101000" in budget.reason
+    with pytest.raises(BudgetExhausted, match="more than its booking"):
+        budget.reserve(SPEC, 10, 10)
+    assert budget.observed_completion == {"m": 20_000}
