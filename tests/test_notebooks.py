@@ -50,7 +50,7 @@ def test_pipeline_writes_a_report_with_flags(notebook_project):
         "not continuous text: bullets",
         "not continuous text: inline HTML",
         'id="verdict"',
-        "Best LLM configuration",
+        "No LLM configuration beats the best baseline",
         "no paired test can reach p &lt; 0.05",
         "Focus-area coverage",
         "What each score means",
