@@ -122,7 +122,7 @@ def test_a_document_of_nul_characters_is_refused_before_any_request(project, no_
 def test_absurd_samples_are_refused_at_once(project, no_kernel):
     started = time.monotonic()
     result = runner.invoke(app, ["run", str(write_config(project)), "--set", "samples=100000000"])
-    one_line_error(result, "samples: Input should be less than or equal to 1000")
+    one_line_error(result, "samples", "Input should be less than or equal to 1000")
     assert time.monotonic() - started < 10
 
 

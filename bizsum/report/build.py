@@ -19,6 +19,7 @@ from bizsum.errors import GateFailed, InputError
 from bizsum.report import page
 from bizsum.report.data import ReportData, check_gate, compute
 from bizsum.report.sections import SECTIONS
+from bizsum.run import Run
 from bizsum.rundir import RunDir
 
 __all__ = ["Report", "ReportData", "build_report", "raise_if_gate_failed", "report_for_run", "run_line"]
@@ -102,14 +103,15 @@ def load_baseline(config: RunConfig) -> tuple[pd.DataFrame | None, str]:
     path = config.resolve(config.baseline_run)
     if not RunDir(path).generations.is_file():
         raise InputError(f"baseline run not found: {path} has no generations.jsonl (config field 'baseline_run')")
-    return load_run(path), path.name
+    return load_run(Run.load(path)), path.name
 
 
 def build_report(config: RunConfig, frame: pd.DataFrame | None = None) -> Report:
     """Read the run (and its baseline run), compute every table once, then render each section."""
     from bizsum.scoring import judge_setup, metric_versions
 
-    frame = load_run(config.run_dir) if frame is None else frame
+    run = Run.load(config)  # read once: the rows here, the config history in compute()
+    frame = load_run(run) if frame is None else frame
     if frame.empty:
         raise InputError(
             f"run folder {config.run_dir}: {config.rundir.generations.name} has no readable row, so there is nothing "
@@ -123,7 +125,7 @@ def build_report(config: RunConfig, frame: pd.DataFrame | None = None) -> Report
         metric_versions(used, judge_setup(config)),
         baseline,
         baseline_name,
-        tables=compute(config, frame),
+        tables=compute(config, frame, run),
         gate=check_gate(config, frame, baseline),
     )
     parts = [page.Section(s.ID, s.TITLE, s.render(data), screen_only=s.SCREEN_ONLY) for s in SECTIONS]

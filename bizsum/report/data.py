@@ -23,6 +23,7 @@ from bizsum.analysis.verdict import (
 )
 from bizsum.config import RunConfig
 from bizsum.metrics import Column
+from bizsum.run import Run
 from bizsum.rundir import RunDir
 
 
@@ -172,12 +173,14 @@ def _verdict_family(pairs: pd.DataFrame, verdict: pd.DataFrame) -> pd.DataFrame:
     return pairs
 
 
-def compute(config: RunConfig, frame: pd.DataFrame) -> ReportTables:
+def compute(config: RunConfig, frame: pd.DataFrame, run: Run | None = None) -> ReportTables:
     """Every table of the report, once: kinds, columns, headline, pairs, verdict (reusing the pairs'
-    bootstrap), compliance, per-row problems and rule failures, the config history."""
+    bootstrap), compliance, per-row problems and rule failures, the config history (from ``run``,
+    the run already read, when given)."""
     columns = all_columns()
+    run = run if run is not None else Run.load(config)
     if frame.empty:
-        return ReportTables(columns=columns, history=config_history(config.run_dir))
+        return ReportTables(columns=columns, history=config_history(run))
     headline = tuple(c for c in columns.values() if c.headline)
     kinds = configuration_kinds(frame)
     pairs = pairs_export(frame, headline)
@@ -193,7 +196,7 @@ def compute(config: RunConfig, frame: pd.DataFrame) -> ReportTables:
         compliance=compliance_counts(frame, columns, kinds),
         problems=frame.apply(problems_of, axis=1, result_type="reduce", columns=columns),
         broke_rule=rules_broken(frame, columns),
-        history=config_history(config.run_dir),
+        history=config_history(run),
     )
 
 

@@ -198,4 +198,4 @@ def test_cli_agreement(labelled_run, tmp_path):
     assert "2 orphaned label(s)" in result.output
     assert (tmp_path / "t.csv").read_text(encoding="utf-8").startswith("level,metric")
     missing = CliRunner().invoke(app, ["agreement", str(tmp_path)])
-    assert missing.exit_code == 2 and "no labels" in missing.output
+    assert missing.exit_code == 2 and "not a run folder" in missing.output  # one line naming the path

@@ -114,9 +114,7 @@ def test_holm_over_all_checks_and_lower_is_better():
     baseline = make_scores(seed=1)
     current = make_scores(seed=4, shift={(CONFIGS[1], "source_only"): +0.1})
     result = gate.check_regressions(current, baseline, THRESHOLDS, n_boot=500, lower_is_better=["source_only"])
-    np.testing.assert_allclose(
-        result.checks["p_holm"], adjust_pvalues(result.checks["p_value"], "holm", use_statsmodels=False)
-    )
+    np.testing.assert_allclose(result.checks["p_holm"], adjust_pvalues(result.checks["p_value"], "holm"))
     assert not result.passed
     row = result.regressions.iloc[0]
     assert (row.config, row.metric, row.direction) == ("focused / llama-3.1-8b", "source_only", "lower_is_better")
