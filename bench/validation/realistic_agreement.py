@@ -14,24 +14,19 @@ over summaries, for every claim verdict and per focus area. Writes
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-import shutil
 import sys
 from pathlib import Path
-
-import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench" / "validation"))
 sys.path.insert(0, str(ROOT / "bench" / "labels"))
 
 from realistic import generation_row, load, review_rows
-from tenk_agreement import markdown
+from tenk_agreement import markdown, write_frozen_run
 
 from bizsum.analysis.agreement import agreement_table, format_table
 from bizsum.config import build_config
-from bizsum.records import GenerationRecord, summary_hash, to_row
 from bizsum.scoring import score_run
 
 RESULTS = ROOT / "bench" / "results"
@@ -53,24 +48,11 @@ def build_run(out: Path, summaries: list, metrics: list[str]) -> Path:
         },
         "bench/validation/realistic_agreement.py",
     ).with_root(ROOT)
-    rundir = config.rundir
-    if rundir.path.exists():
-        shutil.rmtree(rundir.path)
-    rundir.ensure()
-    with rundir.generations.open("w", encoding="utf-8") as handle:
-        for x in summaries:
-            row = generation_row(x)
-            record = GenerationRecord.model_validate(
-                {**row, "cache_key": summary_hash(row["text"]), "config_hash": "frozen", "error": None}
-            )
-            handle.write(json.dumps(to_row(record), ensure_ascii=False) + "\n")
-    with rundir.reviews.open("w", encoding="utf-8") as handle:
-        for x in summaries:
-            for review in review_rows(x):
-                handle.write(json.dumps(review, ensure_ascii=False) + "\n")
-    (rundir.path / "config.yaml").write_text(yaml.safe_dump(config.snapshot(), sort_keys=False), encoding="utf-8")
+    write_frozen_run(
+        config, [generation_row(x) for x in summaries], [review for x in summaries for review in review_rows(x)]
+    )
     score_run(config)
-    return rundir.path
+    return config.rundir.path
 
 
 def main() -> None:

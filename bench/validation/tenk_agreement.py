@@ -54,6 +54,15 @@ def build_run(out: Path, metrics: list[str]) -> Path:
         },
         "bench/validation/tenk_agreement.py",
     ).with_root(ROOT)
+    reviews = (LABELS / "reviews.jsonl").read_text(encoding="utf-8")
+    write_frozen_run(config, rows, [json.loads(x) for x in reviews.splitlines() if x])
+    score_run(config)
+    return config.rundir.path
+
+
+def write_frozen_run(config, rows: list[dict], reviews: list[dict]) -> None:
+    """A fresh run folder for ``config`` holding labelled summaries as generation rows (frozen: no
+    request made them), their review rows and the config, ready for ``score_run``."""
     rundir = config.rundir
     if rundir.path.exists():
         shutil.rmtree(rundir.path)
@@ -69,10 +78,9 @@ def build_run(out: Path, metrics: list[str]) -> Path:
                 }
             )
             handle.write(json.dumps(to_row(record), ensure_ascii=False) + "\n")
-    shutil.copy(LABELS / "reviews.jsonl", rundir.reviews)
+    with rundir.reviews.open("w", encoding="utf-8") as handle:
+        handle.writelines(json.dumps(review, ensure_ascii=False) + "\n" for review in reviews)
     (rundir.path / "config.yaml").write_text(yaml.safe_dump(config.snapshot(), sort_keys=False), encoding="utf-8")
-    score_run(config)
-    return rundir.path
 
 
 def markdown(frame: pd.DataFrame) -> str:
