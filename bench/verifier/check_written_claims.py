@@ -1,8 +1,9 @@
 """Check the written claim pairs (bench/verifier/data/written_claims/<DOC_ID>.jsonl).
 
     python bench/verifier/check_written_claims.py [DOC_ID ...]
+    python bench/verifier/check_written_claims.py --dir bench/verifier/data/written_claims_tune   # the tune set
 
-One JSON object a line: {"doc_id", "claim", "label" (1 supported / 0 not), "style", "quotes": [verbatim
+A second set for the same document is ``<DOC_ID>__<tag>.jsonl``. One JSON object a line: {"doc_id", "claim", "label" (1 supported / 0 not), "style", "quotes": [verbatim
 source passages], "why" (for label 0)}. Every quote must occur verbatim in data/documents/<DOC_ID>.txt.
 """
 
@@ -22,11 +23,15 @@ NEGATIVE = {"invented", "wrong_relation", "unsupported_inference", "financing_cu
 
 
 def main(argv: list[str]) -> int:
-    paths = [DIR / f"{d}.jsonl" for d in argv] if argv else sorted(DIR.glob("*.jsonl"))
+    folder = DIR
+    if argv[:1] == ["--dir"]:
+        folder, argv = Path(argv[1]) if Path(argv[1]).is_absolute() else ROOT / argv[1], argv[2:]
+    paths = [folder / f"{d}.jsonl" for d in argv] if argv else sorted(folder.glob("*.jsonl"))
     problems: list[str] = []
     counts = {0: 0, 1: 0}
     for path in paths:
-        source = normalise((ROOT / "data" / "documents" / f"{path.stem}.txt").read_text())
+        doc_id = path.stem.split("__")[0]
+        source = normalise((ROOT / "data" / "documents" / f"{doc_id}.txt").read_text())
         for n, line in enumerate(path.read_text().splitlines(), 1):
             where = f"{path.name}:{n}"
             try:

@@ -84,14 +84,15 @@ def main() -> None:
                 per_doc[s.doc_id].append((claim, 1 if label == "supported" else 0, kind, source_quotes))
     splits = company_splits()
     for path in sorted(WRITTEN.glob("*.jsonl")):
-        company, split = splits[path.stem]
+        doc_id = path.stem.split("__")[0]  # <DOC_ID>__<tag>.jsonl: a second set for the document
+        company, split = splits[doc_id]
         if split != "dev" or tune_company(company):
             continue
-        companies[path.stem] = company
+        companies[doc_id] = company
         for line in path.read_text(encoding="utf-8").splitlines():
             row = json.loads(line)
             kind = ("written_pos_" if row["label"] else "written_neg_") + row["style"]
-            per_doc[path.stem].append((row["claim"], int(row["label"]), kind, list(row["quotes"])))
+            per_doc[doc_id].append((row["claim"], int(row["label"]), kind, list(row["quotes"])))
     pairs: list[dict] = []
     lost = 0
     for doc_id, items in sorted(per_doc.items()):
