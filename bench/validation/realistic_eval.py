@@ -122,7 +122,15 @@ def main() -> None:
     parser.add_argument("--docs", default="", help="comma-separated doc ids (a subset, for quick looks)")
     parser.add_argument("--out", default="")
     parser.add_argument("--dump", default="", help="write every claim's verdict to this JSONL file")
+    parser.add_argument("--model", default="", help="verifier weights directory (default: the shipped weights)")
+    parser.add_argument("--reject-below", type=float, default=None, help="with --model: its reject_below")
     args = parser.parse_args()
+    if args.model:
+        from bizsum.nlp import verifier
+
+        chosen = verifier._LOADED[""] = verifier.get_verifier(args.model)
+        if args.reject_below is not None:
+            chosen.reject_below = args.reject_below
     if args.split == "test" and not args.once:
         parser.error("--split test is the held-out half: pass --once and record that it was looked at")
     summaries = load(args.split)

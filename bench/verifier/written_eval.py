@@ -31,16 +31,18 @@ sys.path.insert(0, str(ROOT))
 TUNE_DIR = ROOT / "bench" / "verifier" / "data" / "written_claims_tune"
 
 
-def use_weights(model_dir: str) -> None:
+def use_weights(model_dir: str, reject_below: float | None = None) -> None:
     """Make the metric read ``model_dir`` (a training output or an export) instead of the shipped
     weights: the verifier cache is keyed by directory, the metric asks for the default one."""
     from bizsum.nlp import verifier
 
-    verifier._LOADED[""] = verifier.get_verifier(model_dir)
+    chosen = verifier._LOADED[""] = verifier.get_verifier(model_dir)
+    if reject_below is not None:  # a training output has no manifest: reject_below = threshold
+        chosen.reject_below = reject_below
 
 
-def score_rows(rows: list[dict]) -> list[list[str]]:
-    """Per row, the verdicts of the claims cut from its claim text."""
+def score_rows(rows: list[dict]) -> list[list[dict]]:
+    """Per row, the verdict, score, verifier score and reasons of each claim cut from its claim text."""
     import torch
 
     from bizsum.metrics.source_only.metric import score_summary
@@ -54,15 +56,26 @@ def score_rows(rows: list[dict]) -> list[list[str]]:
         text = texts.setdefault(doc, (ROOT / "data" / "documents" / f"{doc}.txt").read_text())
         index = source_index(text, hashlib.sha256(text.encode()).hexdigest())
         _, details = score_summary(row["claim"], index, text)
-        out.append([str(c["verdict"]) for c in details["claims"]])
+        out.append(
+            [
+                {
+                    "verdict": str(c["verdict"]),
+                    "score": c["score"],
+                    "verifier": c.get("features", {}).get("verifier"),
+                    "reasons": c.get("reasons", []),
+                }
+                for c in details["claims"]
+            ]
+        )
         if n % 100 == 0:
             print(f"  scored {n}/{len(rows)}", file=sys.stderr)
     return out
 
 
-def table(rows: list[dict], verdicts: list[list[str]]) -> dict[str, dict[str, float]]:
+def table(rows: list[dict], scored: list[list[dict]]) -> dict[str, dict[str, float]]:
     by: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
-    for row, v in zip(rows, verdicts):
+    for row, claims in zip(rows, scored):
+        v = [c["verdict"] for c in claims]
         key = ("supported:" if row["label"] else "unsupported:") + row["style"]
         by[key].append(("unsupported" in v, "uncertain" in v and "unsupported" not in v))
         by["supported:ALL" if row["label"] else "unsupported:ALL"].append(by[key][-1])
@@ -77,18 +90,19 @@ def main() -> None:
     parser.add_argument("--dir", default=str(TUNE_DIR))
     parser.add_argument("--docs", default="", help="comma-separated doc ids (default: every file)")
     parser.add_argument("--model", default="", help="weights directory (default: the shipped weights)")
+    parser.add_argument("--reject-below", type=float, default=None, help="with --model: its reject_below")
     parser.add_argument("--out", default="", help="write the table as JSON here")
     parser.add_argument("--dump", default="", help="write every claim's verdicts to this JSONL file")
     args = parser.parse_args()
     if args.model:
-        use_weights(args.model)
+        use_weights(args.model, args.reject_below)
     rows: list[dict] = []
     for path in sorted(Path(args.dir).glob("*.jsonl")):
         if args.docs and path.stem.split("__")[0] not in args.docs.split(","):
             continue
         rows += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    verdicts = score_rows(rows)
-    result = table(rows, verdicts)
+    scored = score_rows(rows)
+    result = table(rows, scored)
     print(f"\n{len(rows)} claims from {args.dir} ({args.model or 'shipped weights'})")
     print("| label:style | n | unsupported | uncertain |\n|---|---|---|---|")
     for k, r in result.items():
@@ -97,8 +111,8 @@ def main() -> None:
         Path(args.out).write_text(json.dumps({"model": args.model, "dir": args.dir, "table": result}, indent=1))
     if args.dump:
         with open(args.dump, "w", encoding="utf-8") as handle:
-            for row, v in zip(rows, verdicts):
-                handle.write(json.dumps({**row, "verdicts": v}, ensure_ascii=False) + "\n")
+            for row, claims in zip(rows, scored):
+                handle.write(json.dumps({**row, "scored": claims}, ensure_ascii=False) + "\n")
 
 
 if __name__ == "__main__":

@@ -82,7 +82,7 @@ _NUM_RE = re.compile(
     r"(?:\s?(?P<scale>thousand|million|millions|billion|billions|trillion|mn|mm|bn|tn|[kmb])\b)?"
     r"(?:\s?(?P<pct>%|percent\b|per cent\b|percentage points?\b|basis points\b|bps\b))?"
     r"(?P<dollars>\s(?:dollars|USD|euros?)\b)?"
-    r"(?![\w\-/]|\.\d)",
+    r"(?![\w/]|\.\d|(?<!illion)(?<!thousand)-)",  # "two billion-user products", not "10-K"
     re.IGNORECASE,
 )
 

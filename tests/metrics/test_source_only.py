@@ -231,17 +231,21 @@ def test_name_from_elsewhere_put_into_a_copied_sentence_is_the_verifiers_call(me
 
 
 @slow
-def test_year_changed_in_a_copied_sentence_is_caught(metric, copy_doc):
-    # 2000 occurs in the filing near "fiscal year", but the copied sentence has 2002 in its place
-    r = score(
-        metric,
-        copy_doc,
-        "Order receipts for spares and upgrades grew steadily from fiscal year 1995 to fiscal year 2000.",
-    )
-    claim = r.details["claims"][0]
-    assert claim["verdict"] == "unsupported"
+def test_year_changed_in_a_copied_sentence_is_caught(metric, copy_doc, scripted):
+    # 2000 occurs in the filing near "fiscal year", but the copied sentence has 2002 in its place:
+    # unsupported unless the verifier supports the claim, then left to a reviewer (uncertain)
+    changed = "Order receipts for spares and upgrades grew steadily from fiscal year 1995 to fiscal year 2000."
+    fake = scripted({changed: 0.3})
+    fake.reject_below = 0.25
+    claim = score(metric, copy_doc, changed).details["claims"][0]
+    assert claim["verdict"] == "unsupported" and claim["score"] < 0.25
     (bad,) = [n for n in claim["numbers"] if n["status"] != "ok"]
     assert bad["number"] == "2000" and bad["replaces"] == "2002"
+    fake = scripted({changed: 0.9})
+    fake.reject_below = 0.25
+    claim = score(metric, copy_doc, changed).details["claims"][0]
+    assert claim["verdict"] == "uncertain" and 0.25 <= claim["score"] < 0.5
+    assert "reviewer" in claim["reasons"][-1] and "2002" in claim["reasons"][0]
 
 
 @slow

@@ -114,6 +114,7 @@ _HEDGES = {
     "at least": (1.0, 1.35),
     "upwards of": (1.0, 1.35),
     "less than": (0.7, 1.0),
+    "fewer than": (0.7, 1.0),
     "under": (0.7, 1.0),
     "up to": (0.7, 1.0),
 }
@@ -196,7 +197,7 @@ def check_names(claim: str, index: SourceIndex, aligned: Sequence[int] = ()) -> 
         if not toks:
             continue
         variants = name_variants(toks)
-        if not any(v in index.norm_text for v in variants):
+        if not any(v in index.norm_text for v in variants) and not _abbreviated_in_source(toks, index):
             if _words_in_source(toks, index):
                 # "Nervous-system brands", "HMOs", "Departments of Veterans Affairs": capitalised or
                 # inflected words the source has, not a name it lacks; the context check decides
@@ -260,6 +261,14 @@ ABBREVIATIONS = {
     "eu": "european union",
     "ceo": "chief executive officer",
 }
+
+
+def _abbreviated_in_source(toks: list[str], index: SourceIndex) -> bool:
+    """A name the summary spells out that the source abbreviates ("United States" for "U.S.")."""
+    spelled = " ".join(toks)
+    return any(
+        f" {short} " in index.norm_text for short, long in ABBREVIATIONS.items() if long == spelled and len(short) > 1
+    )
 
 
 def _words_in_source(toks: list[str], index: SourceIndex) -> bool:

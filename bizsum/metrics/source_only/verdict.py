@@ -127,6 +127,11 @@ def context_left_to_verifier(
     return hard_numbers, hard_names
 
 
+def absent_from_source(number_reports: Sequence[dict], name_reports: Sequence[dict]) -> bool:
+    """A number or name the source does not have at all: unsupported whatever the verifier says."""
+    return any(r["status"] == "not_in_source" for r in [*number_reports, *name_reports])
+
+
 def comparison_verdicts(rules_prob: float, hard_fail: bool, verified: ClaimScore) -> dict[str, dict[str, Any]]:
     """The claim decided by v3's rules (hard checks + hand-set model) and by the verifier alone."""
     rules_supported = not hard_fail and rules_prob >= SUPPORT_THRESHOLD
@@ -220,14 +225,30 @@ def check_claim(
                 f"the evidence is unclear (support {prob:.2f}, between {reject_below:.2f} and {threshold:.2f}): "
                 "not counted as a violation until a reviewer labels it"
             )
-    if hard_fail or prob < reject_below:
+    decisive = hard_fail
+    if verified is not None:
+        decisive = bool(negation_mismatch or direction_mismatch) or absent_from_source(number_reports, name_reports)
+    if decisive or prob < reject_below:
         verdict = "unsupported"
+    elif hard_fail:
+        # a number in another number's place or tied to another year in the passage the rules
+        # aligned: decisive when the verifier does not support the claim either, else left to a
+        # reviewer (on the realistic dev set the rules' alignment was the wrong passage for most
+        # faithful claims they flagged: restated or merged facts)
+        verdict = "unsupported" if prob < threshold else "uncertain"
+        if verdict == "uncertain":
+            reasons.append(
+                f"but the claim verifier supports it (support {prob:.2f}): "
+                "not counted as a violation until a reviewer labels it"
+            )
     elif prob < threshold:
         verdict = "uncertain"
     else:
         verdict = "supported"
-    if hard_fail:
+    if verdict == "unsupported":
         prob = min(prob, reject_below - 1e-3 if verified is not None else 0.49)
+    elif verdict == "uncertain":
+        prob = min(prob, threshold - 1e-3)
     return ClaimCheck(claim, verdict, prob, evidence, reasons, features, number_reports, name_reports, variants)
 
 
