@@ -512,13 +512,35 @@ def rule_failures(text: str, claims: list[str]) -> list[bool]:
     return out
 
 
-def perturbation_table(rows: list[dict], threshold: float, rules: bool = False) -> dict:
-    """Caught / flagged rates; with ``rules`` a claim is also unsupported when today's hard checks fail."""
+def metric_verdicts(
+    text: str, claims: list[str], scores: list[float], threshold: float, reject_below: float
+) -> list[str]:
+    """The installed metric's verdict of each claim given the verifier's scores (what
+    ``source_only`` decides: the hard checks combined with the verifier, an ``uncertain`` band)."""
+    import hashlib
+
+    from bizsum.metrics.source_only import check_claim
+    from bizsum.nlp.source_index import embed_claims, source_index
+    from bizsum.nlp.verifier import ClaimScore
+
+    index = source_index(text, hashlib.sha256(text.encode("utf-8")).hexdigest())
+    out = []
+    for claim, emb, score in zip(claims, embed_claims(claims), scores):
+        verified = ClaimScore(claim, score, score >= threshold, "", [], threshold, reject_below=reject_below)
+        out.append(check_claim(claim, emb, index, verified).verdict)
+    return out
+
+
+def perturbation_table(rows: list[dict], threshold: float, rules: bool = False, metric: bool = False) -> dict:
+    """Caught / flagged rates; with ``rules`` a claim is also unsupported when today's hard checks fail;
+    with ``metric`` a claim is unsupported when the installed metric's verdict is (``metric_verdicts``)."""
     kinds: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     faithful_claims = [0, 0]
     for r in rows:
         fails = r.get("rule_fail") if rules else None
         eff = [0.0 if fails and fails[i] else s for i, s in enumerate(r["claim_scores"])]
+        if metric:
+            eff, threshold = [0.0 if v == "unsupported" else 1.0 for v in r["metric_verdicts"]], 0.5
         low = min(eff) if eff else 1.0
         if r["changed"] is None:
             flagged = sum(1 for s in eff if s < threshold)
@@ -716,6 +738,9 @@ def main() -> None:
         "--write-manifest", action="store_true", help="dev: write threshold + dev metrics into the shipped MANIFEST"
     )
     parser.add_argument("--tag", default="")
+    parser.add_argument(
+        "--reject-below", type=float, default=0.25, help="the metric's reject_below for table_metric (MANIFEST's)"
+    )
     parser.add_argument("--prepare", action="store_true", help="only compute and cache the candidate chunks (no model)")
     parser.add_argument(
         "--summeval-articles",
@@ -771,6 +796,21 @@ def main() -> None:
             res["perturb"][f"table_at_{t}"] = perturbation_table(rows, t)
         res["perturb"]["table_rules_only"] = perturbation_table(rows, 1e-9, rules=True)
         res["perturb"]["table_rules_and_verifier"] = perturbation_table(rows, threshold, rules=True)
+        from make_pairs import read_text
+
+        verifier_threshold = sc.verifier.threshold if sc.verifier else 0.5
+        texts = {r["path"]: read_text(Path(r["path"])) for r in rows}
+        for r in rows:
+            r["metric_verdicts"] = metric_verdicts(
+                texts[r["path"]], r["claims"], r["claim_scores"], verifier_threshold, args.reject_below
+            )
+        res["perturb"]["table_metric"] = perturbation_table(rows, 0.5, metric=True)
+        log.info(
+            "the metric (reject_below %.2f): caught %.1f%%, faithful claims flagged %.1f%%",
+            args.reject_below,
+            100 * res["perturb"]["table_metric"]["_caught_all_errors"]["rate"],
+            100 * res["perturb"]["table_metric"]["_faithful_claims_flagged"]["rate"],
+        )
         res["perturb"]["claim_auc"] = perturb_auc(rows)
         (RESULTS / f"perturb_rows_{args.split}{args.tag}.json").write_text(json.dumps(rows, indent=0, default=float))
         log.info("perturb done (%.0f s)", time.time() - started)

@@ -158,6 +158,11 @@ def extract_names(text: str) -> list[str]:
             while span_tokens and span_tokens[0].lower().rstrip(".,") in _GENERIC_CAPS:
                 span_tokens = span_tokens[1:]
                 at_start = False
+            # a sentence-initial preposition before a name ("Unlike Jordan, ...", "Including
+            # Converse, ...") is not part of it
+            if at_start and span_tokens and _leading_word(span_tokens[0]):
+                span_tokens = span_tokens[1:]
+                at_start = False
             if span_tokens:
                 if (
                     at_start
@@ -174,6 +179,17 @@ def extract_names(text: str) -> list[str]:
         else:
             i += 1
     return names
+
+
+_LEADING_WORDS = frozenset(
+    "unlike including excluding besides alongside across within without despite following among amid "
+    "between under over along via plus like per toward towards around against beside inside outside".split()
+)
+
+
+def _leading_word(token: str) -> bool:
+    word = token.lower().rstrip(".,")
+    return word in _LEADING_WORDS
 
 
 @lru_cache(maxsize=1)

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 _SCALES = {
+    "hundred": 1e2,
     "thousand": 1e3,
     "k": 1e3,
     "million": 1e6,
@@ -79,7 +80,7 @@ _NUM_RE = re.compile(
     r"|(?P<word>(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?:one|two|three|four|five|six|seven|eight|nine))?"
     r"|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen"
     r"|(?:one|a|half a)(?=\s+(?:hundred|thousand|million|billion|trillion)\b)|hundreds|thousands|millions|billions|dozens?))"
-    r"(?:\s?(?P<scale>thousand|million|millions|billion|billions|trillion|mn|mm|bn|tn|[kmb])\b)?"
+    r"(?:\s?(?P<scale>hundred|thousand|million|millions|billion|billions|trillion|mn|mm|bn|tn|[kmb])\b)?"
     r"(?:\s?(?P<pct>%|percent\b|per cent\b|percentage points?\b|basis points\b|bps\b))?"
     r"(?P<dollars>\s(?:dollars|USD|euros?)\b)?"
     r"(?![\w/]|\.\d|(?<!illion)(?<!thousand)-)",  # "two billion-user products", not "10-K"

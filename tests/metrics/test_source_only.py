@@ -508,3 +508,45 @@ def test_supporting_sentence_among_unrelated_neighbours_and_its_restatement_are_
     assert all(r.supported for r in results), [(r.score, r.evidence) for r in results]
     invented = verifier.score_pairs([evidence], ["Most of its customers are small retailers in Europe."])
     assert invented[0] < verifier.reject_below, invented
+
+
+def test_a_leading_preposition_is_not_part_of_a_name():
+    from bizsum.nlp.names import extract_names
+
+    assert extract_names("Unlike Jordan, Converse reports its results on its own.") == ["Jordan", "Converse"]
+    assert extract_names("Including Converse, Nike has five segments.") == ["Converse", "Nike"]
+    assert extract_names("General Motors is its largest customer.") == ["General Motors"]
+
+
+def test_hundreds_and_scales_before_a_hyphen_are_numbers():
+    from bizsum.nlp.numbers import extract_numbers
+
+    def values(text):
+        return [n.value for n in extract_numbers(text)]
+
+    assert values("AI Overviews reaches more than one hundred countries") == [100.0]
+    assert values("all seven of our two billion-user products") == [7.0, 2e9]
+    assert values("See Form 10-K and the 5-year plan") == []
+
+
+@slow
+def test_a_total_of_the_claims_own_numbers_and_hedged_bounds_are_supported():
+    import hashlib
+
+    from bizsum.metrics.source_only.checks import check_names, check_numbers
+    from bizsum.nlp.source_index import source_index
+
+    text = (
+        "We operate 376 retail stores in the United States and 658 retail stores outside the U.S. "
+        "We had 147 full-time employees. Our patents are intellectual property."
+    )
+    index = source_index(text, hashlib.sha256(text.encode()).hexdigest())
+
+    def statuses(claim):
+        return {r["number"]: r["status"] for r in check_numbers(claim, index, [0, 1])[0]}
+
+    assert statuses("It runs 1,034 stores: 376 in the United States and 658 abroad.")["1,034"] == "ok"
+    assert statuses("It runs 1,040 stores: 376 in the United States and 658 abroad.")["1,040"] == "not_in_source"
+    assert statuses("It had fewer than 150 full-time employees.")["150"] == "ok"
+    names = {r["name"]: r["status"] for r in check_names("Its IP is protected in the United States.", index)[0]}
+    assert names["IP"] != "not_in_source" and names["United States"] != "not_in_source"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Sequence
@@ -42,6 +43,12 @@ def check_numbers(claim: str, index: SourceIndex, aligned: Sequence[int]) -> tup
             # gives item by item; the claim verifier reads it, not the number check
             reports.append(
                 {"number": num.text, "value": num.value, "kind": num.kind, "status": "ok", "note": "small count"}
+            )
+            continue
+        if not matches and sum_of_others(num, claim_numbers, index):
+            # "1,034 retail stores: 376 in the United States and 658 elsewhere"
+            reports.append(
+                {"number": num.text, "value": num.value, "kind": num.kind, "status": "ok", "note": "sum of the claim's numbers"}
             )
             continue
         if not matches:
@@ -136,6 +143,24 @@ def approximates(num: Number, src: Number, hedge: tuple[float, float] | None) ->
     if num.kind == "pct" and src.kind == "pct" and low < 1.0 < high:
         return abs(src.value - num.value) <= max(2.0, 0.1 * src.value)
     return low * num.value <= src.value * (1 + 1e-9) and src.value <= high * num.value * (1 + 1e-9)
+
+
+def sum_of_others(num: Number, claim_numbers: Sequence[Number], index: SourceIndex) -> bool:
+    """The number is the sum of two or more other numbers of the claim (of its kind) that the
+    source has: a total a summary computes from the parts it also states."""
+    parts = [
+        n
+        for n in claim_numbers
+        if n is not num and n.kind == num.kind and n.kind != "year" and any(numbers_equal(n, src) for src, _ in index.numbers)
+    ]
+    if len(parts) < 2:
+        return False
+    tolerance = max(num.unit / 2, 1e-9 * num.value)
+    return any(
+        abs(sum(p.value for p in combo) - num.value) <= tolerance
+        for size in range(2, min(4, len(parts)) + 1)
+        for combo in itertools.combinations(parts, size)
+    )
 
 
 def small_count(num: Number) -> bool:
@@ -260,6 +285,11 @@ ABBREVIATIONS = {
     "uk": "united kingdom",
     "eu": "european union",
     "ceo": "chief executive officer",
+    "ip": "intellectual property",
+    "va": "veterans affairs",
+    "os": "operating system",
+    "cfo": "chief financial officer",
+    "esg": "environmental, social and governance",
 }
 
 

@@ -135,4 +135,4 @@ class SourceOnlyMetric(Metric):
 
         # 3: names and numbers held to the copied sentence, direction swaps, clause-scoped negation
         # 4: the trained claim verifier decides every claim the hard checks pass
-        return {**encoder_versions(), **verifier_version(), "source_only": "5"}
+        return {**encoder_versions(), **verifier_version(), "source_only": "6"}
