@@ -182,8 +182,35 @@ def extract_names(text: str) -> list[str]:
 
 
 _LEADING_WORDS = frozenset(
-    "unlike including excluding besides alongside across within without despite following among amid "
-    "between under over along via plus like per toward towards around against beside inside outside".split()
+    [
+        "unlike",
+        "including",
+        "excluding",
+        "besides",
+        "alongside",
+        "across",
+        "within",
+        "without",
+        "despite",
+        "following",
+        "among",
+        "amid",
+        "between",
+        "under",
+        "over",
+        "along",
+        "via",
+        "plus",
+        "like",
+        "per",
+        "toward",
+        "towards",
+        "around",
+        "against",
+        "beside",
+        "inside",
+        "outside",
+    ]
 )
 
 

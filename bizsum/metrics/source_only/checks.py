@@ -48,7 +48,13 @@ def check_numbers(claim: str, index: SourceIndex, aligned: Sequence[int]) -> tup
         if not matches and sum_of_others(num, claim_numbers, index):
             # "1,034 retail stores: 376 in the United States and 658 elsewhere"
             reports.append(
-                {"number": num.text, "value": num.value, "kind": num.kind, "status": "ok", "note": "sum of the claim's numbers"}
+                {
+                    "number": num.text,
+                    "value": num.value,
+                    "kind": num.kind,
+                    "status": "ok",
+                    "note": "sum of the claim's numbers",
+                }
             )
             continue
         if not matches:
@@ -151,7 +157,10 @@ def sum_of_others(num: Number, claim_numbers: Sequence[Number], index: SourceInd
     parts = [
         n
         for n in claim_numbers
-        if n is not num and n.kind == num.kind and n.kind != "year" and any(numbers_equal(n, src) for src, _ in index.numbers)
+        if n is not num
+        and n.kind == num.kind
+        and n.kind != "year"
+        and any(numbers_equal(n, src) for src, _ in index.numbers)
     ]
     if len(parts) < 2:
         return False
