@@ -127,6 +127,19 @@ def context_left_to_verifier(
     return hard_numbers, hard_names
 
 
+#: a claim whose content words are this much in one aligned source sentence copies it
+COPIED_SHARE = 0.85
+INSERTED_DECISIVE = True
+
+
+def copies_a_sentence(stems: Sequence[str], aligned: Sequence[int], index: SourceIndex) -> bool:
+    """Most of the claim's content words are in one of the aligned source sentences."""
+    own = set(stems)
+    if not own:
+        return False
+    return any(len(own & index.sentence_stems[i]) >= COPIED_SHARE * len(own) for i in aligned)
+
+
 def absent_from_source(number_reports: Sequence[dict], name_reports: Sequence[dict]) -> bool:
     """A number or name the source does not have at all: unsupported whatever the verifier says."""
     return any(r["status"] == "not_in_source" for r in [*number_reports, *name_reports])
@@ -227,12 +240,21 @@ def check_claim(
             )
     decisive = hard_fail
     if verified is not None:
-        decisive = bool(negation_mismatch or direction_mismatch) or absent_from_source(number_reports, name_reports)
+        # a number slot is read reliably only in a sentence the claim copies ("... from fiscal year
+        # 1995 to fiscal year 2000" for "... to fiscal year 2002"); in a restatement the aligned
+        # passage is often not the one restated
+        copied = copies_a_sentence(stems, aligned, index)
+        decisive = (
+            bool(negation_mismatch or direction_mismatch)
+            or absent_from_source(number_reports, name_reports)
+            or (copied and any(_structural(r) for r in number_reports))
+            or (copied and INSERTED_DECISIVE and any(r.get("inserted") for r in name_reports))
+        )
     if decisive or prob < reject_below:
         verdict = "unsupported"
     elif hard_fail:
-        # a number in another number's place or tied to another year in the passage the rules
-        # aligned: decisive when the verifier does not support the claim either, else left to a
+        # a number in another number's place or tied to another year in a passage the claim does
+        # not copy: decisive when the verifier does not support the claim either, else left to a
         # reviewer (on the realistic dev set the rules' alignment was the wrong passage for most
         # faithful claims they flagged: restated or merged facts)
         verdict = "unsupported" if prob < threshold else "uncertain"
