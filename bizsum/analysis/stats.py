@@ -47,16 +47,13 @@ import warnings
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from itertools import combinations
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
 from bizsum.errors import ConfigError, InputError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from matplotlib.axes import Axes
 
 log = logging.getLogger(__name__)
 
@@ -676,38 +673,6 @@ def rank_configurations(
     return result
 
 
-def plot_ranking(df: pd.DataFrame, metric: str, ax: Axes | None = None) -> Axes:
-    """Horizontal error-bar chart of :func:`rank_configurations` output (first row on top)."""
-    import matplotlib.pyplot as plt
-
-    missing = [c for c in ("config", "mean", "ci_low", "ci_high") if c not in df.columns]
-    if missing:
-        raise InputError(f"plot_ranking: the table lacks column(s) {missing}; pass rank_configurations() output")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 0.45 * max(len(df), 2) + 1.2))
-    y = np.arange(len(df))[::-1]
-    mean = df["mean"].to_numpy(dtype="float64")
-    lower = np.nan_to_num(mean - df["ci_low"].to_numpy(dtype="float64"), nan=0.0)
-    upper = np.nan_to_num(df["ci_high"].to_numpy(dtype="float64") - mean, nan=0.0)
-    ax.errorbar(
-        mean,
-        y,
-        xerr=np.vstack([np.clip(lower, 0, None), np.clip(upper, 0, None)]),
-        fmt="o",
-        capsize=4,
-        color="tab:blue",
-        ecolor="tab:gray",
-    )
-    ax.set_yticks(y)
-    ax.set_yticklabels(df["config"].astype(str).tolist())
-    level = df.attrs.get("ci_level")
-    ci_text = f"{level:.0%} bootstrap CI over documents" if level else "bootstrap CI over documents"
-    ax.set_xlabel(f"{metric} (mean, {ci_text})")
-    ax.set_title(f"Configurations ranked by {metric}")
-    ax.grid(axis="x", alpha=0.3)
-    return ax
-
-
 __all__ = [
     "CONFIG_COLUMNS",
     "CORRECTIONS",
@@ -725,7 +690,6 @@ __all__ = [
     "document_means",
     "metric_values",
     "paired_difference",
-    "plot_ranking",
     "rank_biserial",
     "rank_configurations",
 ]
