@@ -123,3 +123,32 @@ def test_a_folder_without_a_loadable_config_is_read_without_one(tmp_path, caplog
     loaded = Run.load(run)
     assert loaded.config is None and len(loaded.generations) == 1
     assert "config.yaml" in caplog.text
+
+
+def test_a_report_build_parses_each_run_file_once(scored_run, monkeypatch):
+    from bizsum.report.build import build_report
+
+    parsed: list[str] = []
+    original = bizsum.records.iter_jsonl
+
+    def counting(path):
+        parsed.append(path.name)
+        return original(path)
+
+    monkeypatch.setattr(bizsum.records, "iter_jsonl", counting)
+    report = build_report(scored_run)
+    assert sorted(parsed) == ["generations.jsonl", "scores.jsonl"]
+    assert len(report.data.frame) == 4
+
+
+def test_a_missing_baseline_run_is_one_line_naming_the_field(scored_run, tmp_path):
+    from bizsum.errors import InputError
+    from bizsum.report.build import load_baseline
+
+    config = scored_run.model_copy(update={"baseline_run": str(tmp_path / "nowhere")})
+    with pytest.raises(
+        InputError, match=r"baseline run not found: .*nowhere has no generations\.jsonl \(config field 'baseline_run'\)"
+    ):
+        load_baseline(config)
+    other = load_baseline(scored_run.model_copy(update={"baseline_run": str(scored_run.run_dir)}))
+    assert other[1] == scored_run.run_dir.name and len(other[0]) == 4
