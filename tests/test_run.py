@@ -139,6 +139,7 @@ def test_a_report_build_parses_each_run_file_once(scored_run, monkeypatch):
     report = build_report(scored_run)
     assert sorted(parsed) == ["generations.jsonl", "scores.jsonl"]
     assert len(report.data.frame) == 4
+    assert isinstance(report.data.run, Run) and report.data.rundir == scored_run.rundir  # the Run is handed on
 
 
 def test_a_missing_baseline_run_is_one_line_naming_the_field(scored_run, tmp_path):

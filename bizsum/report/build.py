@@ -126,6 +126,7 @@ def build_report(config: RunConfig, frame: pd.DataFrame | None = None) -> Report
         baseline_name,
         tables=compute(config, frame, run),
         gate=check_gate(config, frame, baseline),
+        run=run,
     )
     parts = [page.Section(s.ID, s.TITLE, s.render(data), screen_only=s.SCREEN_ONLY) for s in SECTIONS]
     parts = [p for p in parts if p.html]

@@ -93,7 +93,8 @@ def check_gate(config: RunConfig, frame: pd.DataFrame, baseline: pd.DataFrame | 
 @dataclass
 class ReportData:
     """Everything the sections read: the run's config and rows, an optional baseline run's rows,
-    and the tables computed from them (:func:`compute`)."""
+    and the tables computed from them (:func:`compute`); ``run`` is the :class:`~bizsum.run.Run`
+    they were read from (``build_report`` reads it once and hands it on)."""
 
     config: RunConfig
     frame: pd.DataFrame
@@ -102,10 +103,11 @@ class ReportData:
     baseline_name: str = ""
     tables: ReportTables = field(default_factory=ReportTables)
     gate: GateCheck = field(default_factory=GateCheck)
+    run: Run | None = None
 
     @property
     def rundir(self) -> RunDir:
-        return self.config.rundir
+        return self.run.rundir if self.run is not None else self.config.rundir
 
     @property
     def ok(self) -> pd.DataFrame:
