@@ -8,16 +8,19 @@ how often it opens each file of the run folder (issue 21: a run read once).
    default metric by the package's own verbs (``bizsum.generate``, ``bizsum.score_run``).
 2. **The run folder**: 50 documents × 4 prompts × 5 models × 5 samples = 5,000 summaries. Each
    generation and score row is a template row of the same model (``GenerationRecord`` /
-   ``ScoreRecord.model_copy``) moved to its cell: its request key and summary hash follow the
-   cell, its numeric scores are jittered (seeded), its details (claims, areas, passages) are the
-   real ones, so the rows are as large as real rows (about 50 kB a score row). Written with
+   ``ScoreRecord.model_copy``) moved to its cell: its request key follows the cell (the score
+   row names it, so the two still belong together), its text and summary hash are the
+   template's, its numeric scores are jittered (seeded), its details (claims, areas, passages)
+   are the real ones, so the rows are as large as real rows (5,000 summaries: 184 MB). Written with
    ``bizsum.jsonl.write_lines_atomic``; ``config.yaml`` is a plain config like ``configs/ci.yaml``,
    so code from before issue 20 reads the folder too.
 3. **The build**: ``python -m bizsum.cli report RUN`` in a child process with the code of each
    ``--code`` folder first on ``PYTHONPATH`` (``_count_opens.py`` wraps it: an audit hook counts
    every ``open`` of a file of the run folder). The parent reads the child's own resource usage
    (``os.wait4``: wall, user + system CPU seconds, peak RSS) so one build's memory is not mixed
-   with another's. The builds alternate between the code folders, ``--repeats`` times each.
+   with another's. The builds alternate between the code folders, ``--repeats`` times each;
+   ``--parallel N`` runs N at once, each on its own copy of the run folder (on a loaded machine
+   their CPU seconds and peak memory stay comparable, their wall times include each other).
 
 Prints one line per build (with the 1-minute load average: the machine is shared, so CPU seconds
 are the steadier number), then the median and range per code folder and the opens per file, and
