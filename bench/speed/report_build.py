@@ -223,13 +223,21 @@ def finish_build(build: Build, status: int, usage: resource.struct_rusage) -> di
         tail = build.log.read_text(encoding="utf-8", errors="replace")[-3000:]
         raise SystemExit(f"report build with {build.code} failed ({build.child.returncode}):\n{tail}")
     return {
-        "code": str(build.code),
+        "code": _label(build.code),
         "load_1min": round(build.load, 2),
         "wall_s": round(wall, 2),
         "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
         "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),  # Linux: kilobytes
         "opens": json.loads((build.run / ".bench-opens.json").read_text(encoding="utf-8")),
     }
+
+
+def _label(code: Path) -> str:
+    """A checkout by its folder name and commit (no machine path in the result file)."""
+    commit = subprocess.run(
+        ["git", "-C", str(code), "rev-parse", "--short", "HEAD"], check=False, capture_output=True, text=True
+    )
+    return f"{code.name} ({commit.stdout.strip() or 'no git'})"
 
 
 def run_builds(run: Path, jobs: list[Path], parallel: int) -> Iterator[dict[str, Any]]:
@@ -305,7 +313,7 @@ def main() -> None:
         "launcher_peak_rss_mb": round(own, 1),
         "parallel": args.parallel,
     }
-    builds: dict[str, list[dict[str, Any]]] = {str(c): [] for c in codes}
+    builds: dict[str, list[dict[str, Any]]] = {_label(c): [] for c in codes}
     print("code                          load  wall s  cpu s  peak RSS MB", flush=True)
     for result in run_builds(run, [code for _ in range(args.repeats) for code in codes], args.parallel):
         builds[result["code"]].append(result)
