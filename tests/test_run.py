@@ -123,3 +123,42 @@ def test_a_folder_without_a_loadable_config_is_read_without_one(tmp_path, caplog
     loaded = Run.load(run)
     assert loaded.config is None and len(loaded.generations) == 1
     assert "config.yaml" in caplog.text
+
+
+def test_a_report_build_parses_each_run_file_once(scored_run, monkeypatch):
+    """Also with human labels: the agreement section's labels come from the Run the build read."""
+    from bizsum.report.build import build_report
+
+    first = next(iter(Run.load(scored_run).generations.values()))
+    _write(
+        scored_run.rundir.reviews,
+        [ReviewRecord(**dict(zip(("doc_id", "prompt_id", "model_id", "sample"), first.key)),
+                      summary_sha=summary_hash(first.text), kind="area", area="customer_base", label="covered")],
+    )  # fmt: skip
+    parsed: list[str] = []
+    original = bizsum.records.iter_jsonl
+
+    def counting(path):
+        parsed.append(path.name)
+        return original(path)
+
+    monkeypatch.setattr(bizsum.records, "iter_jsonl", counting)
+    report = build_report(scored_run)
+    assert sorted(parsed) == ["generations.jsonl", "reviews.jsonl", "scores.jsonl"]
+    assert len(report.data.frame) == 4
+    assert isinstance(report.data.run, Run) and report.data.rundir == scored_run.rundir  # the Run is handed on
+    assert report.data.tables.labels is not None and len(report.data.tables.labels.areas) == 1
+    assert '<section id="agreement">' in report.html()
+
+
+def test_a_missing_baseline_run_is_one_line_naming_the_field(scored_run, tmp_path):
+    from bizsum.errors import InputError
+    from bizsum.report.build import load_baseline
+
+    config = scored_run.model_copy(update={"baseline_run": str(tmp_path / "nowhere")})
+    with pytest.raises(
+        InputError, match=r"baseline run not found: .*nowhere has no generations\.jsonl \(config field 'baseline_run'\)"
+    ):
+        load_baseline(config)
+    other = load_baseline(scored_run.model_copy(update={"baseline_run": str(scored_run.run_dir)}))
+    assert other[1] == scored_run.run_dir.name and len(other[0]) == 4

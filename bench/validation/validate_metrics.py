@@ -56,6 +56,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from bench.datasets import LOADERS, seeded_split
 from bench.validation import embed_cache
 from bench.validation.compute import compute
+from bizsum.analysis.stats import bootstrap_ci
 
 log = logging.getLogger("bench.validate")
 RESULTS = Path(__file__).resolve().parents[1] / "results"
@@ -110,22 +111,15 @@ def _per_group(fn, x, y, groups) -> float:
 
 
 def boot_ci(stat, groups, n_boot=N_BOOT, seed=SEED) -> tuple[float, float]:
-    """Percentile CI; resamples groups (articles) with replacement. ``stat(indices)`` -> float."""
-    rng = np.random.default_rng(seed)
-    by = defaultdict(list)
-    for i, g in enumerate(groups):
-        by[g].append(i)
-    keys = list(by)
-    vals = []
-    for _ in range(n_boot):
-        pick = rng.integers(0, len(keys), len(keys))
-        idx = [i for k in pick for i in by[keys[k]]]
-        v = stat(np.asarray(idx))
-        if not math.isnan(v):
-            vals.append(v)
-    if not vals:
-        return float("nan"), float("nan")
-    return float(np.percentile(vals, 2.5)), float(np.percentile(vals, 97.5))
+    """95% percentile CI resampling groups (articles) with replacement (``bizsum``'s one bootstrap,
+    :func:`bizsum.analysis.stats.bootstrap_ci`). ``stat(indices)`` -> float, the indices of the
+    rows drawn (a row repeated as often as its group was drawn)."""
+    rows = np.arange(len(groups))
+
+    def per_resample(weights: np.ndarray) -> np.ndarray:
+        return np.array([stat(np.repeat(rows, w.astype(int))) for w in weights], dtype=float)
+
+    return bootstrap_ci(list(groups), per_resample, n_boot=n_boot, seed=seed)
 
 
 def balanced_accuracy(y, pred) -> float:
@@ -241,15 +235,8 @@ def run_summac(limit):
             t = best_threshold(y[dev], x[dev])
             pred = (x >= t).astype(int)
             ba = balanced_accuracy(y[test], pred[test])
-            rng = np.random.default_rng(SEED)
-            boots = []
             tarr = np.array(test)
-            for _ in range(N_BOOT):
-                s = tarr[rng.integers(0, len(tarr), len(tarr))]
-                v = balanced_accuracy(y[s], pred[s])
-                if not math.isnan(v):
-                    boots.append(v)
-            ci = (float(np.percentile(boots, 2.5)), float(np.percentile(boots, 97.5))) if boots else (float("nan"),) * 2
+            ci = boot_ci(lambda s: balanced_accuracy(y[tarr[s]], pred[tarr[s]]), list(range(len(tarr))))
             res["metrics"][key] = {
                 "label": label,
                 "threshold": t,

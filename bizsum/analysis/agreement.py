@@ -8,7 +8,7 @@ not among :func:`~bizsum.nlp.claims.split_claims` of the summary is **orphaned**
 attached to another claim.
 
 Three levels, every one with bootstrap confidence intervals that resample *summaries* (seeded;
-the statistics and :func:`~bizsum.analysis.stats.cluster_bootstrap_ci` are in :mod:`bizsum.analysis.stats`):
+the statistics and :func:`~bizsum.analysis.stats.bootstrap_ci` are in :mod:`bizsum.analysis.stats`):
 
 * **claim**: every claim-level verdict in the score details (a metric whose details hold
   ``claims: [{text, verdict, score}]``: source_only, judge_claims, and any sub-verdict such as
@@ -35,7 +35,7 @@ import pandas as pd
 from bizsum.analysis.stats import (
     WeightedStatistic,
     balanced_accuracy_w,
-    cluster_bootstrap_ci,
+    bootstrap_ci,
     cohen_kappa_w,
     kendall_tau_w,
 )
@@ -248,7 +248,7 @@ def _row(
             row[name], row[f"{name}_lo"], row[f"{name}_hi"] = math.nan, math.nan, math.nan
             continue
         row[name] = float(stats[name](np.ones((1, len(frame))))[0])
-        row[f"{name}_lo"], row[f"{name}_hi"] = cluster_bootstrap_ci(
+        row[f"{name}_lo"], row[f"{name}_hi"] = bootstrap_ci(
             frame["unit"].tolist(), stats[name], n_boot=n_boot, seed=seed
         )
     return row

@@ -2,9 +2,9 @@
 adjustment (statsmodels), and the agreement statistics (balanced accuracy, Cohen's κ, Kendall τ-b,
 weighted so that all bootstrap resamples are computed at once) with their cluster bootstrap.
 
-Two bootstraps, both percentile intervals with ``ci`` and ``seed``: :func:`bootstrap_ci` (the mean
-of per-document values) and :func:`cluster_bootstrap_ci` (any weighted statistic, resampling
-units such as summaries). scipy supplies the Wilcoxon test and ranks, statsmodels the corrections.
+One bootstrap, :func:`bootstrap_ci` (a percentile interval with ``ci`` and ``seed``): of the mean
+of per-document values, or of any weighted statistic resampling units such as summaries. scipy
+supplies the Wilcoxon test and ranks, statsmodels the corrections.
 
 A scores table has one row per summary with the key columns ``doc_id``, ``prompt_id``,
 ``model_id`` and ``sample`` plus numeric metric columns. A *configuration* is a
@@ -44,19 +44,16 @@ from __future__ import annotations
 import logging
 import math
 import warnings
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from itertools import combinations
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
 from bizsum.errors import ConfigError, InputError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from matplotlib.axes import Axes
 
 log = logging.getLogger(__name__)
 
@@ -190,33 +187,6 @@ def _check_boot(n_boot: int, ci: float) -> None:
         raise ConfigError(f"n_boot must be at least 1, got {n_boot!r}")
     if not 0.0 < float(ci) < 1.0:
         raise ConfigError(f"ci must be between 0 and 1 (e.g. 0.95), got {ci!r}")
-
-
-def _bootstrap_means(values: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
-    """Means of ``n_boot`` resamples (with replacement) of ``values``; vectorized, chunked."""
-    n = values.size
-    out = np.empty(n_boot, dtype="float64")
-    chunk = max(1, _BOOT_CHUNK_ELEMENTS // max(n, 1))
-    for start in range(0, n_boot, chunk):
-        stop = min(n_boot, start + chunk)
-        idx = rng.integers(0, n, size=(stop - start, n))
-        out[start:stop] = values[idx].mean(axis=1)
-    return out
-
-
-def bootstrap_ci(
-    values: Sequence[float], *, n_boot: int = 2000, seed: int = 0, ci: float = 0.95
-) -> tuple[float, float]:
-    """Percentile bootstrap interval for the mean of ``values`` (NaN, NaN when fewer than 2 values)."""
-    _check_boot(n_boot, ci)
-    arr = np.asarray(values, dtype="float64")
-    arr = arr[~np.isnan(arr)]
-    if arr.size < 2:
-        return (math.nan, math.nan)
-    boot = _bootstrap_means(arr, int(n_boot), np.random.default_rng(seed))
-    tail = (1.0 - ci) / 2.0
-    low, high = np.quantile(boot, [tail, 1.0 - tail])
-    return (float(low), float(high))
 
 
 def rank_biserial(differences: Sequence[float]) -> float:
@@ -424,42 +394,78 @@ def kendall_tau(x: Any, y: Any) -> float:
 WeightedStatistic = Callable[[np.ndarray], np.ndarray]
 
 
+def _draws(n_units: int, n_boot: int, rng: np.random.Generator, width: int) -> Iterator[np.ndarray]:
+    """``n_boot`` resamples of ``n_units`` units (drawn with replacement, as many as there are) as
+    index rows, in chunks of at most ``_BOOT_CHUNK_ELEMENTS`` values of a ``width``-wide matrix."""
+    chunk = max(1, _BOOT_CHUNK_ELEMENTS // max(width, 1))
+    for start in range(0, n_boot, chunk):
+        yield rng.integers(0, n_units, size=(min(n_boot, start + chunk) - start, n_units))
+
+
+def _counts(picked: np.ndarray, n_units: int) -> np.ndarray:
+    """How often each unit occurs in each row of ``picked`` (resamples × draws)."""
+    counts = np.zeros((picked.shape[0], n_units))
+    np.add.at(counts, (np.repeat(np.arange(picked.shape[0]), picked.shape[1]), picked.ravel()), 1)
+    return counts
+
+
 def resample_weights(units: Sequence[Any], n_boot: int, seed: int) -> np.ndarray:
     """(n_boot × observations) weights: how often each observation's unit was drawn in each
-    resample of the units (drawn with replacement, as many as there are)."""
+    resample of the units (the draws :func:`bootstrap_ci` makes with this seed)."""
     codes, _ = pd.factorize(pd.Series(list(units)))
     n_units = int(codes.max()) + 1 if len(codes) else 0
     rng = np.random.default_rng(seed)
-    picked = rng.integers(0, n_units, size=(n_boot, n_units))
-    counts = np.zeros((n_boot, n_units))
-    np.add.at(counts, (np.repeat(np.arange(n_boot), n_units), picked.ravel()), 1)
-    return counts[:, codes]
+    parts = [_counts(picked, n_units)[:, codes] for picked in _draws(n_units, n_boot, rng, max(n_units, len(codes)))]
+    return np.concatenate(parts) if parts else np.zeros((0, len(codes)))
 
 
-def cluster_bootstrap_ci(
-    units: Sequence[Any], statistic: WeightedStatistic, *, n_boot: int = 2000, seed: int = 0, ci: float = 0.95
+def bootstrap_ci(
+    values: Sequence[Any],
+    statistic: WeightedStatistic | None = None,
+    *,
+    n_boot: int = 2000,
+    seed: int = 0,
+    ci: float = 0.95,
 ) -> tuple[float, float]:
-    """Percentile interval of ``statistic`` (of a weight matrix) over resamples of the ``units``
-    (one per observation: its summary, its document), drawn with replacement.
+    """Percentile bootstrap interval, the one bootstrap of bizsum (``numpy.random.default_rng(seed)``).
 
-    Resamples where the statistic is undefined (NaN) are skipped; with fewer than a tenth of
-    them defined, or fewer than two units, or ``n_boot`` 0, the interval is NaN.
+    * ``bootstrap_ci(values)``: the mean of ``values`` (NaN values left out), each value a unit
+      (the per-document differences of a paired comparison, a configuration's document means).
+    * ``bootstrap_ci(units, statistic)``: any statistic of weighted observations; ``units`` names
+      each observation's unit (its summary, its document) and whole units are drawn.
+      ``statistic`` maps a weight matrix (resamples × observations: how often each observation
+      was drawn) to one value per resample (``balanced_accuracy_w``, ``kendall_tau_w`` ...).
+
+    Each resample draws as many units as there are, with replacement. Resamples where the
+    statistic is undefined (NaN) are left out; the interval is NaN with fewer than two units or
+    when fewer than a tenth of the resamples (and fewer than 10) are defined.
     """
-    if not 0.0 < float(ci) < 1.0:
-        raise ConfigError(f"ci must be between 0 and 1 (e.g. 0.95), got {ci!r}")
-    if len(set(units)) < 2 or n_boot <= 0:
-        return math.nan, math.nan
-    values = []
-    for start in range(0, n_boot, 500):  # bounded memory: 500 resamples at a time
-        weights = resample_weights(units, min(500, n_boot - start), seed + start)
-        values.append(statistic(weights))
-    flat = np.concatenate(values)
-    flat = flat[~np.isnan(flat)]
-    if len(flat) < max(10, n_boot // 10):
-        return math.nan, math.nan
-    alpha = (1 - ci) / 2
-    low, high = np.quantile(flat, [alpha, 1 - alpha])
-    return float(low), float(high)
+    _check_boot(n_boot, ci)
+    rng = np.random.default_rng(seed)
+    if statistic is None:
+        arr = np.asarray(values, dtype="float64")
+        arr = arr[~np.isnan(arr)]
+        if arr.size < 2:
+            return (math.nan, math.nan)
+        boot = np.concatenate([arr[picked].mean(axis=1) for picked in _draws(arr.size, int(n_boot), rng, arr.size)])
+    else:
+        codes, _ = pd.factorize(pd.Series(list(values)))
+        n_units = int(codes.max()) + 1 if len(codes) else 0
+        if n_units < 2:
+            return (math.nan, math.nan)
+        width = max(n_units, len(codes))
+        boot = np.concatenate(
+            [
+                np.asarray(statistic(_counts(picked, n_units)[:, codes]))
+                for picked in _draws(n_units, int(n_boot), rng, width)
+            ]
+        )
+    boot = boot[~np.isnan(boot)]
+    if boot.size < min(int(n_boot), max(10, int(n_boot) // 10)):
+        return (math.nan, math.nan)
+    tail = (1.0 - ci) / 2.0
+    low, high = np.quantile(boot, [tail, 1.0 - tail])
+    return (float(low), float(high))
 
 
 # --------------------------------------------------------------------------------------------
@@ -676,38 +682,6 @@ def rank_configurations(
     return result
 
 
-def plot_ranking(df: pd.DataFrame, metric: str, ax: Axes | None = None) -> Axes:
-    """Horizontal error-bar chart of :func:`rank_configurations` output (first row on top)."""
-    import matplotlib.pyplot as plt
-
-    missing = [c for c in ("config", "mean", "ci_low", "ci_high") if c not in df.columns]
-    if missing:
-        raise InputError(f"plot_ranking: the table lacks column(s) {missing}; pass rank_configurations() output")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 0.45 * max(len(df), 2) + 1.2))
-    y = np.arange(len(df))[::-1]
-    mean = df["mean"].to_numpy(dtype="float64")
-    lower = np.nan_to_num(mean - df["ci_low"].to_numpy(dtype="float64"), nan=0.0)
-    upper = np.nan_to_num(df["ci_high"].to_numpy(dtype="float64") - mean, nan=0.0)
-    ax.errorbar(
-        mean,
-        y,
-        xerr=np.vstack([np.clip(lower, 0, None), np.clip(upper, 0, None)]),
-        fmt="o",
-        capsize=4,
-        color="tab:blue",
-        ecolor="tab:gray",
-    )
-    ax.set_yticks(y)
-    ax.set_yticklabels(df["config"].astype(str).tolist())
-    level = df.attrs.get("ci_level")
-    ci_text = f"{level:.0%} bootstrap CI over documents" if level else "bootstrap CI over documents"
-    ax.set_xlabel(f"{metric} (mean, {ci_text})")
-    ax.set_title(f"Configurations ranked by {metric}")
-    ax.grid(axis="x", alpha=0.3)
-    return ax
-
-
 __all__ = [
     "CONFIG_COLUMNS",
     "CORRECTIONS",
@@ -725,7 +699,7 @@ __all__ = [
     "document_means",
     "metric_values",
     "paired_difference",
-    "plot_ranking",
     "rank_biserial",
     "rank_configurations",
+    "resample_weights",
 ]

@@ -6,12 +6,26 @@ as leniently as a live answer. Every call goes through the model's retry policy.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from bizsum.config import ModelSpec
 from bizsum.providers.base import BatchStatus, Generation, GenerationRequest
 
-if TYPE_CHECKING:
-    from bizsum.providers.openai_chat import OpenAIChatProvider
+
+class ChatBackend(Protocol):
+    """What the batch API uses of the chat provider (``OpenAIChatProvider``): its client, retry
+    policy and request/response shapes. A protocol, so this module does not import the provider
+    that imports it (no import circle, type-checking imports included)."""
+
+    spec: ModelSpec
+    client: Any
+
+    def request_body(self, request: GenerationRequest) -> dict[str, Any]: ...
+
+    def call_api(self, call: Any, describe: str, limited: bool = False) -> Any: ...
+
+    def to_generation(self, response: Any, counted_prompt: int, latency: float | None) -> Generation: ...
+
 
 ENDPOINT = "/v1/chat/completions"
 
@@ -31,7 +45,7 @@ def _status(batch: Any) -> BatchStatus:
 
 
 class OpenAIBatchAPI:
-    def __init__(self, provider: OpenAIChatProvider):
+    def __init__(self, provider: ChatBackend):
         self.provider = provider
         self.client = provider.client
         self.model_id = provider.spec.id

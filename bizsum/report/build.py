@@ -20,7 +20,6 @@ from bizsum.report import page
 from bizsum.report.data import ReportData, check_gate, compute
 from bizsum.report.sections import SECTIONS
 from bizsum.run import Run
-from bizsum.rundir import RunDir
 
 __all__ = ["Report", "ReportData", "build_report", "raise_if_gate_failed", "report_for_run", "run_line"]
 
@@ -100,10 +99,10 @@ def load_baseline(config: RunConfig) -> tuple[pd.DataFrame | None, str]:
     """The baseline run named by ``config.baseline_run`` (a run folder), read with ``load_run``."""
     if not config.baseline_run:
         return None, ""
-    path = config.resolve(config.baseline_run)
-    if not RunDir(path).generations.is_file():
-        raise InputError(f"baseline run not found: {path} has no generations.jsonl (config field 'baseline_run')")
-    return load_run(Run.load(path)), path.name
+    run = Run.load(config.resolve(config.baseline_run))
+    if not run.rundir.generations.is_file():
+        raise InputError(f"baseline run not found: {run.path} has no generations.jsonl (config field 'baseline_run')")
+    return load_run(run), run.name
 
 
 def build_report(config: RunConfig, frame: pd.DataFrame | None = None) -> Report:
@@ -127,6 +126,7 @@ def build_report(config: RunConfig, frame: pd.DataFrame | None = None) -> Report
         baseline_name,
         tables=compute(config, frame, run),
         gate=check_gate(config, frame, baseline),
+        run=run,
     )
     parts = [page.Section(s.ID, s.TITLE, s.render(data), screen_only=s.SCREEN_ONLY) for s in SECTIONS]
     parts = [p for p in parts if p.html]

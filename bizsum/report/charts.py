@@ -1,4 +1,5 @@
-"""Charts that fit the data: per-document strip charts and the focus-area heatmap (matplotlib, Agg).
+"""Charts that fit the data: per-document strip charts, the focus-area heatmap and the ranking of
+configurations with their confidence intervals (matplotlib, Agg).
 
 Few documents per configuration: every document is drawn as a dot (a box only from 8 values on),
 the two prompts of one model are drawn side by side with a line per document between them, and a
@@ -9,13 +10,17 @@ from __future__ import annotations
 
 import math
 from itertools import pairwise
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from bizsum.analysis.stats import document_means
+from bizsum.errors import InputError
 from bizsum.metrics import Column
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
 
 BOX_FROM = 8
 #: the smallest text on a strip chart (points) and the chart's width: a 390 px phone shows it at
@@ -165,3 +170,36 @@ def area_heatmap(table: pd.DataFrame) -> tuple[Any, str]:
         f"configurations and {len(table.columns)} areas; grey cells have no value."
     )
     return figure, alt
+
+
+def plot_ranking(df: pd.DataFrame, metric: str, ax: Axes | None = None) -> Axes:
+    """Horizontal error-bar chart of :func:`bizsum.analysis.stats.rank_configurations` output (first row on
+    top): each configuration's mean with its bootstrap CI over documents."""
+    plt = _pyplot()
+
+    missing = [c for c in ("config", "mean", "ci_low", "ci_high") if c not in df.columns]
+    if missing:
+        raise InputError(f"plot_ranking: the table lacks column(s) {missing}; pass rank_configurations() output")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 0.45 * max(len(df), 2) + 1.2))
+    y = np.arange(len(df))[::-1]
+    mean = df["mean"].to_numpy(dtype="float64")
+    lower = np.nan_to_num(mean - df["ci_low"].to_numpy(dtype="float64"), nan=0.0)
+    upper = np.nan_to_num(df["ci_high"].to_numpy(dtype="float64") - mean, nan=0.0)
+    ax.errorbar(
+        mean,
+        y,
+        xerr=np.vstack([np.clip(lower, 0, None), np.clip(upper, 0, None)]),
+        fmt="o",
+        capsize=4,
+        color="tab:blue",
+        ecolor="tab:gray",
+    )
+    ax.set_yticks(y)
+    ax.set_yticklabels(df["config"].astype(str).tolist())
+    level = df.attrs.get("ci_level")
+    ci_text = f"{level:.0%} bootstrap CI over documents" if level else "bootstrap CI over documents"
+    ax.set_xlabel(f"{metric} (mean, {ci_text})")
+    ax.set_title(f"Configurations ranked by {metric}")
+    ax.grid(axis="x", alpha=0.3)
+    return ax

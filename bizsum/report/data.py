@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from bizsum.analysis.agreement import LabelData, agreement_from, collect
 from bizsum.analysis.tables import all_columns, config_history, problems_of
 from bizsum.analysis.verdict import (
     compliance_counts,
@@ -41,7 +42,13 @@ class ReportTables:
     problems: pd.Series = field(default_factory=lambda: pd.Series(dtype=object))
     broke_rule: pd.Series = field(default_factory=lambda: pd.Series(dtype=bool))
     history: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: the run's human labels (``reviews.jsonl``) and the metrics' agreement with them, when it has any
+    labels: LabelData | None = None
+    agreement: pd.DataFrame | None = None
 
+
+#: bootstrap resamples of the agreement table's intervals
+AGREEMENT_BOOT = 1000
 
 GATE_COLUMNS = [
     "config",
@@ -93,7 +100,8 @@ def check_gate(config: RunConfig, frame: pd.DataFrame, baseline: pd.DataFrame | 
 @dataclass
 class ReportData:
     """Everything the sections read: the run's config and rows, an optional baseline run's rows,
-    and the tables computed from them (:func:`compute`)."""
+    and the tables computed from them (:func:`compute`); ``run`` is the :class:`~bizsum.run.Run`
+    they were read from (``build_report`` reads it once and hands it on)."""
 
     config: RunConfig
     frame: pd.DataFrame
@@ -102,10 +110,11 @@ class ReportData:
     baseline_name: str = ""
     tables: ReportTables = field(default_factory=ReportTables)
     gate: GateCheck = field(default_factory=GateCheck)
+    run: Run | None = None
 
     @property
     def rundir(self) -> RunDir:
-        return self.config.rundir
+        return self.run.rundir if self.run is not None else self.config.rundir
 
     @property
     def ok(self) -> pd.DataFrame:
@@ -175,8 +184,8 @@ def _verdict_family(pairs: pd.DataFrame, verdict: pd.DataFrame) -> pd.DataFrame:
 
 def compute(config: RunConfig, frame: pd.DataFrame, run: Run | None = None) -> ReportTables:
     """Every table of the report, once: kinds, columns, headline, pairs, verdict (reusing the pairs'
-    bootstrap), compliance, per-row problems and rule failures, the config history (from ``run``,
-    the run already read, when given)."""
+    bootstrap), compliance, per-row problems and rule failures, the config history and the
+    agreement with human labels (both from ``run``, the run already read, when given)."""
     columns = all_columns()
     run = run if run is not None else Run.load(config)
     if frame.empty:
@@ -187,6 +196,7 @@ def compute(config: RunConfig, frame: pd.DataFrame, run: Run | None = None) -> R
     verdict = verdict_table(frame, headline, pairs=pairs if not pairs.empty else None, kinds=kinds)
     if not pairs.empty:
         pairs = _verdict_family(pairs, verdict)
+    labels = collect(run) if run.rundir.reviews.is_file() else None  # from the rows already read
     return ReportTables(
         kinds=kinds,
         columns=columns,
@@ -197,6 +207,8 @@ def compute(config: RunConfig, frame: pd.DataFrame, run: Run | None = None) -> R
         problems=frame.apply(problems_of, axis=1, result_type="reduce", columns=columns),
         broke_rule=rules_broken(frame, columns),
         history=config_history(run),
+        labels=labels,
+        agreement=agreement_from(labels, n_boot=AGREEMENT_BOOT) if labels is not None else None,
     )
 
 

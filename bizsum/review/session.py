@@ -30,8 +30,7 @@ from bizsum.records import (
     summary_hash,
     to_row,
 )
-from bizsum.run import Run, as_run
-from bizsum.rundir import RunDir, find_run_dir
+from bizsum.run import Run, open_run
 
 ClaimLabel = Literal["supported", "unsupported"]
 AreaLabel = Literal["covered", "missed", "not_in_source"]
@@ -159,7 +158,7 @@ class ReviewSession:
     """A review of one run folder: summaries in order, navigation, labels saved as they are given."""
 
     def __init__(self, run_dir: str | Path | Run, reviewer: str = "anonymous"):
-        run = run_dir if isinstance(run_dir, Run) else as_run(RunDir(find_run_dir(run_dir)))
+        run = open_run(run_dir)  # a path that is not a run folder: one line naming it
         self.rundir = run.rundir
         if not self.rundir.generations.is_file():
             raise InputError(f"{self.rundir.path}: no generations.jsonl: not a run folder (or nothing generated yet)")

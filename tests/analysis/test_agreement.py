@@ -15,7 +15,7 @@ from bizsum.analysis.agreement import agreement_table, collect
 from bizsum.analysis.stats import (
     balanced_accuracy,
     balanced_accuracy_w,
-    cluster_bootstrap_ci,
+    bootstrap_ci,
     cohen_kappa,
     cohen_kappa_w,
     kendall_tau,
@@ -81,9 +81,9 @@ def test_resampling_draws_whole_summaries_and_is_seeded():
     assert (weights[:, 0] == weights[:, 1]).all() and (weights[:, 3] == weights[:, 5]).all()
     assert (weights[:, [0, 2, 3]].sum(axis=1) == 3).all()  # three summaries drawn each time
     assert np.array_equal(weights, resample_weights(units, 200, seed=1))
-    low, high = cluster_bootstrap_ci(units, lambda w: balanced_accuracy_w(LABELS, VERDICTS, w), n_boot=500, seed=0)
+    low, high = bootstrap_ci(units, lambda w: balanced_accuracy_w(LABELS, VERDICTS, w), n_boot=500, seed=0)
     assert low <= 0.625 <= high
-    again = cluster_bootstrap_ci(units, lambda w: balanced_accuracy_w(LABELS, VERDICTS, w), n_boot=500, seed=0)
+    again = bootstrap_ci(units, lambda w: balanced_accuracy_w(LABELS, VERDICTS, w), n_boot=500, seed=0)
     assert (low, high) == again
 
 

@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-from bizsum.report.data import ReportData
+from bizsum.analysis.agreement import format_table
+from bizsum.report.data import AGREEMENT_BOOT, ReportData
 from bizsum.report.html import static_table
 
 ID, TITLE, SCREEN_ONLY = "agreement", "Agreement with human labels", False
 
-N_BOOT = 1000
-
 
 def render(data: ReportData) -> str:
-    from bizsum.analysis.agreement import agreement_from, collect, format_table
-
-    rundir = data.rundir
-    if not rundir.reviews.is_file():
+    labels, table = data.tables.labels, data.tables.agreement
+    if labels is None or table is None:
         return ""  # no labels: no section (label with notebooks/review.ipynb, then `bizsum agreement RUN`)
-    labels = collect(rundir.path)
-    table = agreement_from(labels, n_boot=N_BOOT)
     parts = [
         static_table(
             format_table(table),
             caption="Metrics against the human labels: balanced accuracy and Cohen's κ of the verdict, Kendall τ-b of "
-            f"the score; [95% CI] over {N_BOOT} resamples of the summaries",
+            f"the score; [95% CI] over {AGREEMENT_BOOT} resamples of the summaries",
         )
     ]
     if labels.unscored:
