@@ -19,12 +19,12 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 
 import numpy as np
 
 from bizsum.errors import SetupError
 from bizsum.nlp.focus_areas import FOCUS_AREAS, keyword_scores
-from bizsum.resources import resource
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def sentence_features(sentences: Sequence[str], claim_embeddings: Sequence[np.nd
 def area_model() -> AreaModel:
     """The packaged model (read once per process)."""
     try:
-        raw = json.loads(resource(MODEL_FILE).read_text(encoding="utf-8"))
+        raw = json.loads(resources.files("bizsum").joinpath("resources", MODEL_FILE).read_text(encoding="utf-8"))
         weights = np.array([raw["areas"][a]["weights"] for a in FOCUS_AREAS], dtype="float32")
         bias = np.array([raw["areas"][a]["bias"] for a in FOCUS_AREAS], dtype="float32")
         thresholds = np.array([raw["areas"][a]["threshold"] for a in FOCUS_AREAS], dtype="float32")
