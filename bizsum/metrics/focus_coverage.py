@@ -14,11 +14,15 @@ Per document (cached by ``document.sha256``, shared with the source-only metric'
 
 Per summary:
 
-* ``addressed_<area>``: some summary sentence/clause is tagged to the area, or says the source does
-  not describe it;
-* ``coverage_<area>`` in [0, 1]: mean over the area's key passages of how well the best-matching
+* ``addressed_<area>``: some summary sentence carries the area's content (the focus-area sentence
+  model, :mod:`bizsum.nlp.area_model`, reaches the area's threshold: fit on the realistic set's dev
+  half), or a sentence says the source does not describe it;
+* the area's *carried share*: mean over the area's key passages of how well the best-matching
   summary clause carries it: ``clip((cos - CARRY_LOW) / (CARRY_HIGH - CARRY_LOW))`` blended with the
   share of the passage's salient words (names, numbers, rare content words) that the summary uses;
+* ``coverage_<area>`` in [0, 1]: ``0.5 + 0.5 × share`` when the summary addresses the area, else
+  ``0.5 × share``: at least 0.5 exactly when the area is covered, higher the more of the source's key
+  content the summary carries;
 * ``coverage``: mean of ``coverage_<area>`` over the areas the source covers;
 * ``areas_addressed``: how many of the five areas are addressed.
 """
@@ -32,7 +36,8 @@ from typing import Any
 import numpy as np
 
 from bizsum.metrics.base import Column, Metric, MetricResult, ScoringItem
-from bizsum.nlp.claims import split_claims
+from bizsum.nlp.area_model import area_model, sentence_features
+from bizsum.nlp.claims import claims_by_sentence
 from bizsum.nlp.focus_areas import (
     AREAS,
     FOCUS_AREAS,
@@ -40,7 +45,6 @@ from bizsum.nlp.focus_areas import (
     TAG_THRESHOLD,
     THIN_MIN_PASSAGES,
     absence_areas,
-    area_scores,
 )
 from bizsum.nlp.lexicon import content_stems
 from bizsum.nlp.names import extract_names
@@ -134,26 +138,31 @@ def _summary_terms(summary: str) -> set[str]:
 
 def score_coverage(summary: str, index: SourceIndex) -> tuple[dict[str, Any], dict[str, Any]]:
     plan = area_plan(index)
-    claims = split_claims(summary or "")
+    groups = claims_by_sentence(summary or "")
+    claims = [c for g in groups for c in g]
+    sentences = [" ".join(g) for g in groups]
     values: dict[str, Any] = {}
     details: dict[str, Any] = {"areas": {}, "source_thin_areas": [a for a in FOCUS_AREAS if plan.thin[a]]}
+    model = area_model()
     if claims:
         emb = embed_claims(claims)
-        claim_scores = area_scores(claims, emb)
+        bounds = np.cumsum([0, *(len(g) for g in groups)])
+        sentence_probs = model.probabilities(
+            sentence_features(sentences, [emb[bounds[i] : bounds[i + 1]] for i in range(len(groups))])
+        )
         absent = [absence_areas(c) for c in claims]
         key_all = sorted({i for a in FOCUS_AREAS for i in plan.key[a]})
         sims = index.embeddings[key_all] @ emb.T if key_all else np.zeros((0, len(claims)))
         row = {i: r for r, i in enumerate(key_all)}
         terms = _summary_terms(summary)
     else:
-        emb = np.zeros((0, 384), dtype="float32")
-        claim_scores = np.zeros((0, len(FOCUS_AREAS)))
+        sentence_probs = np.zeros((0, len(FOCUS_AREAS)), dtype="float32")
         absent, sims, row, terms = [], np.zeros((0, 0)), {}, set()
 
     covered_scores = []
     addressed_count = 0
     for k, area in enumerate(FOCUS_AREAS):
-        addressing = [j for j in range(len(claims)) if claim_scores[j, k] >= TAG_THRESHOLD]
+        addressing = [j for j in range(len(sentences)) if sentence_probs[j, k] >= model.thresholds[k]]
         says_absent = [j for j in range(len(claims)) if area in absent[j]]
         addressed = bool(addressing or says_absent)
         addressed_count += addressed
@@ -175,10 +184,11 @@ def score_coverage(summary: str, index: SourceIndex) -> tuple[dict[str, Any], di
             if best_j >= 0:
                 entry["summary_claim"] = claims[best_j]
             (carried if carry >= CARRIED_AT else missing).append(entry)
+        share = float(np.mean(carry_scores)) if carry_scores else 0.0
         if plan.thin[area]:
             cov = None
         else:
-            cov = float(np.mean(carry_scores)) if carry_scores else 0.0
+            cov = 0.5 * share + (0.5 if addressed else 0.0)
             covered_scores.append(cov)
         values[f"coverage_{area}"] = cov
         values[f"addressed_{area}"] = addressed
@@ -188,7 +198,9 @@ def score_coverage(summary: str, index: SourceIndex) -> tuple[dict[str, Any], di
             "source_passages_tagged": len(plan.tagged[area]),
             "source_passages_strong": plan.strong[area],
             "source_passages": [index.sentences[i] for i in plan.tagged[area][:20]],
-            "summary_sentences": [claims[j] for j in addressing],
+            "summary_sentences": [sentences[j] for j in addressing],
+            "summary_sentence_probability": round(float(sentence_probs[:, k].max()), 3) if sentences else 0.0,
+            "key_content_share": round(share, 3),
             "summary_says_not_described": [claims[j] for j in says_absent],
             "key_content_carried": carried,
             "key_content_missing": missing,
@@ -246,4 +258,4 @@ class FocusCoverageMetric(Metric):
     def version(self) -> dict[str, str]:
         from bizsum.nlp.encoders import encoder_versions
 
-        return {**encoder_versions(), "focus_coverage": "1"}
+        return {**encoder_versions(), "focus_coverage": "2", "focus_area_model": area_model().version}

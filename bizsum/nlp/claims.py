@@ -64,8 +64,15 @@ def _rejoin_abbreviations(sentences: list[str]) -> list[str]:
 
 def split_claims(summary: str) -> list[str]:
     """Sentences, split further into clauses where a sentence joins several facts."""
-    claims: list[str] = []
+    return [claim for sentence in claims_by_sentence(summary) for claim in sentence]
+
+
+def claims_by_sentence(summary: str) -> list[list[str]]:
+    """:func:`split_claims`, grouped by the summary sentence each claim comes from (sentences
+    without a claim left out)."""
+    out: list[list[str]] = []
     for sentence in _rejoin_abbreviations(split_sentences(summary)):
+        claims: list[str] = []
         sentence = re.sub(r"^\s*(?:[-*•]|\d+[.)])\s+", "", sentence).strip()
         if not sentence:
             continue
@@ -87,7 +94,10 @@ def split_claims(summary: str) -> list[str]:
             else:
                 merged.append(part)
         claims.extend(merged)
-    return [c for c in claims if WORD.search(c) or re.search(r"\d", c)]
+        claims = [c for c in claims if WORD.search(c) or re.search(r"\d", c)]
+        if claims:
+            out.append(claims)
+    return out
 
 
 _CROSS_REFERENCE = re.compile(
