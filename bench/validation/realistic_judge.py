@@ -20,7 +20,8 @@ one-error summaries whose altered sentence has an unsupported claim per kind (th
 = positive; claims without a verdict left out and counted), the judge's AUC of P(Yes), answers it
 could not parse, and the model time per distinct claim request.
 
-The model is asked in the order of :func:`judging_order` (the altered sentences first). With
+The model is asked in the order of :func:`judging_order` (sentence by sentence, in turn an altered,
+a paraphrase and a faithful one). With
 ``--cached-only`` it is never run, and every verdict source is compared on the claims answered
 under every prompt asked for: a run stopped half-way still gives a table on the same claims
 (faithful summaries flagged: only those answered in full; catch rates: only the one-error copies
@@ -110,16 +111,24 @@ def judge_metric(model: str, threads: int, cache: Path, cached_only: bool) -> Ju
 
 
 def judging_order(summaries: list[Summary]) -> list[tuple[Summary, str]]:
-    """What to ask in which order, so that a run stopped early has measured the most: the altered
-    sentence of every one-error copy first, then per document the paraphrase, the faithful summary
-    and the one-error copies (whose other claims are the faithful summary's, answered by the cache)."""
-    altered = [(s, s.sentences[s.labels.index("unsupported")]) for s in summaries if s.kind]
-    rank = {"paraphrase": 0, "faithful": 1}
-    first: dict[str, int] = {}
-    for s in summaries:
-        first.setdefault(s.doc_id, len(first))
-    whole = sorted(summaries, key=lambda s: (first[s.doc_id], rank.get(s.variant, 2)))
-    return altered + [(s, s.text) for s in whole]
+    """What to ask in which order, so that a run stopped early has measured a little of everything:
+    sentence by sentence (``split_claims`` cuts a sentence alone exactly as inside its summary), in
+    turn an altered sentence of a one-error copy, a paraphrase sentence and a faithful sentence,
+    each round-robin over the documents; then every whole summary (answered from the cache by then)."""
+
+    def round_robin(pairs: list[tuple[Summary, str]]) -> list[tuple[Summary, str]]:
+        by_doc: dict[str, list[tuple[Summary, str]]] = {}
+        for pair in pairs:
+            by_doc.setdefault(pair[0].doc_id, []).append(pair)
+        queues = list(by_doc.values())
+        return [q[i] for i in range(max(map(len, queues), default=0)) for q in queues if i < len(q)]
+
+    altered = round_robin([(s, s.sentences[s.labels.index("unsupported")]) for s in summaries if s.kind])
+    paraphrase = round_robin([(s, t) for s in summaries if s.variant == "paraphrase" for t in s.sentences])
+    faithful = round_robin([(s, t) for s in summaries if s.variant == "faithful" for t in s.sentences])
+    queues = [altered, paraphrase, faithful]
+    mixed = [q[i] for i in range(max(map(len, queues))) for q in queues if i < len(q)]
+    return mixed + [(s, s.text) for s in summaries]
 
 
 def run_judge(
@@ -147,7 +156,7 @@ def run_judge(
         if text == s.text:
             rows[id(s)] = result.details["claims"]
         print(
-            f"  {n}/{len(order)} {s.doc_id} {s.variant}{'' if text == s.text else ' (altered sentence)'}: "
+            f"  {n}/{len(order)} {s.doc_id} {s.variant}{'' if text == s.text else ' (one sentence)'}: "
             f"{len(result.details['claims'])} claims, {result.details['cached']} cached, "
             f"{time.perf_counter() - started:.0f} s",
             file=sys.stderr,
@@ -257,7 +266,7 @@ def compare(summaries: list[Summary], rows: list[list[dict[str, Any]]], texts: l
     flagged = tally(whole, whole_rows, "source_only")
     result["faithful_summaries_flagged"] = flagged["faithful_summaries_flagged"]
     result["faithful_summaries_answered_in_full"] = len(whole)
-    result["one_error_summaries"] = sum(1 for s in kept if s.kind)
+    result["one_error_summaries"] = {k: sum(1 for s in kept if s.kind == k) for k in ERROR_KINDS}
     return {"tally": result, "claims": claim_agreement(kept, kept_rows)}
 
 
@@ -287,8 +296,9 @@ def answer_stats(seen: dict[str, JudgeAnswer]) -> dict[str, Any]:
     }
 
 
-def pct(x: float | None) -> str:
-    return "–" if x is None else f"{x:.1%}"
+def share(variant: dict[str, Any] | None) -> str:
+    """'x% of n' faithful claims of one variant called unsupported."""
+    return f"{variant['unsupported']:.1%} of {variant['claims']}" if variant and variant["claims"] else "–"
 
 
 def print_table(rows: dict[str, dict[str, Any]]) -> None:
@@ -310,11 +320,16 @@ def print_table(rows: dict[str, dict[str, Any]]) -> None:
         bv = t["by_variant"]
         cells = [
             name,
-            pct(t["faithful_claims_unsupported"]),
-            pct(bv.get("faithful", {}).get("unsupported")),
-            pct(bv.get("paraphrase", {}).get("unsupported")),
-            f"{t['faithful_summaries_flagged']:.0%}",
-            *(f"{t['caught'][k]:.0%}" for k in ERROR_KINDS),
+            f"{t['faithful_claims_unsupported']:.1%} of {t['faithful_claims']}" if t["faithful_claims"] else "–",
+            share(bv.get("faithful")),
+            share(bv.get("paraphrase")),
+            f"{t['faithful_summaries_flagged']:.0%} of {t['faithful_summaries_answered_in_full']}"
+            if t["faithful_summaries_answered_in_full"]
+            else "–",
+            *(
+                f"{t['caught'][k]:.0%} of {t['one_error_summaries'][k]}" if t["one_error_summaries"][k] else "–"
+                for k in ERROR_KINDS
+            ),
             f"{agree['balanced_accuracy']:.3f}",
             "–" if agree["auc_support_score"] is None else f"{agree['auc_support_score']:.3f}",
             f"{agree['claims']} ({agree['left_out']})",
@@ -378,7 +393,7 @@ def main() -> None:
         f"\n{sum(len(t) for t in texts)} claims answered under every prompt, in {first['summaries']} summaries of "
         f"{len(counted)} dev documents ({', '.join(counted)}); faithful summaries answered in full: "
         f"{first['faithful_summaries_answered_in_full']}; one-error copies with the altered sentence answered: "
-        f"{first['one_error_summaries']}; judge {args.judge}"
+        f"{sum(first['one_error_summaries'].values())}; judge {args.judge}"
     )
     print_table(rows)
     for name in names:
