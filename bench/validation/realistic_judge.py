@@ -112,23 +112,20 @@ def judge_metric(model: str, threads: int, cache: Path, cached_only: bool) -> Ju
 
 def judging_order(summaries: list[Summary]) -> list[tuple[Summary, str]]:
     """What to ask in which order, so that a run stopped early has measured a little of everything:
-    sentence by sentence (``split_claims`` cuts a sentence alone exactly as inside its summary), in
-    turn an altered sentence of a one-error copy, a paraphrase sentence and a faithful sentence,
-    each round-robin over the documents; then every whole summary (answered from the cache by then)."""
-
-    def round_robin(pairs: list[tuple[Summary, str]]) -> list[tuple[Summary, str]]:
-        by_doc: dict[str, list[tuple[Summary, str]]] = {}
-        for pair in pairs:
-            by_doc.setdefault(pair[0].doc_id, []).append(pair)
-        queues = list(by_doc.values())
-        return [q[i] for i in range(max(map(len, queues), default=0)) for q in queues if i < len(q)]
-
-    altered = round_robin([(s, s.sentences[s.labels.index("unsupported")]) for s in summaries if s.kind])
-    paraphrase = round_robin([(s, t) for s in summaries if s.variant == "paraphrase" for t in s.sentences])
-    faithful = round_robin([(s, t) for s in summaries if s.variant == "faithful" for t in s.sentences])
-    queues = [altered, paraphrase, faithful]
-    mixed = [q[i] for i in range(max(map(len, queues))) for q in queues if i < len(q)]
-    return mixed + [(s, s.text) for s in summaries]
+    document by document (each new document costs an index build), sentence by sentence
+    (``split_claims`` cuts a sentence alone exactly as inside its summary), in turn an altered
+    sentence of a one-error copy, a paraphrase sentence and a faithful sentence; then every whole
+    summary (answered from the cache by then)."""
+    order: list[tuple[Summary, str]] = []
+    for doc_id in dict.fromkeys(s.doc_id for s in summaries):
+        mine = [s for s in summaries if s.doc_id == doc_id]
+        queues = [
+            [(s, s.sentences[s.labels.index("unsupported")]) for s in mine if s.kind],
+            [(s, t) for s in mine if s.variant == "paraphrase" for t in s.sentences],
+            [(s, t) for s in mine if s.variant == "faithful" for t in s.sentences],
+        ]
+        order += [q[i] for i in range(max(map(len, queues))) for q in queues if i < len(q)]
+    return order + [(s, s.text) for s in summaries]
 
 
 def run_judge(
@@ -167,8 +164,6 @@ def run_judge(
 
 def source_only_verdicts(summaries: list[Summary], path: Path) -> list[list[dict[str, Any]]]:
     """source_only's claim rows per summary, cached in ``path`` (one line per summary text)."""
-    import torch
-
     from bizsum.metrics.source_only.metric import score_summary
     from bizsum.nlp.source_index import source_index
 
@@ -179,7 +174,6 @@ def source_only_verdicts(summaries: list[Summary], path: Path) -> list[list[dict
             cached[row["sha"]] = row["claims"]
     missing = [s for s in summaries if s.sha not in cached]
     if missing:
-        torch.set_num_threads(1)
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "a", encoding="utf-8") as handle:
             for s in missing:
@@ -355,6 +349,9 @@ def main() -> None:
     parser.add_argument("--dump", default="", help="write every claim's label and verdicts to this JSONL file")
     args = parser.parse_args()
 
+    import torch
+
+    torch.set_num_threads(args.threads)  # the claim and source embeddings too: one thread on a shared machine
     templates = {"current": judge_prompts.CLAIM_PROMPT, "before": CLAIM_PROMPT_BEFORE}
     names = [p.strip() for p in args.prompts.split(",") if p.strip()]
     unknown = [p for p in names if p not in templates]
