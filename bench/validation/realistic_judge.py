@@ -4,29 +4,29 @@
     nice -n 19 python bench/validation/realistic_judge.py --prompts before   # the claim prompt before issue 17
     python bench/validation/realistic_judge.py --prompts before,current --cached-only   # the table in docs/metrics.md
 
-Every summary of the chosen documents (six per document: faithful, paraphrase, four one-error
-copies) goes through the installed ``judge_claims`` metric with a local GGUF model (default
-Qwen2.5-Coder-1.5B-Instruct Q4_K_M, llama.cpp, 1 thread, temperature 0, first-token
-probabilities), judging every claim (no ``max_claims`` cut). Answers go to the response cache
-``<cache>`` (default ``bench/results/realistic_judge/cache``, committed): a rerun, or a run
-stopped half-way and started again, asks the model only for answers not there yet. The claims
-are ``split_claims``'s, so the judge, source_only and the labels are compared on the same claims;
-source_only's verdicts are cached in ``<cache>/../source_only_v<version>.jsonl``.
+Every claim of the chosen documents' summaries (six per document: faithful, paraphrase, four
+one-error copies) goes through the installed ``judge_claims`` metric with a local GGUF model
+(default Qwen2.5-Coder-1.5B-Instruct Q4_K_M, llama.cpp, 1 thread, temperature 0, first-token
+probabilities; no ``max_claims`` cut). The claims are ``split_claims``'s, so the judge,
+source_only and the labels are compared on the same claims. Each answered claim is appended to
+``--log`` (default ``bench/results/realistic_judge/judged_claims.jsonl``: claim, prompt, verdict,
+P(Yes), answer, evidence, model time), and the model's answers go to the response cache
+``--cache`` (``.../answers``): a run stopped half-way and started again asks only for claims not
+answered yet. source_only's verdicts are kept in ``.../source_only_v<version>.jsonl``.
 
-Printed: per verdict source (judge, source_only), the faithful claims called unsupported (faithful
-and paraphrase summaries apart), the faithful summaries with any unsupported claim, the share of
-one-error summaries whose altered sentence has an unsupported claim per kind (the same reading as
-``realistic_eval.py``, whose ``tally`` this script uses), claim-level balanced accuracy (unsupported
-= positive; claims without a verdict left out and counted), the judge's AUC of P(Yes), answers it
-could not parse, and the model time per distinct claim request.
+The model is asked in the order of :func:`judging_order`: document by document (shortest text
+first), sentence by sentence, in turn an altered sentence, a paraphrase sentence and a faithful
+sentence, so a run stopped early has measured a little of everything.
 
-The model is asked in the order of :func:`judging_order` (sentence by sentence, in turn an altered,
-a paraphrase and a faithful one). With
-``--cached-only`` it is never run, and every verdict source is compared on the claims answered
-under every prompt asked for: a run stopped half-way still gives a table on the same claims
-(faithful summaries flagged: only those answered in full; catch rates: only the one-error copies
-whose altered sentence is answered). Only dev documents are accepted: the test half is for the
-installed metric's one look.
+``--cached-only`` never runs the model: the table from the log alone, on the claims answered under
+every prompt asked for (the same claims for every verdict source). Printed per verdict source
+(judge per prompt, source_only): the faithful claims called unsupported (faithful and paraphrase
+summaries apart); the faithful summaries with any unsupported claim (only those answered in full);
+per error kind, the share of one-error copies whose altered sentence has an unsupported claim (only
+copies whose altered sentence is answered; ``realistic_eval.tally``'s reading); claim-level
+balanced accuracy over distinct claims (unsupported = positive) and the AUC of the claim's score
+(P(Yes) for the judge); and per prompt the answers not readable as Yes/No and the model time per
+claim. Only dev documents are accepted: the test half is for the installed metric's one look.
 """
 
 from __future__ import annotations
@@ -50,19 +50,18 @@ from realistic_eval import tally
 
 from bizsum.config import JudgeSettings, ModelSpec
 from bizsum.corpus.documents import Document
-from bizsum.errors import ProviderError
 from bizsum.metrics.base import ScoringItem
 from bizsum.metrics.judge import JudgeClaimsMetric, JudgeSetup
 from bizsum.metrics.judge import prompts as judge_prompts
 from bizsum.metrics.judge.client import JudgeAnswer, JudgeRequest
-from bizsum.metrics.judge.prompts import parse_verdict
-from bizsum.providers.base import Generation, GenerationRequest
-from bizsum.providers.local_llama import LocalLlamaProvider
+from bizsum.metrics.judge.prompts import claim_prompt, parse_verdict
+from bizsum.nlp.claims import split_claims
 
 #: the dev companies that chose source_only's thresholds (bench/verifier/make_pairs.tune_company)
-TUNE_DOCS = ("ABBV_2024", "ADBE_2024", "GOOGL_2024", "NKE_2025")
+TUNE_DOCS = ("GOOGL_2024", "NKE_2025", "ABBV_2024", "ADBE_2024")  # shortest text first
 DEFAULT_JUDGE = "qwen2.5-coder-1.5b-instruct-q4_k_m"
-DEFAULT_CACHE = ROOT / "bench" / "results" / "realistic_judge" / "cache"
+DEFAULT_CACHE = ROOT / "bench" / "results" / "realistic_judge" / "answers"
+DEFAULT_LOG = ROOT / "bench" / "results" / "realistic_judge" / "judged_claims.jsonl"
 
 #: ``CLAIM_PROMPT`` as it was before issue 17 (commit 7bc7af7), for ``--prompt before``
 CLAIM_PROMPT_BEFORE = """You check one claim from a summary of a company's 10-K filing (Item 1, Business) against passages of that filing.
@@ -75,14 +74,6 @@ Claim: "{claim}"
 Is the claim supported by the passages? It is supported only when everything it states (what the company does, numbers, names, customers, channels, financing) is said in the passages or follows directly from them.
 
 Answer with Yes or No on the first line. On the second line give the reason in one short sentence."""
-
-
-class CachedOnly(LocalLlamaProvider):
-    """The local provider with the same cache keys, that never runs the model: an answer not in
-    the cache is an error (the claim is then counted as not judged)."""
-
-    def generate(self, request: GenerationRequest) -> Generation:
-        raise ProviderError("not in the judge cache (run without --cached-only to ask the model)")
 
 
 def choose_docs(spec: str) -> list[str]:
@@ -103,11 +94,10 @@ def document(doc_id: str) -> Document:
     return Document(id=doc_id, text=(ROOT / "data" / "documents" / f"{doc_id}.txt").read_text(encoding="utf-8"))
 
 
-def judge_metric(model: str, threads: int, cache: Path, cached_only: bool) -> JudgeClaimsMetric:
+def judge_metric(model: str, threads: int, cache: Path) -> JudgeClaimsMetric:
     spec = ModelSpec(id=f"judge-{model}", provider="local", model=model, options={"n_ctx": 2048, "n_threads": threads})
     settings = JudgeSettings(model=spec, metrics=["judge_claims"], max_claims=500, passages=3)
-    provider = CachedOnly(spec) if cached_only else None
-    return JudgeClaimsMetric(JudgeSetup(settings, cache_dir=cache, data_dir=ROOT / "data", provider=provider))
+    return JudgeClaimsMetric(JudgeSetup(settings, cache_dir=cache, data_dir=ROOT / "data"))
 
 
 def judging_order(summaries: list[Summary]) -> list[tuple[Summary, str]]:
@@ -128,11 +118,9 @@ def judging_order(summaries: list[Summary]) -> list[tuple[Summary, str]]:
     return order + [(s, s.text) for s in summaries]
 
 
-def run_judge(
-    metric: JudgeClaimsMetric, summaries: list[Summary]
-) -> tuple[list[list[dict[str, Any]]], dict[str, JudgeAnswer]]:
-    """Per summary the judge's claim rows (``error`` for a claim not answered); and every distinct
-    request's answer (by prompt)."""
+def run_judge(metric: JudgeClaimsMetric, summaries: list[Summary], prompt: str, log_path: Path) -> None:
+    """Ask the judge about every claim of ``summaries`` in :func:`judging_order`, appending each
+    answered claim to the log (doc, claim, prompt, verdict, score, answer, evidence, model time)."""
     seen: dict[str, JudgeAnswer] = {}
     ask = metric.client.ask
 
@@ -143,23 +131,64 @@ def run_judge(
         return answers
 
     metric.client.ask = recording  # type: ignore[method-assign]
-    rows: dict[int, list[dict[str, Any]]] = {}
+    logged = {(r["doc_id"], r["claim"]) for r in read_log(log_path, prompt)}
     docs: dict[str, Document] = {}
     order = judging_order(summaries)
-    for n, (s, text) in enumerate(order, 1):
-        doc = docs.setdefault(s.doc_id, document(s.doc_id))
-        started = time.perf_counter()
-        (result,) = metric.score_batch([ScoringItem(summary=text, document=doc)])
-        if text == s.text:
-            rows[id(s)] = result.details["claims"]
-        print(
-            f"  {n}/{len(order)} {s.doc_id} {s.variant}{'' if text == s.text else ' (one sentence)'}: "
-            f"{len(result.details['claims'])} claims, {result.details['cached']} cached, "
-            f"{time.perf_counter() - started:.0f} s",
-            file=sys.stderr,
-            flush=True,
-        )
-    return [rows[id(s)] for s in summaries], seen
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "a", encoding="utf-8") as handle:
+        for n, (s, text) in enumerate(order, 1):
+            doc = docs.setdefault(s.doc_id, document(s.doc_id))
+            started, cpu = time.perf_counter(), time.process_time()
+            (result,) = metric.score_batch([ScoringItem(summary=text, document=doc)])
+            for row in result.details["claims"]:
+                if row["verdict"] in ("error", "not_judged") or (s.doc_id, row["text"]) in logged:
+                    continue
+                answer = seen[claim_prompt(row["text"], row["evidence"])]
+                record = {
+                    "doc_id": s.doc_id,
+                    "claim": row["text"],
+                    "prompt": prompt,
+                    "prompt_sha": prompt_sha(),
+                    **{k: row.get(k) for k in ("verdict", "score", "answer", "evidence")},
+                    "latency_s": answer.latency_s,
+                    "prompt_tokens": answer.prompt_tokens,
+                    "completion_tokens": answer.completion_tokens,
+                }
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+                handle.flush()
+                logged.add((s.doc_id, row["text"]))
+            print(
+                f"  {n}/{len(order)} {s.doc_id} {s.variant}{'' if text == s.text else ' (one sentence)'}: "
+                f"{len(result.details['claims'])} claims, {result.details['cached']} cached, "
+                f"{time.perf_counter() - started:.0f} s, {time.process_time() - cpu:.1f} CPU-s",
+                file=sys.stderr,
+                flush=True,
+            )
+
+
+def prompt_sha() -> str:
+    return hashlib.sha256(judge_prompts.CLAIM_PROMPT.encode()).hexdigest()[:12]
+
+
+def read_log(path: Path, prompt: str) -> list[dict[str, Any]]:
+    """The logged claims of one prompt (the last answer of a claim wins)."""
+    if not path.is_file():
+        return []
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [r for r in rows if r["prompt"] == prompt]
+
+
+def judged_rows(summaries: list[Summary], logged: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Per summary the judge's claim rows from the log (``not_judged`` for a claim not there)."""
+    by_claim = {(r["doc_id"], r["claim"]): r for r in logged}
+    out = []
+    for s in summaries:
+        rows = []
+        for claim in split_claims(s.text):
+            r = by_claim.get((s.doc_id, claim))
+            rows.append({**r, "text": claim} if r else {"text": claim, "verdict": "not_judged", "score": None})
+        out.append(rows)
+    return out
 
 
 def source_only_verdicts(summaries: list[Summary], path: Path) -> list[list[dict[str, Any]]]:
@@ -274,19 +303,17 @@ def auc(pairs: list[tuple[float, bool]]) -> float | None:
     return wins / (len(good) * len(bad))
 
 
-def answer_stats(seen: dict[str, JudgeAnswer]) -> dict[str, Any]:
-    answered = [a for a in seen.values() if a.error is None]
-    latencies = [a.latency_s for a in answered if a.latency_s is not None]
-    unparsed = sum(parse_verdict(a.text)[0] == "unparsed" for a in answered)
+def answer_stats(logged: list[dict[str, Any]]) -> dict[str, Any]:
+    latencies = [r["latency_s"] for r in logged if r.get("latency_s") is not None]
     return {
-        "requests": len(seen),
-        "answered": len(answered),
-        "not_in_cache_or_failed": len(seen) - len(answered),
-        "unparsed_answers": unparsed,
+        "claims_answered": len(logged),
+        "unparsed_answers": sum(parse_verdict(r.get("answer") or "")[0] == "unparsed" for r in logged),
         "seconds_per_claim_mean": statistics.fmean(latencies) if latencies else None,
         "seconds_per_claim_median": statistics.median(latencies) if latencies else None,
-        "prompt_tokens_mean": statistics.fmean([a.prompt_tokens for a in answered if a.prompt_tokens] or [0]),
-        "answer_tokens_mean": statistics.fmean([a.completion_tokens for a in answered if a.completion_tokens] or [0]),
+        "prompt_tokens_mean": statistics.fmean([r["prompt_tokens"] for r in logged if r.get("prompt_tokens")] or [0]),
+        "answer_tokens_mean": statistics.fmean(
+            [r["completion_tokens"] for r in logged if r.get("completion_tokens")] or [0]
+        ),
     }
 
 
@@ -339,11 +366,12 @@ def main() -> None:
     )
     parser.add_argument("--judge", default=DEFAULT_JUDGE, help="a local model of bizsum.providers.local_models")
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--cache", default=str(DEFAULT_CACHE))
+    parser.add_argument("--cache", default=str(DEFAULT_CACHE), help="the judge's response cache (resumes a run)")
+    parser.add_argument("--log", default=str(DEFAULT_LOG), help="the judged claims, one line each (the table's input)")
     parser.add_argument(
         "--cached-only",
         action="store_true",
-        help="never run the model: the table on the claims answered under every prompt",
+        help="never run the model: the table from the log, on the claims answered under every prompt",
     )
     parser.add_argument("--out", default="", help="write the numbers to this JSON file")
     parser.add_argument("--dump", default="", help="write every claim's label and verdicts to this JSONL file")
@@ -368,13 +396,16 @@ def main() -> None:
     judged: dict[str, list[list[dict[str, Any]]]] = {}
     stats: dict[str, dict[str, Any]] = {}
     shas: dict[str, str] = {}
+    log_path = Path(args.log)
     for name in names:
         judge_prompts.CLAIM_PROMPT = templates[name]  # claim_prompt() reads the module's template
-        shas[name] = hashlib.sha256(templates[name].encode()).hexdigest()[:12]
-        print(f"prompt {name} ({shas[name]})", file=sys.stderr)
-        metric = judge_metric(args.judge, args.threads, cache, args.cached_only)
-        judged[name], seen = run_judge(metric, summaries)
-        stats[name] = answer_stats(seen)
+        shas[name] = prompt_sha()
+        if not args.cached_only:
+            print(f"prompt {name} ({shas[name]})", file=sys.stderr)
+            run_judge(judge_metric(args.judge, args.threads, cache), summaries, name, log_path)
+        logged = [r for r in read_log(log_path, name) if r["prompt_sha"] == shas[name]]
+        judged[name] = judged_rows(summaries, logged)
+        stats[name] = answer_stats(logged)
     # the same claims for every verdict source: those answered under every prompt
     texts = [set.intersection(*(answered_texts(judged[name][i]) for name in names)) for i in range(len(summaries))]
 
@@ -387,7 +418,7 @@ def main() -> None:
     counted = [d for d in docs if any(t for s, t in zip(summaries, texts) if s.doc_id == d)]
     first = next(iter(rows.values()))["tally"]
     print(
-        f"\n{sum(len(t) for t in texts)} claims answered under every prompt, in {first['summaries']} summaries of "
+        f"\n{sum(len(t) for t in texts)} claims (counted per summary) answered under every prompt, in {first['summaries']} summaries of "
         f"{len(counted)} dev documents ({', '.join(counted)}); faithful summaries answered in full: "
         f"{first['faithful_summaries_answered_in_full']}; one-error copies with the altered sentence answered: "
         f"{sum(first['one_error_summaries'].values())}; judge {args.judge}"
@@ -396,8 +427,8 @@ def main() -> None:
     for name in names:
         st = stats[name]
         print(
-            f"\nprompt {name} ({shas[name]}): {st['requests']} distinct claim requests, {st['answered']} answered "
-            f"({st['not_in_cache_or_failed']} not in the cache or failed), {st['unparsed_answers']} answers not "
+            f"\nprompt {name} ({shas[name]}): {st['claims_answered']} claims answered (log), {st['unparsed_answers']} "
+            f"answers not "
             f"parsed as Yes/No; model time per claim mean {st['seconds_per_claim_mean'] or 0:.1f} s, median "
             f"{st['seconds_per_claim_median'] or 0:.1f} s ({st['prompt_tokens_mean']:.0f} prompt tokens, "
             f"{st['answer_tokens_mean']:.0f} answer tokens on average)"
