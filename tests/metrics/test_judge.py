@@ -14,7 +14,7 @@ from bizsum.corpus.documents import Document
 from bizsum.errors import ConfigError
 from bizsum.metrics.base import ScoringItem
 from bizsum.metrics.judge import JudgeClaimsMetric, JudgeRubricMetric, JudgeSetup
-from bizsum.metrics.judge.prompts import parse_verdict, sampled_score, weighted_score, yes_probability
+from bizsum.metrics.judge.prompts import claim_prompt, parse_verdict, sampled_score, weighted_score, yes_probability
 from bizsum.nlp.claims import split_claims
 from bizsum.providers.fake import FakeProvider
 from bizsum.providers.openai_chat import OpenAIChatProvider
@@ -233,13 +233,28 @@ def test_no_logprobs_requested_when_switched_off(openai_judge):
 
 def test_max_cost_stops_the_judge_before_the_cap(openai_judge):
     make, bodies = openai_judge
-    # the first request's worst case (~150 counted prompt tokens + 80 answer tokens ≈ $0.0003) fits the
-    # cap; it then reports 1000 + 10 tokens ($0.00102 > $0.001), so no second request is sent
-    result = JudgeClaimsMetric(make(max_cost=0.001)).score(ITEM)
+    # a server that is not OpenAI may bill up to the prompt's UTF-8 bytes: the first request's worst case
+    # (~1,500 bytes + 16 + 80 answer tokens ≈ $0.0017) fits the cap; it then reports 1000 + 10 tokens
+    # ($0.00102), and the second request's worst case would pass $0.002, so it is not sent
+    result = JudgeClaimsMetric(make(max_cost=0.002)).score(ITEM)
     verdicts = [c["verdict"] for c in result.details["claims"]]
     assert verdicts[0] == "supported" and set(verdicts[1:]) == {"error"}
     assert "max_cost" in result.details["claims"][1]["reason"]
     assert len(bodies) == 1
+
+
+def test_claim_prompt_guidance_is_one_prefix_shared_by_every_claim():
+    """What counts as supported (restated numbers, merged facts) and what does not comes before the
+    passages, so two claims' prompts share it whole: a local model re-evaluates only the passages
+    and the claim (llama.cpp keeps the common prefix), an API's prompt cache sees one prefix."""
+    a = claim_prompt("It sells chips.", ["We sell chips to carmakers."])
+    b = claim_prompt("It leases aircraft to airlines.", ["Aircraft are leased.", "Airlines are our customers."])
+    shared = a[: a.index("Passages:\n[1] ")]
+    assert b.startswith(shared) and a.count("[1] ") == 1
+    for phrase in ("about a third", "joins facts", "roles swapped", "presented as fact", "financing or customers"):
+        assert phrase in shared
+    assert a.endswith("On the second line give the reason in one short sentence.")
+    assert 'Claim: "It leases aircraft to airlines."' in b
 
 
 # -- reading answers ---------------------------------------------------------------------------

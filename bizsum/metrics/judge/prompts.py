@@ -1,7 +1,11 @@
 """The judge's prompts and how its answers are read.
 
 ``judge_claims`` asks one question per claim: is it supported by the retrieved source passages?
-The answer starts with Yes or No, then a one-sentence reason. Where the answer carries token
+The prompt says first what a summary may do and stay supported (other words, another subject,
+numbers as words or rounded, a list summed up, facts joined from several passages) and what makes
+a claim unsupported (a fact, relation, judgement, financing or customer the passages do not
+state); this guidance is the same for every claim and comes before the passages, so consecutive
+requests share it as a prefix. The answer starts with Yes or No, then a one-sentence reason. Where the answer carries token
 probabilities, the claim's score is ``P(Yes) / (P(Yes) + P(No))`` at the answer's first Yes/No
 position; else it is 1 or 0 from the sampled word.
 
@@ -24,14 +28,18 @@ from bizsum.nlp.focus_areas import AREAS, FOCUS_AREAS
 
 CLAIM_PROMPT = """You check one claim from a summary of a company's 10-K filing (Item 1, Business) against passages of that filing.
 
+The claim is supported when the passages say what it says, in any words. Summaries restate, so a claim is still supported when it:
+- uses other words or another subject ("The company describes itself as ...", "The filing says ...");
+- writes numbers as words or rounds them ("about a third" for 34%, "roughly $1.2 billion" for $1,187 million);
+- sums up a list with a general term, or joins facts that sit in different passages.
+The claim is not supported when it states anything the passages do not: a fact they do not mention, a relation they do not state (roles swapped; a product, channel, segment or customer tied to the wrong thing), a judgement or conclusion presented as fact ("the market leader", "which makes it resilient"), or financing or customers they do not name.
+
 Passages:
 {passages}
 
 Claim: "{claim}"
 
-Is the claim supported by the passages? It is supported only when everything it states (what the company does, numbers, names, customers, channels, financing) is said in the passages or follows directly from them.
-
-Answer with Yes or No on the first line. On the second line give the reason in one short sentence."""
+Is the claim supported by the passages? Answer with Yes or No on the first line. On the second line give the reason in one short sentence."""
 
 _RUBRIC_HEAD = """You will be given {source_kind} from a company's 10-K filing (Item 1, Business) and a summary of the company's business model written from it.
 
