@@ -414,7 +414,7 @@ class Chunker:
         self.tokenizer = tokenizer
         self.chunk_tokens = chunk_tokens
         self.evidence_tokens = max(chunk_tokens, EVIDENCE_TOKENS)
-        self._cache: MemoryPool[SourceChunks] = MemoryPool(cache_mb * 2**20, chunks_bytes)
+        self._cache: MemoryPool[SourceChunks] = MemoryPool(int(cache_mb * 2**20), chunks_bytes)
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
