@@ -87,6 +87,8 @@ DEFAULT_THRESHOLD = 0.5
 BATCH_TOKENS = 8192
 #: memory of the sources' units and embeddings a verifier keeps (:class:`Chunker`)
 CACHE_MB = 128
+#: memory of the units of the corpus's longest Item 1 (139k characters), for a bound given in documents
+LARGEST_SOURCE_MB = 4
 #: bumped when the way a claim is scored changes (windows, pieces, copies): part of :attr:`Verifier.identity`
 PIPELINE_VERSION = "2"
 
@@ -410,7 +412,15 @@ def length_batches(lengths: Sequence[int], batch_size: int, max_tokens: int) -> 
 class Chunker:
     """Cuts sources into units and finds candidate chunks for claims (needs only a tokenizer)."""
 
-    def __init__(self, tokenizer: Any, chunk_tokens: int = CHUNK_TOKENS, cache_mb: float = CACHE_MB) -> None:
+    def __init__(
+        self,
+        tokenizer: Any,
+        chunk_tokens: int = CHUNK_TOKENS,
+        cache_mb: float = CACHE_MB,
+        cache_size: int | None = None,
+    ) -> None:
+        if cache_size is not None:  # the former count bound (bench/verifier/make_pairs.py): as many of the largest
+            cache_mb = max(cache_mb, cache_size * LARGEST_SOURCE_MB)
         self.tokenizer = tokenizer
         self.chunk_tokens = chunk_tokens
         self.evidence_tokens = max(chunk_tokens, EVIDENCE_TOKENS)
