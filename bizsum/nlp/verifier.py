@@ -589,9 +589,9 @@ class Verifier:
         """What decides this verifier's answers, hashed: the manifest (the weights' sha256,
         thresholds, window sizes) and the retrieval constants. The claim-verdict cache
         (:mod:`bizsum.nlp.verdict_cache`) keys on it, so replaced weights never serve old verdicts."""
-        weights = self.manifest.get("files", {}).get(self.manifest.get("weights_file", ""))
-        if not weights:  # a training output without a manifest: hash the weights themselves
-            weights = _sha256(self.directory / str(self.manifest.get("weights_file", "model.safetensors")))
+        # the weights file itself is hashed (0.1 s once per process): a checkpoint directory
+        # (get_verifier(model_dir)) is not checked against its manifest and may be overwritten
+        weights = _sha256(self.directory / str(self.manifest.get("weights_file", "model.safetensors")))
         payload = {
             "manifest": self.manifest,
             "weights": weights,
