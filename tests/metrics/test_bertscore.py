@@ -33,6 +33,12 @@ def test_equals_bert_score_on_short_texts(metric):
     assert result.values["bertscore_p_ref"] == pytest.approx(P[best].item(), abs=1e-5)
 
 
+def test_one_minilm_copy_serves_bertscore_and_the_sentence_encoder(metric):
+    from bizsum.nlp.encoders import sentence_encoder
+
+    assert metric.model is sentence_encoder()[0].auto_model  # the equality above is against bert-score's own copy
+
+
 def test_long_source_is_chunked_and_each_token_takes_its_best_match(metric):
     # Two very different halves, each its own chunk: pooled precision is at least the precision
     # against either half alone (bert_score on each chunk), and strictly above both when the

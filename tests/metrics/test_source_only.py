@@ -177,6 +177,41 @@ def test_batch_and_cache(metric, doc):
     assert results[2].values["unsupported_claims"] == 1
 
 
+@slow
+def test_summaries_of_one_document_verified_together_get_the_verdicts_of_one_at_a_time(metric, doc, monkeypatch):
+    from bizsum.nlp import verdict_cache
+    from bizsum.nlp.verifier import get_verifier
+
+    summaries = [
+        "Acme sells a cloud analytics platform to retailers and banks. It sells through resellers in Europe.",
+        "Acme funds itself with bank loans. More than 18,000 businesses use its platform.",
+        "Its employees work in Boston, London and Singapore. Acme sells through resellers in Europe.",
+    ]
+    items = [ScoringItem(summary=s, document=doc) for s in summaries]
+    verifier = get_verifier()
+    calls: list[int] = []
+    original = verifier.score_pairs
+
+    def counting(passages, claims, batch_size=32):
+        calls.append(len(passages))
+        return original(passages, claims, batch_size)
+
+    monkeypatch.setattr(verifier, "score_pairs", counting)
+    monkeypatch.setattr(verdict_cache, "_SHARED", {})  # a cold cache for each side
+    together = metric.score_batch(items)
+    assert len(calls) == 1  # one cross-encoder call for the three summaries
+    monkeypatch.setattr(verdict_cache, "_SHARED", {})
+    alone = [metric.score_batch([item])[0] for item in items]
+    assert len(calls) == 4
+    for a, b in zip(together, alone):
+        assert [c["verdict"] for c in a.details["claims"]] == [c["verdict"] for c in b.details["claims"]]
+        for ca, cb in zip(a.details["claims"], b.details["claims"]):
+            assert ca["score"] == pytest.approx(cb["score"], abs=1e-5)
+    # a rerun is answered by the cache: no cross-encoder call at all
+    again = metric.score_batch(items)
+    assert len(calls) == 4 and [r.values for r in again] == [r.values for r in alone]
+
+
 # --- a copied sentence with one thing changed (the perturbation kinds that slipped through) --------
 
 COPY_SOURCE = """Item 1. Business

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -12,17 +14,68 @@ from bizsum.metrics.source_only.verdict import absence_check, check_claim, not_c
 from bizsum.nlp.claims import checkable, split_claims
 from bizsum.nlp.focus_areas import absence_areas
 from bizsum.nlp.source_index import SourceIndex, embed_claims, source_index
+from bizsum.nlp.verdict_cache import cached_score_claims
 from bizsum.nlp.verifier import ClaimScore, get_verifier
 from bizsum.nlp.verifier import version as verifier_version
 
 
-def score_summary(
-    summary: str, index: SourceIndex, source_text: str | None = None
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Values and details of one summary. With ``source_text`` (the document the index was built
-    from) the trained claim verifier decides the claims the hard checks pass; without it the
-    hand-set model of v3 does (bench comparisons of "today's rules")."""
+@dataclass
+class Prepared:
+    """A summary's claims with what the checks need before the verifier runs."""
+
+    claims: list[str]
+    embeddings: np.ndarray
+    areas: list[list[str]]
+    to_verify: list[int]  # the claims the verifier is asked about (checkable, not an absence statement)
+
+
+def prepare(summary: str) -> Prepared:
     claims = split_claims(summary or "")
+    if not claims:
+        return Prepared([], np.zeros((0, 384), dtype="float32"), [], [])
+    embeddings = embed_claims(claims)
+    areas = [absence_areas(claim) for claim in claims]
+    last = len(claims) - 1
+    to_verify = [i for i, a in enumerate(areas) if not a and checkable(claims[i], last=i == last)]
+    return Prepared(claims, embeddings, areas, to_verify)
+
+
+def verify(
+    prepared: Sequence[Prepared], index: SourceIndex, source_text: str, metric_version: str = ""
+) -> list[list[ClaimScore | None]]:
+    """The verifier's score of every claim to verify of several summaries of one document: the
+    claims of all of them in one call (cross-encoder batches fill up across summaries; a claim two
+    summaries share is scored once), the ones already verified from the claim-verdict cache."""
+    claims: list[str] = []
+    rows: list[np.ndarray] = []
+    for p in prepared:
+        claims += [p.claims[i] for i in p.to_verify]
+        rows += [p.embeddings[i] for i in p.to_verify]
+    scores = cached_score_claims(
+        get_verifier(),
+        source_text,
+        claims,
+        sha256=index.sha256,
+        metric_version=metric_version,
+        claim_embeddings=np.stack(rows) if rows else None,
+        known=index.sentence_embeddings,
+    )
+    out: list[list[ClaimScore | None]] = []
+    position = 0
+    for p in prepared:
+        verified: list[ClaimScore | None] = [None] * len(p.claims)
+        for i in p.to_verify:
+            verified[i] = scores[position]
+            position += 1
+        out.append(verified)
+    return out
+
+
+def finish(
+    prepared: Prepared, index: SourceIndex, verified: Sequence[ClaimScore | None]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Values and details of one summary from its claims and their verifier scores."""
+    claims = prepared.claims
     if not claims:
         values = {
             "source_only": 0.0,
@@ -35,23 +88,10 @@ def score_summary(
             "unsupported_names": 0,
         }
         return values, {"claims": [], "note": "empty summary: no claims"}
-    embeddings = embed_claims(claims)
-    areas = [absence_areas(claim) for claim in claims]
-    verified: list[ClaimScore | None] = [None] * len(claims)
-    if source_text is not None:
-        last = len(claims) - 1
-        to_verify = [i for i, a in enumerate(areas) if not a and checkable(claims[i], last=i == last)]
-        scores = get_verifier().score_claims(
-            source_text,
-            [claims[i] for i in to_verify],
-            sha256=index.sha256,
-            claim_embeddings=embeddings[to_verify] if to_verify else None,
-            known=index.sentence_embeddings,
-        )
-        for i, score in zip(to_verify, scores):
-            verified[i] = score
     checks = []
-    for position, (claim, emb, absent, verdict) in enumerate(zip(claims, embeddings, areas, verified)):
+    for position, (claim, emb, absent, verdict) in enumerate(
+        zip(claims, prepared.embeddings, prepared.areas, verified)
+    ):
         if not checkable(claim, last=position == len(claims) - 1):
             checks.append(not_checkable(claim))
         elif absent:
@@ -75,8 +115,22 @@ def score_summary(
     return values, {"claims": [c.as_dict() for c in checks]}
 
 
+def score_summary(
+    summary: str, index: SourceIndex, source_text: str | None = None, metric_version: str = ""
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Values and details of one summary. With ``source_text`` (the document the index was built
+    from) the trained claim verifier decides the claims the hard checks pass; without it the
+    hand-set model of v3 does (bench comparisons of "today's rules")."""
+    prepared = prepare(summary)
+    if source_text is None or not prepared.to_verify:
+        return finish(prepared, index, [None] * len(prepared.claims))
+    (verified,) = verify([prepared], index, source_text, metric_version)
+    return finish(prepared, index, verified)
+
+
 class SourceOnlyMetric(Metric):
     name = "source_only"
+    _cache_version: str | None = None
     label = "Source-only"
     description = (
         "the prompt's rule 'use only information from the text': share of summary claims supported by the "
@@ -123,12 +177,28 @@ class SourceOnlyMetric(Metric):
     )
 
     def score_batch(self, items: Sequence[ScoringItem]) -> list[MetricResult]:
-        results = []
-        for item in items:
-            index = source_index(item.document.text, item.document.sha256)
-            values, details = score_summary(item.summary, index, item.document.text)
-            results.append(MetricResult(values=values, details=details))
-        return results
+        """Summaries of one document share one source index and one verifier call (see :func:`verify`)."""
+        by_document: dict[str, list[int]] = {}
+        for position, item in enumerate(items):
+            by_document.setdefault(item.document.sha256, []).append(position)
+        version = self.cache_version()
+        results: list[MetricResult | None] = [None] * len(items)
+        for positions in by_document.values():
+            document = items[positions[0]].document
+            index = source_index(document.text, document.sha256)
+            prepared = [prepare(items[p].summary) for p in positions]
+            asked = [q for q in prepared if q.to_verify]
+            verified = iter(verify(asked, index, document.text, version) if asked else [])
+            for p, q in zip(positions, prepared):
+                values, details = finish(q, index, next(verified) if q.to_verify else [None] * len(q.claims))
+                results[p] = MetricResult(values=values, details=details)
+        return [r for r in results if r is not None]
+
+    def cache_version(self) -> str:
+        """The metric version the claim-verdict cache keys on."""
+        if self._cache_version is None:
+            self._cache_version = json.dumps(self.version(), sort_keys=True)
+        return self._cache_version
 
     def version(self) -> dict[str, str]:
         from bizsum.nlp.encoders import encoder_versions
