@@ -94,7 +94,7 @@ def test_pipeline_writes_a_report_with_flags(notebook_project):
     # again from notebooks/): tests/test_docs.py
     namespace = run_doc_examples(notebook_project)
     claims = namespace["claims"]
-    assert len(claims) > 0 and set(claims["verdict"]) <= {"supported", "unsupported", "not_checkable"}
+    assert len(claims) > 0 and set(claims["verdict"]) <= {"supported", "uncertain", "unsupported", "not_checkable"}
     assert namespace["areas"]["area"].nunique() == 5
     assert (notebook_project / "data" / "ingested" / "AAPL_2024.txt").is_file()
 

@@ -276,9 +276,15 @@ def test_year_changed_in_a_copied_sentence_is_caught(metric, copy_doc, scripted)
     assert claim["verdict"] == "unsupported" and claim["score"] < 0.25
     (bad,) = [n for n in claim["numbers"] if n["status"] != "ok"]
     assert bad["number"] == "2000" and bad["replaces"] == "2002"
+    # in a copied sentence the slot is read reliably: unsupported whatever the verifier says
     fake = scripted({changed: 0.9})
     fake.reject_below = 0.25
-    claim = score(metric, copy_doc, changed).details["claims"][0]
+    assert score(metric, copy_doc, changed).details["claims"][0]["verdict"] == "unsupported"
+    # in a restatement the rules' aligned sentence may not be the one restated: a reviewer decides
+    restated = "Orders for spares and upgrades rose steadily between fiscal 1995 and fiscal 2000."
+    fake = scripted({restated: 0.9})
+    fake.reject_below = 0.25
+    claim = score(metric, copy_doc, restated).details["claims"][0]
     assert claim["verdict"] == "uncertain" and 0.25 <= claim["score"] < 0.5
     assert "reviewer" in claim["reasons"][-1] and "2002" in claim["reasons"][0]
 
@@ -585,3 +591,16 @@ def test_a_total_of_the_claims_own_numbers_and_hedged_bounds_are_supported():
     assert statuses("It had fewer than 150 full-time employees.")["150"] == "ok"
     names = {r["name"]: r["status"] for r in check_names("Its IP is protected in the United States.", index)[0]}
     assert names["IP"] != "not_in_source" and names["United States"] != "not_in_source"
+
+
+def test_the_company_s_own_name_is_read_as_the_company():
+    from bizsum.metrics.source_only.subject import as_the_company, company_names
+
+    text = 'The United States Shoe Corporation (the "company") is a specialty retailer.\nIt sells shoes.\n'
+    names = company_names(text)
+    assert "United States Shoe Corporation" in names
+    assert (
+        as_the_company("The United States Shoe Corporation sells footwear to department stores.", names)
+        == "The company sells footwear to department stores."
+    )
+    assert as_the_company("Nike sells footwear.", names) is None

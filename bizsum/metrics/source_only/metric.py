@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from bizsum.metrics.base import Column, Metric, MetricResult, ScoringItem
+from bizsum.metrics.source_only.subject import as_the_company, company_names
 from bizsum.metrics.source_only.verdict import absence_check, check_claim, not_checkable
 from bizsum.nlp.claims import checkable, split_claims
 from bizsum.nlp.focus_areas import absence_areas
@@ -51,15 +52,29 @@ def verify(
     for p in prepared:
         claims += [p.claims[i] for i in p.to_verify]
         rows += [p.embeddings[i] for i in p.to_verify]
-    scores = cached_score_claims(
+    # a claim naming the company where the filing says "we" is also read with "the company" in
+    # its place (bizsum.metrics.source_only.subject); the better of the two scores counts
+    names = company_names(source_text)
+    restated: list[tuple[int, str]] = []
+    for j, claim in enumerate(claims):
+        other = as_the_company(claim, names)
+        if other:
+            restated.append((j, other))
+    asked = claims + [r for _, r in restated]
+    embeddings = np.stack(rows + [rows[j] for j, _ in restated]) if rows else None
+    answered = cached_score_claims(
         get_verifier(),
         source_text,
-        claims,
+        asked,
         sha256=index.sha256,
         metric_version=metric_version,
-        claim_embeddings=np.stack(rows) if rows else None,
+        claim_embeddings=embeddings,
         known=index.sentence_embeddings,
     )
+    scores = list(answered[: len(claims)])
+    for (j, _), other in zip(restated, answered[len(claims) :]):
+        if other.score > scores[j].score:
+            scores[j] = replace(other, claim=claims[j])
     out: list[list[ClaimScore | None]] = []
     position = 0
     for p in prepared:
