@@ -126,11 +126,10 @@ def main() -> None:
     parser.add_argument("--reject-below", type=float, default=None, help="with --model: its reject_below")
     args = parser.parse_args()
     if args.model:
-        from bizsum.nlp import verifier
+        sys.path.insert(1, str(ROOT / "bench" / "verifier"))
+        from weights import use_weights
 
-        chosen = verifier._LOADED[""] = verifier.get_verifier(args.model)
-        if args.reject_below is not None:
-            chosen.reject_below = args.reject_below
+        use_weights(args.model, args.reject_below)
     if args.split == "test" and not args.once:
         parser.error("--split test is the held-out half: pass --once and record that it was looked at")
     summaries = load(args.split)

@@ -28,17 +28,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from weights import use_weights
+
 TUNE_DIR = ROOT / "bench" / "verifier" / "data" / "written_claims_tune"
-
-
-def use_weights(model_dir: str, reject_below: float | None = None) -> None:
-    """Make the metric read ``model_dir`` (a training output or an export) instead of the shipped
-    weights: the verifier cache is keyed by directory, the metric asks for the default one."""
-    from bizsum.nlp import verifier
-
-    chosen = verifier._LOADED[""] = verifier.get_verifier(model_dir)
-    if reject_below is not None:  # a training output has no manifest: reject_below = threshold
-        chosen.reject_below = reject_below
 
 
 def score_rows(rows: list[dict]) -> list[list[dict]]:
