@@ -479,9 +479,12 @@ def perturbation_rows(split: str) -> list[dict]:
     return rows
 
 
-def score_perturbations(sc: Scorer, rows: list[dict]) -> None:
+def score_perturbations(sc: Scorer, rows: list[dict], reject_below: float) -> None:
+    """Per row: its claims, the verifier's score of each, v3's hard checks (``rule_fail``) and the
+    installed metric's verdict given those scores (``metric_verdicts``)."""
     from make_pairs import read_text
 
+    threshold = sc.verifier.threshold if sc.verifier else 0.5
     texts: dict[str, str] = {}
     for r in rows:
         if r["path"] not in texts:
@@ -493,29 +496,14 @@ def score_perturbations(sc: Scorer, rows: list[dict]) -> None:
             claims = sc.split_claims(r["changed"]) or [r["changed"]]
         r["claims"] = claims
         r["claim_scores"] = sc.claims_scores(text, claims)
-        r["rule_fail"] = rule_failures(text, claims)
+        r["rule_fail"], r["metric_verdicts"] = claim_checks(text, claims, r["claim_scores"], threshold, reject_below)
 
 
-def rule_failures(text: str, claims: list[str]) -> list[bool]:
-    """Today's source_only hard failures per claim (unsupported number or name, flipped negation or
-    direction): the checks that stay in front of the verifier."""
-    import hashlib
-
-    from bizsum.metrics.source_only import check_claim
-    from bizsum.nlp.source_index import embed_claims, source_index
-
-    index = source_index(text, hashlib.sha256(text.encode("utf-8")).hexdigest())
-    out = []
-    for claim, emb in zip(claims, embed_claims(claims)):
-        f = check_claim(claim, emb, index).features
-        out.append(bool(f["bad_numbers"] or f["bad_names"] or f["negation_mismatch"] or f["direction_mismatch"]))
-    return out
-
-
-def metric_verdicts(
+def claim_checks(
     text: str, claims: list[str], scores: list[float], threshold: float, reject_below: float
-) -> list[str]:
-    """The installed metric's verdict of each claim given the verifier's scores (what
+) -> tuple[list[bool], list[str]]:
+    """Per claim: whether version 3's hard checks fail (unsupported number or name, flipped negation
+    or direction), and the installed metric's verdict given the verifier's score (what
     ``source_only`` decides: the hard checks combined with the verifier, an ``uncertain`` band)."""
     import hashlib
 
@@ -524,11 +512,13 @@ def metric_verdicts(
     from bizsum.nlp.verifier import ClaimScore
 
     index = source_index(text, hashlib.sha256(text.encode("utf-8")).hexdigest())
-    out = []
+    fails, verdicts = [], []
     for claim, emb, score in zip(claims, embed_claims(claims), scores):
+        f = check_claim(claim, emb, index).features
+        fails.append(bool(f["bad_numbers"] or f["bad_names"] or f["negation_mismatch"] or f["direction_mismatch"]))
         verified = ClaimScore(claim, score, score >= threshold, "", [], threshold, reject_below=reject_below)
-        out.append(check_claim(claim, emb, index, verified).verdict)
-    return out
+        verdicts.append(check_claim(claim, emb, index, verified).verdict)
+    return fails, verdicts
 
 
 def perturbation_table(rows: list[dict], threshold: float, rules: bool = False, metric: bool = False) -> dict:
@@ -779,7 +769,7 @@ def main() -> None:
     threshold = args.threshold
     if "perturb" in sets:
         rows = perturbation_rows(args.split)
-        score_perturbations(sc, rows)
+        score_perturbations(sc, rows, args.reject_below)
         if threshold is None:
             if args.split == "dev":
                 threshold = choose_threshold(rows)
@@ -796,14 +786,6 @@ def main() -> None:
             res["perturb"][f"table_at_{t}"] = perturbation_table(rows, t)
         res["perturb"]["table_rules_only"] = perturbation_table(rows, 1e-9, rules=True)
         res["perturb"]["table_rules_and_verifier"] = perturbation_table(rows, threshold, rules=True)
-        from make_pairs import read_text
-
-        verifier_threshold = sc.verifier.threshold if sc.verifier else 0.5
-        texts = {r["path"]: read_text(Path(r["path"])) for r in rows}
-        for r in rows:
-            r["metric_verdicts"] = metric_verdicts(
-                texts[r["path"]], r["claims"], r["claim_scores"], verifier_threshold, args.reject_below
-            )
         res["perturb"]["table_metric"] = perturbation_table(rows, 0.5, metric=True)
         log.info(
             "the metric (reject_below %.2f): caught %.1f%%, faithful claims flagged %.1f%%",
