@@ -1,6 +1,7 @@
 """Check the realistic label sheets (data/validation/realistic/sheets/<DOC_ID>.json).
 
     python bench/labels/realistic_check.py [DOC_ID ...]     # all sheets when none are named
+    python bench/labels/realistic_check.py --holdout [DOC_ID ...]   # the holdout sheets
 
 Every problem is printed as one line naming the sheet and the field; exit 1 when there is any.
 """
@@ -15,6 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SHEETS = ROOT / "data" / "validation" / "realistic" / "sheets"
+HOLDOUT_SHEETS = ROOT / "data" / "validation" / "realistic" / "holdout"
 DOCUMENTS = ROOT / "data" / "documents"
 ERROR_KINDS = ("invented", "wrong_relation", "unsupported_inference", "financing_customer")
 AREAS = ("sources_of_revenue", "customer_base", "products", "distribution_channels", "financing")
@@ -104,7 +106,10 @@ def check_sheet(path: Path) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    paths = [SHEETS / f"{d}.json" for d in argv] if argv else sorted(SHEETS.glob("*.json"))
+    folder = SHEETS
+    if argv[:1] == ["--holdout"]:
+        folder, argv = HOLDOUT_SHEETS, argv[1:]
+    paths = [folder / f"{d}.json" for d in argv] if argv else sorted(folder.glob("*.json"))
     problems = [p for path in paths for p in (check_sheet(path) if path.exists() else [f"{path}: missing"])]
     for p in problems:
         print(p)
