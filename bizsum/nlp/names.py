@@ -164,12 +164,7 @@ def extract_names(text: str) -> list[str]:
                 span_tokens = span_tokens[1:]
                 at_start = False
             if span_tokens:
-                if (
-                    at_start
-                    and len(span_tokens) == 1
-                    and span_tokens[0].istitle()
-                    and span_tokens[0].lower() in _common_words()
-                ):
+                if at_start and len(span_tokens) == 1 and _common_word(span_tokens[0]):
                     pass  # "Customers include ..." at the start of a sentence
                 else:
                     span = " ".join(span_tokens).strip(" .,'’")
@@ -217,6 +212,19 @@ _LEADING_WORDS = frozenset(
 def _leading_word(token: str) -> bool:
     word = token.lower().rstrip(".,")
     return word in _LEADING_WORDS
+
+
+def _common_word(token: str) -> bool:
+    """A capitalised common word at the start of a sentence ("Customers", "Shoppers",
+    "Third-party", "Nervous-system", "Today's"): every hyphen part, without a possessive and in the
+    singular, is a common word, and only the first letter is a capital."""
+    parts = [p for p in re.split(r"-", re.sub(r"['’]s$", "", token)) if p]
+    if not parts or not parts[0][:1].isupper() or any(c.isupper() for p in parts for c in p[1:]):
+        return False
+    if any(p[:1].isupper() for p in parts[1:]):
+        return False  # "Coca-Cola", "Wal-Mart": a capital after the hyphen makes a name
+    words = _common_words()
+    return all(w in words or w.rstrip("s") in words or w[:-2] in words for w in (p.lower() for p in parts))
 
 
 @lru_cache(maxsize=1)

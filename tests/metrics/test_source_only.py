@@ -604,3 +604,69 @@ def test_the_company_s_own_name_is_read_as_the_company():
         == "The company sells footwear to department stores."
     )
     assert as_the_company("Nike sells footwear.", names) is None
+
+
+def test_capitalised_common_words_at_a_sentence_start_are_not_names():
+    from bizsum.nlp.names import extract_names
+
+    assert extract_names("Third-party wholesalers distribute them.") == []
+    assert extract_names("Nervous-system brands like Vraylar target migraine.") == ["Vraylar"]
+    assert extract_names("Today's portfolio spans Humira and Skyrizi.") == ["Humira", "Skyrizi"]
+    # a capital after the hyphen, or mid-sentence, still makes a name
+    assert extract_names("Coca-Cola buys its cans.") == ["Coca-Cola"]
+    assert extract_names("It sells to Third-party Logistics Inc.") == ["Third-party Logistics Inc"]
+
+
+def test_abbreviated_and_adjective_forms_of_a_place_the_source_spells_out():
+    import hashlib
+
+    from bizsum.metrics.source_only.checks import check_names
+    from bizsum.nlp.source_index import source_index
+
+    text = (
+        "The Company uses 10 independent sales representative organizations located in the major "
+        "electronics market areas in the United States. Substantially all of our products are made "
+        "in Texas. Rinvoq selectively inhibits JAK enzymes."
+    )
+    index = source_index(text, hashlib.sha256(text.encode()).hexdigest())
+
+    def status(claim):
+        return {r["name"]: r["status"] for r in check_names(claim, index, [0, 1, 2])[0]}
+
+    assert status("It sells through ten rep firms in major U.S. electronics markets.")["U.S"] == "ok"
+    assert (
+        status("It sells through ten rep firms in the main American electronics hubs.")["American"] != "not_in_source"
+    )
+    # every word of the name is in the source in another form: the verifier reads it, not the name check
+    assert status("Rinvoq is an oral JAK-inhibiting drug.")["JAK-inhibiting"] == "wrong_context"
+    assert status("It sells through rep firms in Canada.")["Canada"] == "not_in_source"
+
+
+def test_a_number_written_in_words_never_stands_in_a_years_place():
+    import hashlib
+
+    from bizsum.metrics.source_only.checks import check_numbers
+    from bizsum.nlp.source_index import source_index
+
+    text = (
+        "Motorola accounted for 18% of net sales for fiscal 1996 and 34% of net sales for fiscal 1995. "
+        "The Company's fifteen largest customers accounted for approximately 83% of net sales during fiscal 1996."
+    )
+    index = source_index(text, hashlib.sha256(text.encode()).hexdigest())
+    claim = "Motorola had 18% of fiscal 1996 net sales and the fifteen largest customers about 83%."
+    statuses = {r["number"]: r["status"] for r in check_numbers(claim, index, [0, 1])[0]}
+    assert statuses["fifteen"] == "ok" and statuses["83%"] == "ok"
+
+
+@slow
+def test_a_negation_against_the_closest_passage_is_decisive_only_in_a_copied_sentence(metric, doc, scripted):
+    copied = "One customer accounted for more than 10% of our total revenue in 2017."
+    restated = "Acme offers its cloud-based analytics platform to retailers and banks at no charge."
+    scripted({copied: 0.9, restated: 0.9})
+    (claim,) = score(metric, doc, copied).details["claims"]
+    assert claim["verdict"] == "unsupported"  # the parity differs from the sentence it copies
+    (claim,) = score(metric, doc, restated).details["claims"]
+    assert claim["verdict"] == "uncertain" and "negation" in " ".join(claim["reasons"])
+    scripted({restated: 0.1})
+    (claim,) = score(metric, doc, restated).details["claims"]
+    assert claim["verdict"] == "unsupported"

@@ -194,11 +194,14 @@ def _slot_in_aligned(
     in its place. Returns (overlap, that number, its sentence) or None.
     """
     best = None
+    in_words = not re.search(r"\d", num.text)
     for si in aligned:
         sentence = index.sentences[si]
         for src in index.sentence_numbers[si]:
             if not kinds_compatible(num.kind, src.kind) or any(numbers_equal(c, src) for c in claim_numbers):
                 continue  # another kind, or a number the claim states itself
+            if in_words and src.kind == "year":
+                continue  # "the fifteen largest customers" never stands in the place of "fiscal 1995"
             overlap = len(window & window_stems(sentence, src.start, src.end, width=10)) / max(1, min(len(window), 4))
             if overlap >= 0.5 and (best is None or overlap > best[0]):
                 best = (overlap, src, si)
@@ -230,7 +233,7 @@ def check_names(claim: str, index: SourceIndex, aligned: Sequence[int] = ()) -> 
             toks = toks[1:]
         if not toks:
             continue
-        variants = name_variants(toks)
+        variants = name_variants(toks) + spelled_out(toks)
         if not any(v in index.norm_text for v in variants) and not _abbreviated_in_source(toks, index):
             if _words_in_source(toks, index):
                 # "Nervous-system brands", "HMOs", "Departments of Veterans Affairs": capitalised or
@@ -302,6 +305,20 @@ ABBREVIATIONS = {
 }
 
 
+#: adjectives a summary uses for a country the filing names otherwise ("American" for "U.S.")
+DEMONYMS = {"american": ("united states", "us", "america")}
+
+
+def spelled_out(toks: list[str]) -> list[str]:
+    """Phrase variants (" united states ") of a name the summary abbreviates ("U.S", "IP") or gives as
+    a country adjective ("American"): the filing may spell it out or use the abbreviation."""
+    key = " ".join(toks)
+    forms = [*DEMONYMS.get(key, ())]
+    if key in ABBREVIATIONS:
+        forms.append(ABBREVIATIONS[key])
+    return [f" {form} " for form in forms]
+
+
 def _abbreviated_in_source(toks: list[str], index: SourceIndex) -> bool:
     """A name the summary spells out that the source abbreviates ("United States" for "U.S.")."""
     spelled = " ".join(toks)
@@ -319,6 +336,8 @@ def _words_in_source(toks: list[str], index: SourceIndex) -> bool:
     for word in words:
         forms = {word, word[:-1] if word.endswith("s") else word, word[:-2] if word.endswith("es") else word}
         if any(f" {form} " in index.norm_text or f" {form}s " in index.norm_text for form in forms if form):
+            continue
+        if stem(word) in index.all_stems:  # "JAK-inhibiting" where the source has "inhibitor"
             continue
         place = _DEMONYM.sub("", word)
         if len(place) >= 4 and f" {place}" in index.norm_text:
