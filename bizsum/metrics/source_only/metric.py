@@ -220,4 +220,7 @@ class SourceOnlyMetric(Metric):
 
         # 3: names and numbers held to the copied sentence, direction swaps, clause-scoped negation
         # 4: the trained claim verifier decides every claim the hard checks pass
-        return {**encoder_versions(), **verifier_version(), "source_only": "6"}
+        # 6: structural number failures decisive only in copied sentences; "the company" reading
+        # 7: negation/direction decisive only in copied sentences; sentence-initial common words,
+        #    U.S/American and inflected name words no longer fail as names
+        return {**encoder_versions(), **verifier_version(), "source_only": "7"}
