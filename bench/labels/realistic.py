@@ -32,6 +32,10 @@ from bizsum.nlp.claims import split_claims
 
 SET_DIR = ROOT / "data" / "validation" / "realistic"
 SHEETS = SET_DIR / "sheets"
+#: a second batch written 2026-12-05 for other filings of test-half companies, in other styles, and
+#: scored once at the end of that stop (split "holdout"; never used to choose anything)
+HOLDOUT_SHEETS = SET_DIR / "holdout"
+SPLITS = ("dev", "test", "holdout")
 SPLIT_FILE = ROOT / "bench" / "data" / "company_split.json"
 ERROR_KINDS = ("invented", "wrong_relation", "unsupported_inference", "financing_customer")
 AREAS = ("sources_of_revenue", "customer_base", "products", "distribution_channels", "financing")
@@ -42,7 +46,7 @@ CREATED_AT = "2026-12-05T00:00:00Z"
 class Summary:
     doc_id: str
     company: str
-    split: str  # dev | test (bench/data/company_split.json)
+    split: str  # dev | test (bench/data/company_split.json) | holdout (HOLDOUT_SHEETS)
     variant: str  # faithful | paraphrase | error:<kind>
     sentences: list[str]
     labels: list[str]  # per sentence: supported | unsupported
@@ -98,10 +102,15 @@ def load(split: str | None = None, ablations: bool = False) -> list[Summary]:
     also the coverage variants (:func:`area_ablations`)."""
     splits = company_splits()
     out: list[Summary] = []
-    for path in sorted(SHEETS.glob("*.json")):
+    paths = [(p, False) for p in sorted(SHEETS.glob("*.json"))] + [
+        (p, True) for p in sorted(HOLDOUT_SHEETS.glob("*.json"))
+    ]
+    for path, holdout in paths:
         sheet = json.loads(path.read_text())
         doc_id = sheet["doc_id"]
         company, doc_split = splits[doc_id]
+        if holdout:
+            doc_split = "holdout"
         if split and doc_split != split:
             continue
         for variant in ("faithful", "paraphrase"):

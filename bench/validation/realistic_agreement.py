@@ -57,7 +57,7 @@ def build_run(out: Path, summaries: list, metrics: list[str]) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--split", choices=["dev", "test"], default="dev")
+    parser.add_argument("--split", choices=["dev", "test", "holdout"], default="dev")
     parser.add_argument("--once", action="store_true", help="required for --split test")
     parser.add_argument(
         "--coverage",

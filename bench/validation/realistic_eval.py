@@ -2,6 +2,7 @@
 
     python bench/validation/realistic_eval.py --split dev              # tune on this
     python bench/validation/realistic_eval.py --split test --once      # the held-out half: run once
+    python bench/validation/realistic_eval.py --split holdout --once   # the second, blind batch
     python bench/validation/realistic_eval.py --split dev --out bench/results/realistic_dev.json
 
 Every summary of the split is scored by the installed ``source_only`` (``score_summary`` with the
@@ -117,8 +118,8 @@ def print_table(name: str, r: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--split", choices=["dev", "test"], default="dev")
-    parser.add_argument("--once", action="store_true", help="required for --split test: the held-out half")
+    parser.add_argument("--split", choices=["dev", "test", "holdout"], default="dev")
+    parser.add_argument("--once", action="store_true", help="required for --split test/holdout: held-out sheets")
     parser.add_argument("--docs", default="", help="comma-separated doc ids (a subset, for quick looks)")
     parser.add_argument("--out", default="")
     parser.add_argument("--dump", default="", help="write every claim's verdict to this JSONL file")
@@ -130,8 +131,8 @@ def main() -> None:
         from weights import use_weights
 
         use_weights(args.model, args.reject_below)
-    if args.split == "test" and not args.once:
-        parser.error("--split test is the held-out half: pass --once and record that it was looked at")
+    if args.split in ("test", "holdout") and not args.once:
+        parser.error(f"--split {args.split} is held out: pass --once and record that it was looked at")
     summaries = load(args.split)
     if args.docs:
         keep = set(args.docs.split(","))
