@@ -670,3 +670,20 @@ def test_a_negation_against_the_closest_passage_is_decisive_only_in_a_copied_sen
     scripted({restated: 0.1})
     (claim,) = score(metric, doc, restated).details["claims"]
     assert claim["verdict"] == "unsupported"
+
+
+def test_numbers_listed_respectively_take_the_year_at_their_place():
+    from bizsum.metrics.source_only.index import nearest_year, respective_year
+    from bizsum.nlp.numbers import extract_numbers
+
+    text = (
+        "For fiscal years 2018, 2017 and 2016, 72%, 70% and 71% of revenue was generated in the United States "
+        "and 28%, 30% and 29% by our international customers, respectively."
+    )
+    numbers = extract_numbers(text)
+    by_text = {n.text: n for n in numbers}
+    assert nearest_year(text, by_text["72%"], numbers) == {2018}
+    assert nearest_year(text, by_text["70%"], numbers) == {2017}
+    assert nearest_year(text, by_text["29%"], numbers) == {2016}
+    plain = "Revenue grew 37% in 2017, from 34% in 2016."
+    assert respective_year(plain, extract_numbers(plain)[0], extract_numbers(plain)) is None

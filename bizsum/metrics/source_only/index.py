@@ -27,6 +27,9 @@ def nearest_year(text: str, number: Number, numbers: Sequence[Number], max_chars
     with it ("10% of revenue in 2017, 2016 or 2015"); failing that, when it is the only non-year
     number, the closest year before it ("In 2017, revenue was 37%"). Empty when it is tied to no
     year ("37% in 2017, up from 34% a year earlier")."""
+    respective = respective_year(text, number, numbers)
+    if respective is not None:
+        return respective
     values = [n for n in numbers if n.kind != "year"]
     after = sorted((n for n in numbers if n.start >= number.end), key=lambda n: n.start)
     years: list[Number] = []
@@ -45,6 +48,31 @@ def nearest_year(text: str, number: Number, numbers: Sequence[Number], max_chars
         return frozenset()
     before = [n for n in numbers if n.kind == "year" and n.end <= number.start and number.start - n.end <= max_chars]
     return frozenset({int(max(before, key=lambda n: n.end).value)}) if before else frozenset()
+
+
+_LIST_GAP = re.compile(r"^\s*(?:,\s*(?:and|or)?|and|or)\s*$")
+
+
+def respective_year(text: str, number: Number, numbers: Sequence[Number]) -> frozenset[int] | None:
+    """In a sentence that pairs a list of numbers with a list of years "respectively" ("For fiscal
+    years 2018, 2017 and 2016, 72%, 70% and 71% of revenue was generated in the United States ...,
+    respectively"), the year at the number's place in its list; None when the sentence does not."""
+    if "respectively" not in text.lower():
+        return None
+    runs: list[list[Number]] = []
+    for n in sorted(numbers, key=lambda n: n.start):
+        if runs and runs[-1][-1].kind == n.kind and _LIST_GAP.match(text[runs[-1][-1].end : n.start]):
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    mine = next((run for run in runs if any(n.start == number.start for n in run)), None)
+    if mine is None or len(mine) < 2 or mine[0].kind == "year":
+        return None
+    years = [run for run in runs if run[0].kind == "year" and len(run) == len(mine)]
+    if len(years) != 1:
+        return None
+    place = next(i for i, n in enumerate(mine) if n.start == number.start)
+    return frozenset({int(years[0][place].value)})
 
 
 def name_variants(toks: list[str]) -> list[str]:
