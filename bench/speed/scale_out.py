@@ -197,17 +197,36 @@ def run_mode(mode: str, config_data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _process_cpu() -> dict[int, tuple[str, float]]:
-    """(name, CPU-s so far) of every process below this one: Ray's GCS, raylets, agents and workers."""
-    import psutil
+    """(name, CPU-s so far) of this run's Ray processes: GCS, raylets, agents and workers.
 
-    out = {}
-    for child in psutil.Process().children(recursive=True):
+    They are the processes below this one and below every process whose command line names this
+    Ray session (a second raylet of ``Cluster`` may be re-parented away from the driver)."""
+    import psutil
+    import ray
+
+    session = Path(ray._private.worker._global_node.get_session_dir_path()).name  # a private API: Ray has no public one
+    roots = [psutil.Process()]
+    for process in psutil.process_iter():
         try:
-            times = child.cpu_times()
-            name = child.name()
-        except psutil.Error:  # exited meanwhile
+            if any(session in part for part in process.cmdline()):
+                roots.append(process)
+        except psutil.Error:  # exited, or not ours to read
             continue
-        out[child.pid] = (_kind(name, child), times.user + times.system)
+    out = {}
+    for root in roots:
+        try:
+            members = (
+                [root, *root.children(recursive=True)] if root.pid != os.getpid() else root.children(recursive=True)
+            )
+        except psutil.Error:
+            continue
+        for child in members:
+            try:
+                times = child.cpu_times()
+                name = child.name()
+            except psutil.Error:  # exited meanwhile
+                continue
+            out[child.pid] = (_kind(name, child), times.user + times.system)
     return out
 
 
