@@ -274,7 +274,7 @@ def project(per_actor: float, load_s: float, summaries: int = 100_000, cores: in
     return [(n, load_s + summaries / (n * cores * per_actor)) for n in (1, 4, 16, 64)]
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--per-doc", type=int, default=100, help="summaries per document (20 documents)")
     parser.add_argument("--metrics", nargs="+", default=["rouge", "bertscore"], help="metric names, or 'all'")
@@ -283,7 +283,7 @@ def main() -> int:
     parser.add_argument("--summarize", nargs="+", type=Path, help="print median and range of these --json files")
     parser.add_argument("--mode", help=argparse.SUPPRESS)  # internal: run one mode in this process
     parser.add_argument("--config", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
