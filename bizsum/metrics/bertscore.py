@@ -13,8 +13,9 @@ over the pooled tokens: precision = mean over summary tokens of the best cosine 
 the source; recall = mean over source tokens of the best match in the summary. For texts that fit
 in one chunk this is exactly ``bert_score.score`` (tests check it).
 
-Against references: the best reference by F1. Source embeddings are cached per document (LRU,
-``SOURCE_CACHE_SIZE`` documents).
+Against references: the best reference by F1. Source embeddings are cached per document,
+least-recently-used within ``SOURCE_CACHE_MB`` (an entry is 1.6 KB a word piece: 15 MB for a
+40k-character Item 1; a count bound of 16 documents let a scoring actor hold 250 MB of them).
 
 Speed without changing the numbers: sentences are tokenized once, in one batched call (a span's
 word-piece count is the sum of its words' counts, so cutting long sentences needs no re-tokenizing);
@@ -27,24 +28,30 @@ embedded in the same forward batches as the summaries.
 from __future__ import annotations
 
 import logging
-import threading
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bizsum.metrics.base import Column, Metric, MetricResult, ScoringItem, Value
 from bizsum.nlp.encoders import MINILM_LAYERS, MINILM_NAME, minilm_path, shared_transformer
+from bizsum.nlp.pool import MemoryPool
 from bizsum.nlp.text import split_sentences
 
 log = logging.getLogger(__name__)
 
 MAX_PIECES = 510  # 512 minus [CLS] and [SEP]
-#: documents whose source token embeddings are kept (about 18 MB for an 11k-token 10-K section)
-SOURCE_CACHE_SIZE = 16
+#: memory of the source token embeddings kept (about 18 MB for an 11k-token 10-K section; the
+#: newest source always stays, however big)
+SOURCE_CACHE_MB = 64
 #: padded tokens per forward batch: 16 chunks of 512 (memory of a batch grows with it, speed does not)
 MAX_BATCH_TOKENS = 8192
 #: items embedded and matched together in score_batch (bounds the summary embeddings held at once)
 ITEM_BATCH = 64
+
+
+def _tensor_bytes(value: tuple[Any, ...]) -> int:
+    """Memory of a cached source: its token embeddings and weights."""
+    return sum(int(t.element_size() * t.nelement()) for t in value)
 
 
 def bert_embedding(texts: Sequence[str], model: Any, tokenizer: Any, idf: Mapping[int, float]) -> tuple[Any, Any, Any]:
@@ -123,8 +130,7 @@ class BertScoreMetric(Metric):
         self.idf[self.tokenizer.sep_token_id] = 0
         self.idf[self.tokenizer.cls_token_id] = 0
         self._torch = torch
-        self._source_cache: OrderedDict[str, tuple] = OrderedDict()
-        self._lock = threading.Lock()
+        self._source_cache: MemoryPool[tuple[Any, Any]] = MemoryPool(SOURCE_CACHE_MB * 2**20, _tensor_bytes)
 
     # -- embedding --------------------------------------------------------------------------
     def _piece_counts(self, texts: list[str]) -> list[int]:
@@ -227,18 +233,10 @@ class BertScoreMetric(Metric):
         ]
 
     def _cached_source(self, key: str) -> tuple[Any, ...] | None:
-        with self._lock:
-            hit = self._source_cache.get(key)
-            if hit is not None:
-                self._source_cache.move_to_end(key)
-            return hit
+        return self._source_cache.get(key)
 
     def _store_source(self, key: str, value: tuple) -> None:
-        with self._lock:
-            self._source_cache[key] = value
-            self._source_cache.move_to_end(key)
-            while len(self._source_cache) > SOURCE_CACHE_SIZE:
-                self._source_cache.popitem(last=False)
+        self._source_cache.put(key, value)
 
     def _source(self, item: ScoringItem) -> tuple:
         key = item.document.sha256

@@ -75,3 +75,17 @@ def test_token_embeddings_equal_bert_scores_own(metric):
     for mine, reference in zip(ours, theirs):
         assert mine.dtype == reference.dtype and mine.shape == reference.shape
         assert (mine == reference).all()
+
+
+def test_source_embeddings_are_kept_within_a_memory_budget(metric, monkeypatch):
+    from bizsum.metrics.bertscore import _tensor_bytes
+    from bizsum.nlp.pool import MemoryPool
+
+    first = Document(id="one", text=SRC)
+    second = Document(id="two", text="Acme sells industrial widgets to retailers in three regions.")
+    pool = MemoryPool(_tensor_bytes(metric.embed([SRC])[0]) + 1, _tensor_bytes)  # room for one source
+    monkeypatch.setattr(metric, "_source_cache", pool)
+    before = metric.score(ScoringItem(summary=CAND, document=first)).values
+    metric.score(ScoringItem(summary=CAND, document=second))
+    assert len(pool) == 1 and second.sha256 in pool and first.sha256 not in pool  # the older one went
+    assert metric.score(ScoringItem(summary=CAND, document=first)).values == before  # embedded again, equal
