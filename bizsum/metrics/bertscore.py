@@ -3,7 +3,7 @@
 Token embeddings are those of ``bert_score.utils.get_bert_embedding`` (all 6 layers of MiniLM, no
 idf, no baseline rescaling — the rescale baselines are not available offline, so values are raw
 cosine similarities and sit higher than rescaled scores in papers), computed the same way by
-:func:`bert_embedding` here: importing ``bert_score`` pulls in matplotlib and pandas (0.5 s of a
+:func:`bert_embedding` here: importing ``bert_score`` pulls in matplotlib (0.4–0.5 s of a
 cold ``bizsum score``), so it is imported only for a model other than the shared MiniLM.
 
 The encoder sees at most 512 word pieces. Texts longer than that (every 10-K source, long

@@ -62,7 +62,7 @@ def test_empty_summary_scores_zero_without_crashing(metric):
 
 
 def test_token_embeddings_equal_bert_scores_own(metric):
-    # bizsum embeds without importing bert_score (matplotlib, pandas); the tensors must be bert_score's:
+    # bizsum embeds without importing bert_score (and matplotlib with it); the tensors must be bert_score's:
     # padding within a batch, surrounding blanks, and a text cut at the model's 512 word pieces
     from bert_score.utils import get_bert_embedding
 
