@@ -22,6 +22,7 @@ on N machines with C cores uses the measured per-actor throughput:
     python bench/speed/scale_out.py                        # rouge + bertscore, 2,000 summaries
     python bench/speed/scale_out.py --metrics all          # the full suite
     python bench/speed/scale_out.py --per-doc 20           # 400 summaries (quick look)
+    python bench/speed/scale_out.py --summarize r1.json r2.json r3.json   # median and range of repeats
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def summaries(doc_id: str, text: str, per_doc: int) -> list[str]:
 def write_run(folder: Path, per_doc: int, metrics: list[str] | None) -> dict[str, Any]:
     """A run folder with ``generations.jsonl`` of ``20 × per_doc`` summaries; returns the config."""
     from bizsum.corpus.documents import DocumentStore
-    from bizsum.jsonl import write_jsonl_atomic
+    from bizsum.jsonl import dumps, write_lines_atomic
     from bizsum.records import GenerationRecord, to_row
 
     store = DocumentStore(ROOT / "data")
@@ -98,7 +99,7 @@ def write_run(folder: Path, per_doc: int, metrics: list[str] | None) -> dict[str
             rows.append(to_row(record))
     run = folder / "scale"
     run.mkdir(parents=True, exist_ok=True)
-    write_jsonl_atomic(run / "generations.jsonl", rows)
+    write_lines_atomic(run / "generations.jsonl", (dumps(row) for row in rows))
     return {
         "name": "scale",
         "documents": doc_ids,
@@ -163,16 +164,19 @@ def run_mode(mode: str, config_data: dict[str, Any]) -> dict[str, Any]:
     startup = time.perf_counter() - started
     config = build_config({**config_data, "executor": {"kind": "ray", "num_actors": actors}}, "bench")
     scorer = RayScorer(config.executor)
+    processes = _process_cpu()
     begun = time.perf_counter()
     driver_cpu = time.process_time()
     score_run(config, progress=False, scorer=scorer)
     wall = time.perf_counter() - begun
+    spent = _cpu_since(processes)  # before shutdown: every Ray process is still alive
     result = {
         "mode": mode,
         "wall_s": wall,
         "startup_s": startup,
         "driver_cpu_s": time.process_time() - driver_cpu,
         "driver_peak_rss_mb": _rss_mb(),
+        "process_cpu_s": spent,
         "workers": [
             {
                 "node": w.node[:8],
@@ -192,6 +196,70 @@ def run_mode(mode: str, config_data: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def _process_cpu() -> dict[int, tuple[str, float]]:
+    """(name, CPU-s so far) of this run's Ray processes: GCS, raylets, agents and workers.
+
+    They are the processes below this one and below every process whose command line names this
+    Ray session (a second raylet of ``Cluster`` may be re-parented away from the driver)."""
+    import psutil
+    import ray
+
+    session = Path(ray._private.worker._global_node.get_session_dir_path()).name  # a private API: Ray has no public one
+    roots = [psutil.Process()]
+    for process in psutil.process_iter():
+        try:
+            if any(session in part for part in process.cmdline()):
+                roots.append(process)
+        except psutil.Error:  # exited, or not ours to read
+            continue
+    out = {}
+    for root in roots:
+        try:
+            members = (
+                [root, *root.children(recursive=True)] if root.pid != os.getpid() else root.children(recursive=True)
+            )
+        except psutil.Error:
+            continue
+        for child in members:
+            try:
+                times = child.cpu_times()
+                name = child.name()
+            except psutil.Error:  # exited meanwhile
+                continue
+            out[child.pid] = (_kind(name, child), times.user + times.system)
+    return out
+
+
+def _kind(name: str, child: Any) -> str:
+    """A short name for a Ray process (the workers' titles name the actor or say IDLE)."""
+    if name.startswith("ray::"):
+        return "worker " + ("idle" if "IDLE" in name else name[5:].split("(", maxsplit=1)[0])
+    try:
+        command = " ".join(child.cmdline()[:3])
+    except Exception:  # a vanished process has no command line
+        return name
+    for key in (
+        "raylet",
+        "gcs_server",
+        "dashboard_agent",
+        "runtime_env/agent",
+        "log_monitor",
+        "monitor.py",
+        "dashboard.py",
+    ):
+        if key in command:
+            return key.split("/")[0].replace(".py", "")
+    return name
+
+
+def _cpu_since(before: dict[int, tuple[str, float]]) -> dict[str, float]:
+    """CPU-s each kind of process spent since ``before`` (processes started since count from zero)."""
+    spent: dict[str, float] = {}
+    for pid, (kind, cpu) in _process_cpu().items():
+        spent[kind] = spent.get(kind, 0.0) + cpu - (before[pid][1] if pid in before else 0.0)
+    return spent
+
+
 def _count_rows(config: Any) -> int:
     from bizsum.jsonl import read_jsonl
 
@@ -206,20 +274,26 @@ def project(per_actor: float, load_s: float, summaries: int = 100_000, cores: in
     return [(n, load_s + summaries / (n * cores * per_actor)) for n in (1, 4, 16, 64)]
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--per-doc", type=int, default=100, help="summaries per document (20 documents)")
     parser.add_argument("--metrics", nargs="+", default=["rouge", "bertscore"], help="metric names, or 'all'")
     parser.add_argument("--modes", nargs="+", default=["local", "ray1", "ray2"])
     parser.add_argument("--json", type=Path, help="also write the numbers here")
+    parser.add_argument("--summarize", nargs="+", type=Path, help="print median and range of these --json files")
     parser.add_argument("--mode", help=argparse.SUPPRESS)  # internal: run one mode in this process
     parser.add_argument("--config", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    # every mode starts without cached claim verdicts (a file cache would let the second mode reuse the first's)
+    os.environ.setdefault("BIZSUM_VERDICT_CACHE", "off")
     if args.mode:
         print(json.dumps(run_mode(args.mode, json.loads(args.config))))
+        return 0
+    if args.summarize:
+        _repeats([json.loads(path.read_text(encoding="utf-8")) for path in args.summarize])
         return 0
 
     metrics = None if args.metrics == ["all"] else args.metrics
@@ -266,6 +340,14 @@ def _print(result: dict[str, Any]) -> None:
         print(
             f"  {w['node']:10s} {w['summaries']:9d} {w['cpu_s']:8.1f} {w['busy_s']:8.1f} {share:9.2f} {rate:7.2f} "
             f"{per:9.3f} {w['peak_rss_mb']:11.0f}"
+        )
+    if result.get("process_cpu_s"):
+        spent = result["process_cpu_s"]
+        total = sum(spent.values()) + result.get("driver_cpu_s", 0.0)
+        parts = ", ".join(f"{kind} {cpu:.1f}" for kind, cpu in sorted(spent.items(), key=lambda kv: -kv[1]))
+        print(
+            f"  CPU-s during scoring: driver {result.get('driver_cpu_s', 0.0):.1f}, {parts}; "
+            f"all {total:.1f} = {total / result['wall_s']:.2f} cores over the {result['wall_s']:.0f} s"
         )
 
 
@@ -318,6 +400,45 @@ def _summary(results: list[dict[str, Any]]) -> None:
                 f"  with a core to each actor (throughput = 1 / CPU-s per summary = {dedicated:.2f}/s): "
                 f"N = 16: {seconds:.0f} s = {seconds / 60:.1f} min"
             )
+
+
+def _repeats(repeats: list[list[dict[str, Any]]]) -> None:
+    """Median and range over repeated runs of ray1 and ray2: throughput, speed-up, CPU shares,
+    start-up, peak RSS and the 100k projection from the median per-actor throughput."""
+    import statistics
+
+    def spread(values: list[float], fmt: str = ".2f") -> str:
+        values = sorted(values)
+        return f"{statistics.median(values):{fmt}} ({values[0]:{fmt}}–{values[-1]:{fmt}})"
+
+    ups, shares, rates, startups, rss, cpu_per, loads = [], [], [], [], [], [], []
+    for results in repeats:
+        by_mode = {r["mode"]: r for r in results}
+        one, two = by_mode["ray1"], by_mode["ray2"]
+        rate1 = sum(w["summaries"] for w in one["workers"]) / one["wall_s"]
+        rate2 = sum(w["summaries"] for w in two["workers"]) / two["wall_s"]
+        ups.append(rate2 / rate1)
+        shares += [w["cpu_s"] / w["busy_s"] for w in two["workers"]]
+        workers = two["workers"]
+        rates.append(sum(w["summaries"] for w in workers) / sum(w["busy_s"] for w in workers))
+        cpu_per.append(sum(w["cpu_s"] for w in workers) / sum(w["summaries"] for w in workers))
+        startups.append(two["startup_s"] + max(0.0, two["wall_s"] - sum(w["busy_s"] for w in workers) / len(workers)))
+        rss += [w["peak_rss_mb"] for r in (one, two) for w in r["workers"]]
+        loads += [f"{r['mode']} {r['load_before'].split()[0]}→{r['load_after'].split()[0]}" for r in (one, two)]
+    print(f"{len(repeats)} repeats (median, range); load average (1 min) before→after: {'; '.join(loads)}")
+    print(f"  2 actors vs 1, throughput: {spread(ups)}×")
+    print(f"  CPU share of a core per actor with 2 actors: {spread(shares)}")
+    print(
+        f"  per-actor throughput (ray2, busy time): {spread(rates)} summaries/s; CPU-s per summary {spread(cpu_per, '.3f')}"
+    )
+    print(f"  start-up (cluster start + model load + pipeline start, ray2): {spread(startups, '.0f')} s")
+    print(f"  peak RSS per scoring actor: {spread(rss, '.0f')} MB")
+    rate, start = statistics.median(rates), statistics.median(startups)
+    seconds = start + 100_000 / (16 * 8 * rate)
+    print(
+        f"  100,000 summaries on 16 × 8 cores: {start:.0f} + 100000 / (16 × 8 × {rate:.2f}) = {seconds:.0f} s "
+        f"= {seconds / 60:.1f} min"
+    )
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 """BERTScore (P/R/F1) with ``bert-score`` on the offline all-MiniLM-L6-v2 encoder.
 
-Token embeddings come from ``bert_score.utils.get_bert_embedding`` (all 6 layers of MiniLM, no
+Token embeddings are those of ``bert_score.utils.get_bert_embedding`` (all 6 layers of MiniLM, no
 idf, no baseline rescaling — the rescale baselines are not available offline, so values are raw
-cosine similarities and sit higher than rescaled scores in papers).
+cosine similarities and sit higher than rescaled scores in papers), computed the same way by
+:func:`bert_embedding` here: importing ``bert_score`` pulls in matplotlib (0.4–0.5 s of a
+cold ``bizsum score``), so it is imported only for a model other than the shared MiniLM.
 
 The encoder sees at most 512 word pieces. Texts longer than that (every 10-K source, long
 summaries) are cut at sentence boundaries into chunks of at most 510 word pieces; each chunk is
@@ -11,8 +13,9 @@ over the pooled tokens: precision = mean over summary tokens of the best cosine 
 the source; recall = mean over source tokens of the best match in the summary. For texts that fit
 in one chunk this is exactly ``bert_score.score`` (tests check it).
 
-Against references: the best reference by F1. Source embeddings are cached per document (LRU,
-``SOURCE_CACHE_SIZE`` documents).
+Against references: the best reference by F1. Source embeddings are cached per document,
+least-recently-used within ``SOURCE_CACHE_MB`` (an entry is 1.6 KB a word piece: 15 MB for a
+40k-character Item 1; a count bound of 16 documents let a scoring actor hold 250 MB of them).
 
 Speed without changing the numbers: sentences are tokenized once, in one batched call (a span's
 word-piece count is the sum of its words' counts, so cutting long sentences needs no re-tokenizing);
@@ -25,24 +28,56 @@ embedded in the same forward batches as the summaries.
 from __future__ import annotations
 
 import logging
-import threading
-from collections import OrderedDict, defaultdict
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bizsum.metrics.base import Column, Metric, MetricResult, ScoringItem, Value
 from bizsum.nlp.encoders import MINILM_LAYERS, MINILM_NAME, minilm_path, shared_transformer
+from bizsum.nlp.pool import MemoryPool
 from bizsum.nlp.text import split_sentences
 
 log = logging.getLogger(__name__)
 
 MAX_PIECES = 510  # 512 minus [CLS] and [SEP]
-#: documents whose source token embeddings are kept (about 18 MB for an 11k-token 10-K section)
-SOURCE_CACHE_SIZE = 16
+#: memory of the source token embeddings kept (about 18 MB for an 11k-token 10-K section; the
+#: newest source always stays, however big)
+SOURCE_CACHE_MB = 64
 #: padded tokens per forward batch: 16 chunks of 512 (memory of a batch grows with it, speed does not)
 MAX_BATCH_TOKENS = 8192
 #: items embedded and matched together in score_batch (bounds the summary embeddings held at once)
 ITEM_BATCH = 64
+
+
+def _tensor_bytes(value: tuple[Any, ...]) -> int:
+    """Memory of a cached source: its token embeddings and weights."""
+    return sum(int(t.element_size() * t.nelement()) for t in value)
+
+
+def bert_embedding(texts: Sequence[str], model: Any, tokenizer: Any, idf: Mapping[int, float]) -> tuple[Any, Any, Any]:
+    """``bert_score.utils.get_bert_embedding(texts, model, tokenizer, idf, device="cpu")`` for a BERT
+    word-piece tokenizer: (last hidden states [B, T, D], attention mask [B, T], idf weights [B, T]),
+    one forward pass over the batch padded to its longest text. Equal outputs (tests compare them).
+    A blank text is [CLS] [SEP] (bert_score's ``build_inputs_with_special_tokens([])``, which
+    transformers 5 no longer has; the metric never embeds a blank text)."""
+    import torch
+
+    ids = [
+        tokenizer.encode(text.strip(), add_special_tokens=True, max_length=tokenizer.model_max_length, truncation=True)
+        for text in texts
+    ]
+    width = max(len(row) for row in ids)
+    padded = torch.full((len(ids), width), tokenizer.pad_token_id, dtype=torch.long)
+    mask = torch.zeros(len(ids), width, dtype=torch.long)
+    weights = torch.zeros(len(ids), width, dtype=torch.float)
+    for k, row in enumerate(ids):
+        padded[k, : len(row)] = torch.tensor(row, dtype=torch.long)
+        mask[k, : len(row)] = 1
+        weights[k, : len(row)] = torch.tensor([idf[i] for i in row], dtype=torch.float)
+    model.eval()
+    with torch.no_grad():
+        hidden = model(padded, attention_mask=mask, output_hidden_states=False)[0]
+    return hidden, mask, weights
 
 
 class BertScoreMetric(Metric):
@@ -77,23 +112,25 @@ class BertScoreMetric(Metric):
 
     def __init__(self, model_dir: str | None = None, num_layers: int = MINILM_LAYERS, batch_size: int = 32):
         import torch
-        from bert_score.utils import get_model, get_tokenizer
+        from transformers import AutoTokenizer
 
         self.model_dir = model_dir or minilm_path()
         self.num_layers = num_layers
         self.batch_size = batch_size
-        self.tokenizer = get_tokenizer(self.model_dir, use_fast=False)
+        # bert_score.utils.get_tokenizer(model_dir, use_fast=False), without importing bert_score
+        self.tokenizer = AutoTokenizer.from_pretrained(self.model_dir, use_fast=False)
         if model_dir is None and num_layers == MINILM_LAYERS:
             self.model = shared_transformer()  # the sentence encoder's copy: one MiniLM per process
         else:
+            from bert_score.utils import get_model
+
             self.model = get_model(self.model_dir, num_layers)
         self.model.eval()
         self.idf: defaultdict[int, float] = defaultdict(lambda: 1.0)
         self.idf[self.tokenizer.sep_token_id] = 0
         self.idf[self.tokenizer.cls_token_id] = 0
         self._torch = torch
-        self._source_cache: OrderedDict[str, tuple] = OrderedDict()
-        self._lock = threading.Lock()
+        self._source_cache: MemoryPool[tuple[Any, Any]] = MemoryPool(SOURCE_CACHE_MB * 2**20, _tensor_bytes)
 
     # -- embedding --------------------------------------------------------------------------
     def _piece_counts(self, texts: list[str]) -> list[int]:
@@ -154,8 +191,6 @@ class BertScoreMetric(Metric):
 
     def embed(self, texts: Sequence[str]) -> list[tuple]:
         """For each text: (unit token embeddings [T, D], token weights [T]) over all its chunks."""
-        from bert_score.utils import get_bert_embedding
-
         torch = self._torch
         all_chunks: list[str] = []
         lengths: list[int] = []
@@ -181,7 +216,7 @@ class BertScoreMetric(Metric):
         parts: dict[int, tuple] = {}
         for rows in batches:
             batch = [all_chunks[k] for k in rows]
-            emb, mask, idf = get_bert_embedding(batch, self.model, self.tokenizer, self.idf, device="cpu")
+            emb, mask, idf = bert_embedding(batch, self.model, self.tokenizer, self.idf)
             emb = emb / emb.norm(dim=-1, keepdim=True)
             for row, k in enumerate(rows):
                 keep = mask[row].bool()
@@ -198,18 +233,10 @@ class BertScoreMetric(Metric):
         ]
 
     def _cached_source(self, key: str) -> tuple[Any, ...] | None:
-        with self._lock:
-            hit = self._source_cache.get(key)
-            if hit is not None:
-                self._source_cache.move_to_end(key)
-            return hit
+        return self._source_cache.get(key)
 
     def _store_source(self, key: str, value: tuple) -> None:
-        with self._lock:
-            self._source_cache[key] = value
-            self._source_cache.move_to_end(key)
-            while len(self._source_cache) > SOURCE_CACHE_SIZE:
-                self._source_cache.popitem(last=False)
+        self._source_cache.put(key, value)
 
     def _source(self, item: ScoringItem) -> tuple:
         key = item.document.sha256

@@ -59,3 +59,33 @@ def test_long_source_is_chunked_and_each_token_takes_its_best_match(metric):
 def test_empty_summary_scores_zero_without_crashing(metric):
     result = metric.score(ScoringItem(summary="  ", document=Document(id="s", text=SRC), references={"a": SRC}))
     assert result.values["bertscore_f_src"] == 0.0 and result.values["bertscore_f_ref"] == 0.0
+
+
+def test_token_embeddings_equal_bert_scores_own(metric):
+    # bizsum embeds without importing bert_score (and matplotlib with it); the tensors must be bert_score's:
+    # padding within a batch, surrounding blanks, and a text cut at the model's 512 word pieces
+    from bert_score.utils import get_bert_embedding
+
+    from bizsum.metrics.bertscore import bert_embedding
+
+    texts = [CAND, SRC, f"  {CAND}\n", " ".join([SRC] * 30)]
+    ours = bert_embedding(texts, metric.model, metric.tokenizer, metric.idf)
+    theirs = get_bert_embedding(texts, metric.model, metric.tokenizer, metric.idf, device="cpu")
+    assert ours[0].shape[1] == 512
+    for mine, reference in zip(ours, theirs):
+        assert mine.dtype == reference.dtype and mine.shape == reference.shape
+        assert (mine == reference).all()
+
+
+def test_source_embeddings_are_kept_within_a_memory_budget(metric, monkeypatch):
+    from bizsum.metrics.bertscore import _tensor_bytes
+    from bizsum.nlp.pool import MemoryPool
+
+    first = Document(id="one", text=SRC)
+    second = Document(id="two", text="Acme sells industrial widgets to retailers in three regions.")
+    pool = MemoryPool(_tensor_bytes(metric.embed([SRC])[0]) + 1, _tensor_bytes)  # room for one source
+    monkeypatch.setattr(metric, "_source_cache", pool)
+    before = metric.score(ScoringItem(summary=CAND, document=first)).values
+    metric.score(ScoringItem(summary=CAND, document=second))
+    assert len(pool) == 1 and second.sha256 in pool and first.sha256 not in pool  # the older one went
+    assert metric.score(ScoringItem(summary=CAND, document=first)).values == before  # embedded again, equal
