@@ -215,16 +215,23 @@ def _leading_word(token: str) -> bool:
 
 
 def _common_word(token: str) -> bool:
-    """A capitalised common word at the start of a sentence ("Customers", "Shoppers",
-    "Third-party", "Nervous-system", "Today's"): every hyphen part, without a possessive and in the
-    singular, is a common word, and only the first letter is a capital."""
+    """A capitalised common word at the start of a sentence ("Customers", "Third-party",
+    "Nervous-system", "Today's"): every hyphen part, without a possessive, is a common word or the
+    plural of one, and only the first letter is a capital."""
     parts = [p for p in re.split(r"-", re.sub(r"['’]s$", "", token)) if p]
     if not parts or not parts[0][:1].isupper() or any(c.isupper() for p in parts for c in p[1:]):
         return False
     if any(p[:1].isupper() for p in parts[1:]):
         return False  # "Coca-Cola", "Wal-Mart": a capital after the hyphen makes a name
     words = _common_words()
-    return all(w in words or w.rstrip("s") in words or w[:-2] in words for w in (p.lower() for p in parts))
+
+    def common(word: str) -> bool:
+        singular = {word[:-1]} if word.endswith("s") else set()
+        if word.endswith("es"):
+            singular.add(word[:-2])
+        return word in words or bool(singular & words)
+
+    return all(common(p.lower()) for p in parts)
 
 
 @lru_cache(maxsize=1)

@@ -614,6 +614,7 @@ def test_capitalised_common_words_at_a_sentence_start_are_not_names():
     assert extract_names("Today's portfolio spans Humira and Skyrizi.") == ["Humira", "Skyrizi"]
     # a capital after the hyphen, or mid-sentence, still makes a name
     assert extract_names("Coca-Cola buys its cans.") == ["Coca-Cola"]
+    assert extract_names("Costco sells its cans.") == ["Costco"]  # "cost" is a word, "costco" is not
     assert extract_names("It sells to Third-party Logistics Inc.") == ["Third-party Logistics Inc"]
 
 

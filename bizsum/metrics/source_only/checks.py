@@ -337,7 +337,7 @@ def _words_in_source(toks: list[str], index: SourceIndex) -> bool:
         forms = {word, word[:-1] if word.endswith("s") else word, word[:-2] if word.endswith("es") else word}
         if any(f" {form} " in index.norm_text or f" {form}s " in index.norm_text for form in forms if form):
             continue
-        if stem(word) in index.all_stems:  # "JAK-inhibiting" where the source has "inhibitor"
+        if stem(word) in index.all_stems:  # "JAK-inhibiting" where the source has "inhibits"
             continue
         place = _DEMONYM.sub("", word)
         if len(place) >= 4 and f" {place}" in index.norm_text:
