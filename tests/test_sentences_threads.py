@@ -5,6 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from bizsum.nlp import text as text_module
+from bizsum.nlp.pool import MemoryPool
 from bizsum.nlp.text import split_sentences
 from tests.helpers import ROOT
 
@@ -30,8 +31,7 @@ def test_a_text_is_split_once_and_callers_get_their_own_list(monkeypatch):
         return original(text)
 
     monkeypatch.setattr(text_module, "_split", counting)
-    monkeypatch.setattr(text_module, "_MEMO", type(text_module._MEMO)())
-    monkeypatch.setattr(text_module, "_MEMO_SIZE", [0])
+    monkeypatch.setattr(text_module, "_MEMO", MemoryPool(text_module.MEMO_CHARS, text_module._MEMO.size_of))
     document = "Acme sells software. It has 500 staff.\nOverview\nAcme was founded in 1990."
     first = split_sentences(document)
     first.append("changed by a caller")

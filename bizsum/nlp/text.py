@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections import OrderedDict
+
+from bizsum.nlp.pool import MemoryPool
 
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _MANY_NEWLINES = re.compile(r"\n{3,}")
@@ -42,9 +43,8 @@ def _segmenter():
 #: the source index and the claim verifier alike (pysbd: 0.36 CPU-s for LIVEPERSON_2017's 64k
 #: characters, 0.03 ms from the memo)
 MEMO_CHARS = 4_000_000
-_MEMO: OrderedDict[str, tuple[str, ...]] = OrderedDict()
-_MEMO_LOCK = threading.Lock()
-_MEMO_SIZE = [0]  # characters held
+#: text -> (text, its sentences), weighed by the text's characters
+_MEMO: MemoryPool[tuple[str, tuple[str, ...]]] = MemoryPool(MEMO_CHARS, lambda entry: len(entry[0]))
 
 
 def split_sentences(text: str) -> list[str]:
@@ -54,19 +54,12 @@ def split_sentences(text: str) -> list[str]:
     such as "Overview" become their own short segment instead of gluing onto the next sentence.
     The sentences of recent texts are remembered (:data:`MEMO_CHARS`): the same text is split once.
     """
-    with _MEMO_LOCK:
-        hit = _MEMO.get(text)
-        if hit is not None:
-            _MEMO.move_to_end(text)
-            return list(hit)
+    hit = _MEMO.get(text)
+    if hit is not None:
+        return list(hit[1])
     sentences = _split(text)
-    with _MEMO_LOCK:
-        if text not in _MEMO and len(text) <= MEMO_CHARS:
-            _MEMO[text] = tuple(sentences)
-            _MEMO_SIZE[0] += len(text)
-            while _MEMO_SIZE[0] > MEMO_CHARS:
-                old, _ = _MEMO.popitem(last=False)
-                _MEMO_SIZE[0] -= len(old)
+    if len(text) <= MEMO_CHARS:
+        _MEMO.put(text, (text, tuple(sentences)))
     return sentences
 
 
