@@ -141,14 +141,13 @@ INSERTED_DECISIVE = True
 NEGATION_COPIED_SHARE = 0.8
 
 
-def copies_a_sentence(
-    stems: Sequence[str], aligned: Sequence[int], index: SourceIndex, share: float = COPIED_SHARE
-) -> bool:
-    """Most (``share``) of the claim's content words are in one of the aligned source sentences."""
+def copied_share(stems: Sequence[str], aligned: Sequence[int], index: SourceIndex) -> float:
+    """The largest share of the claim's content words that one aligned source sentence holds (0 for
+    a claim without content words): at :data:`COPIED_SHARE` or more the claim copies it."""
     own = set(stems)
     if not own:
-        return False
-    return any(len(own & index.sentence_stems[i]) >= share * len(own) for i in aligned)
+        return 0.0
+    return max((len(own & index.sentence_stems[i]) / len(own) for i in aligned), default=0.0)
 
 
 def absent_from_source(number_reports: Sequence[dict], name_reports: Sequence[dict]) -> bool:
@@ -254,14 +253,12 @@ def check_claim(
         # a number slot is read reliably only in a sentence the claim copies ("... from fiscal year
         # 1995 to fiscal year 2000" for "... to fiscal year 2002"); in a restatement the aligned
         # passage is often not the one restated
-        copied = copies_a_sentence(stems, aligned, index)
+        share = copied_share(stems, aligned, index)
+        copied = share >= COPIED_SHARE
         decisive = (
             # so is a negation or a direction: "can be downloaded at no charge" restates "free", and
             # a merged claim's closest sentence is often not the one whose polarity it carries
-            (
-                bool(negation_mismatch or direction_mismatch)
-                and copies_a_sentence(stems, aligned, index, NEGATION_COPIED_SHARE)
-            )
+            (bool(negation_mismatch or direction_mismatch) and share >= NEGATION_COPIED_SHARE)
             or absent_from_source(number_reports, name_reports)
             or (copied and any(_structural(r) for r in number_reports))
             or (copied and INSERTED_DECISIVE and any(r.get("inserted") for r in name_reports))
