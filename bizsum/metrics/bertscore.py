@@ -33,6 +33,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bizsum.metrics.base import Column, Metric, MetricResult, ScoringItem, Value
+from bizsum.nlp.batching import length_batches
 from bizsum.nlp.encoders import MINILM_LAYERS, MINILM_NAME, minilm_path, shared_transformer
 from bizsum.nlp.pool import MemoryPool
 from bizsum.nlp.text import split_sentences
@@ -202,17 +203,7 @@ class BertScoreMetric(Metric):
                 owner.append(index)
         # Longest first (as bert_score.score does): batches of similar length waste less on padding;
         # a batch holds at most batch_size chunks and MAX_BATCH_TOKENS padded tokens.
-        order = sorted(range(len(all_chunks)), key=lambda k: -lengths[k])
-        batches: list[list[int]] = []
-        for k in order:
-            if (
-                batches
-                and len(batches[-1]) < self.batch_size
-                and (len(batches[-1]) + 1) * (lengths[batches[-1][0]] + 2) <= MAX_BATCH_TOKENS
-            ):
-                batches[-1].append(k)
-            else:
-                batches.append([k])
+        batches = length_batches([n + 2 for n in lengths], self.batch_size, MAX_BATCH_TOKENS, longest_first=True)
         parts: dict[int, tuple] = {}
         for rows in batches:
             batch = [all_chunks[k] for k in rows]

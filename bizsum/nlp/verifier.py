@@ -65,6 +65,7 @@ from typing import Any
 
 import numpy as np
 
+from bizsum.nlp.batching import length_batches
 from bizsum.nlp.pool import MemoryPool
 
 log = logging.getLogger(__name__)
@@ -388,22 +389,6 @@ def split_units(sentences: Sequence[str], count: Callable[[str], int], max_token
         if piece:
             units.append(" ".join(piece))
     return units
-
-
-def length_batches(lengths: Sequence[int], batch_size: int, max_tokens: int) -> list[list[int]]:
-    """Indices of the items sorted by length (stable), cut into batches of at most ``batch_size``
-    items whose padded size (count x longest) stays within ``max_tokens``."""
-    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
-    batches: list[list[int]] = []
-    current: list[int] = []
-    for i in order:
-        if current and (len(current) >= batch_size or (len(current) + 1) * lengths[i] > max_tokens):
-            batches.append(current)
-            current = []
-        current.append(i)
-    if current:
-        batches.append(current)
-    return batches
 
 
 # ---------------------------------------------------------------------------------------------

@@ -9,8 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from bizsum.nlp.batching import length_batches
 from bizsum.nlp.verdict_cache import VerdictCache, cached_score_claims, default_path
-from bizsum.nlp.verifier import ClaimScore, length_batches
+from bizsum.nlp.verifier import ClaimScore
 
 
 class CountingVerifier:
@@ -111,3 +112,9 @@ def test_length_batches_sort_and_bound_padded_tokens(lengths, size, tokens, expe
     batches = length_batches(lengths, size, tokens)
     assert batches == expected
     assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
+
+
+def test_length_batches_longest_first_as_bertscore_batches():
+    # BERTScore's order (as bert_score.score): longest first, ties in input order, a batch as wide as its first
+    assert length_batches([3, 9, 3, 9, 1], 2, 100, longest_first=True) == [[1, 3], [0, 2], [4]]
+    assert length_batches([6, 5, 5, 2], 8, 12, longest_first=True) == [[0, 1], [2, 3]]
