@@ -24,10 +24,11 @@ import logging
 import os
 import sqlite3
 import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
+
+from bizsum.nlp.pool import MemoryPool
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ class VerdictCache:
     def __init__(self, path: Path | None, memory_items: int = MEMORY_ITEMS) -> None:
         self.path = path
         self.memory_items = memory_items
-        self._memory: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._memory: MemoryPool[dict[str, Any]] = MemoryPool(memory_items, lambda _: 1)  # a count bound
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
         self.hits = 0
@@ -91,7 +92,6 @@ class VerdictCache:
             for key in wanted:
                 hit = self._memory.get(key)
                 if hit is not None:
-                    self._memory.move_to_end(key)
                     found[key] = hit
             rest = [key for key in wanted if key not in found]
             db = self._connect() if rest else None
@@ -106,7 +106,7 @@ class VerdictCache:
                         break
                     for key, value in rows:
                         found[key] = json.loads(value)
-                        self._remember(key, found[key])
+                        self._memory.put(key, found[key])
             self.hits += len(found)
             self.misses += len(wanted) - len(found)
         return found
@@ -114,7 +114,7 @@ class VerdictCache:
     def put_many(self, verdicts: Mapping[str, dict[str, Any]]) -> None:
         with self._lock:
             for key, value in verdicts.items():
-                self._remember(key, value)
+                self._memory.put(key, value)
             db = self._connect() if verdicts else None
             if db is not None:
                 try:
@@ -125,12 +125,6 @@ class VerdictCache:
                     db.commit()
                 except sqlite3.Error as exc:
                     log.warning("claim verdict cache %s: write failed (%s)", self.path, exc)
-
-    def _remember(self, key: str, value: dict[str, Any]) -> None:
-        self._memory[key] = value
-        self._memory.move_to_end(key)
-        while len(self._memory) > self.memory_items:
-            self._memory.popitem(last=False)
 
     def clear_memory(self) -> None:
         with self._lock:
