@@ -295,12 +295,12 @@ def compare(summaries: list[Summary], rows: list[list[dict[str, Any]]], texts: l
 
 def auc(pairs: list[tuple[float, bool]]) -> float | None:
     """P(a supported claim scores above an unsupported one), ties half: the score's ranking quality."""
-    good = [p for p, bad in pairs if not bad]
-    bad = [p for p, is_bad in pairs if is_bad]
-    if not good or not bad:
+    from sklearn.metrics import roc_auc_score
+
+    supported = [not bad for _, bad in pairs]
+    if all(supported) or not any(supported):
         return None
-    wins = sum((g > b) + 0.5 * (g == b) for g in good for b in bad)
-    return wins / (len(good) * len(bad))
+    return float(roc_auc_score(supported, [p for p, _ in pairs]))
 
 
 def answer_stats(logged: list[dict[str, Any]]) -> dict[str, Any]:
