@@ -35,7 +35,11 @@ SHEETS = SET_DIR / "sheets"
 #: a second batch written 2026-12-05 for other filings of test-half companies, in other styles, and
 #: scored once at the end of that stop (split "holdout"; never used to choose anything)
 HOLDOUT_SHEETS = SET_DIR / "holdout"
-SPLITS = ("dev", "test", "holdout")
+#: a third batch written 2026-12-06 (new writers and styles, test-half filings), scored once at the
+#: end of that stop (split "holdout2"; never used to choose anything)
+HOLDOUT2_SHEETS = SET_DIR / "holdout2"
+HOLDOUT_BATCHES = {"holdout": HOLDOUT_SHEETS, "holdout2": HOLDOUT2_SHEETS}
+SPLITS = ("dev", "test", *HOLDOUT_BATCHES)
 SPLIT_FILE = ROOT / "bench" / "data" / "company_split.json"
 ERROR_KINDS = ("invented", "wrong_relation", "unsupported_inference", "financing_customer")
 AREAS = ("sources_of_revenue", "customer_base", "products", "distribution_channels", "financing")
@@ -46,7 +50,7 @@ CREATED_AT = "2026-12-05T00:00:00Z"
 class Summary:
     doc_id: str
     company: str
-    split: str  # dev | test (bench/data/company_split.json) | holdout (HOLDOUT_SHEETS)
+    split: str  # dev | test (bench/data/company_split.json) | holdout / holdout2 (HOLDOUT_BATCHES)
     variant: str  # faithful | paraphrase | error:<kind>
     sentences: list[str]
     labels: list[str]  # per sentence: supported | unsupported
@@ -102,15 +106,14 @@ def load(split: str | None = None, ablations: bool = False) -> list[Summary]:
     also the coverage variants (:func:`area_ablations`)."""
     splits = company_splits()
     out: list[Summary] = []
-    paths = [(p, False) for p in sorted(SHEETS.glob("*.json"))] + [
-        (p, True) for p in sorted(HOLDOUT_SHEETS.glob("*.json"))
+    paths = [(p, "") for p in sorted(SHEETS.glob("*.json"))] + [
+        (p, batch) for batch, folder in HOLDOUT_BATCHES.items() for p in sorted(folder.glob("*.json"))
     ]
-    for path, holdout in paths:
+    for path, batch in paths:
         sheet = json.loads(path.read_text())
         doc_id = sheet["doc_id"]
         company, doc_split = splits[doc_id]
-        if holdout:
-            doc_split = "holdout"
+        doc_split = batch or doc_split
         if split and doc_split != split:
             continue
         for variant in ("faithful", "paraphrase"):

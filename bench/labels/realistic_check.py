@@ -2,6 +2,7 @@
 
     python bench/labels/realistic_check.py [DOC_ID ...]     # all sheets when none are named
     python bench/labels/realistic_check.py --holdout [DOC_ID ...]   # the holdout sheets
+    python bench/labels/realistic_check.py --holdout2 [DOC_ID ...]  # the second holdout batch
 
 Every problem is printed as one line naming the sheet and the field; exit 1 when there is any.
 """
@@ -17,6 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 SHEETS = ROOT / "data" / "validation" / "realistic" / "sheets"
 HOLDOUT_SHEETS = ROOT / "data" / "validation" / "realistic" / "holdout"
+HOLDOUT2_SHEETS = ROOT / "data" / "validation" / "realistic" / "holdout2"
 DOCUMENTS = ROOT / "data" / "documents"
 ERROR_KINDS = ("invented", "wrong_relation", "unsupported_inference", "financing_customer")
 AREAS = ("sources_of_revenue", "customer_base", "products", "distribution_channels", "financing")
@@ -107,8 +109,9 @@ def check_sheet(path: Path) -> list[str]:
 
 def main(argv: list[str]) -> int:
     folder = SHEETS
-    if argv[:1] == ["--holdout"]:
-        folder, argv = HOLDOUT_SHEETS, argv[1:]
+    batches = {"--holdout": HOLDOUT_SHEETS, "--holdout2": HOLDOUT2_SHEETS}
+    if argv[:1] and argv[0] in batches:
+        folder, argv = batches[argv[0]], argv[1:]
     paths = [folder / f"{d}.json" for d in argv] if argv else sorted(folder.glob("*.json"))
     problems = [p for path in paths for p in (check_sheet(path) if path.exists() else [f"{path}: missing"])]
     for p in problems:

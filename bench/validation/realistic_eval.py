@@ -3,6 +3,7 @@
     python bench/validation/realistic_eval.py --split dev              # tune on this
     python bench/validation/realistic_eval.py --split test --once      # the held-out half: run once
     python bench/validation/realistic_eval.py --split holdout --once   # the second, blind batch
+    python bench/validation/realistic_eval.py --split holdout2 --once  # the third batch (2026-12-06)
     python bench/validation/realistic_eval.py --split dev --out bench/results/realistic_dev.json
 
 Every summary of the split is scored by the installed ``source_only`` (``score_summary`` with the
@@ -32,7 +33,7 @@ sys.path.insert(0, str(ROOT / "bench" / "labels"))
 # BIZSUM_CODE: another checkout's package (e.g. the previous version) scored on this set
 sys.path.insert(0, os.environ.get("BIZSUM_CODE", str(ROOT)))
 
-from realistic import ERROR_KINDS, Summary, load, sentence_of
+from realistic import ERROR_KINDS, SPLITS, Summary, load, sentence_of
 
 
 def score_all(summaries: list[Summary]) -> list[list[dict]]:
@@ -118,7 +119,7 @@ def print_table(name: str, r: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--split", choices=["dev", "test", "holdout"], default="dev")
+    parser.add_argument("--split", choices=list(SPLITS), default="dev")
     parser.add_argument("--once", action="store_true", help="required for --split test/holdout: held-out sheets")
     parser.add_argument("--docs", default="", help="comma-separated doc ids (a subset, for quick looks)")
     parser.add_argument("--out", default="")
@@ -131,7 +132,7 @@ def main() -> None:
         from weights import use_weights
 
         use_weights(args.model, args.reject_below)
-    if args.split in ("test", "holdout") and not args.once:
+    if args.split != "dev" and not args.once:
         parser.error(f"--split {args.split} is held out: pass --once and record that it was looked at")
     summaries = load(args.split)
     if args.docs:
