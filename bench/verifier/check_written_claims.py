@@ -18,7 +18,7 @@ sys.path.insert(0, str(ROOT / "bench" / "labels"))
 from realistic_check import normalise
 
 DIR = ROOT / "bench" / "verifier" / "data" / "written_claims"
-POSITIVE = {"paraphrase", "merged", "numbers", "subject", "generalise"}
+POSITIVE = {"paraphrase", "merged", "numbers", "subject", "generalise", "short", "light", "fragment"}
 NEGATIVE = {"invented", "wrong_relation", "unsupported_inference", "financing_customer", "wrong_number"}
 
 
