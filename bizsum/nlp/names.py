@@ -226,10 +226,18 @@ def _common_word(token: str) -> bool:
     words = _common_words()
 
     def common(word: str) -> bool:
-        singular = {word[:-1]} if word.endswith("s") else set()
+        base = {word[:-1]} if word.endswith("s") else set()
         if word.endswith("es"):
-            singular.add(word[:-2])
-        return word in words or bool(singular & words)
+            base.add(word[:-2])
+        for suffix in ("ing", "ed"):  # "Complying", "Founded": a verb form of a common word
+            if word.endswith(suffix) and len(word) > len(suffix) + 2:
+                stem_ = word[: -len(suffix)]
+                base |= {stem_, stem_ + "e", stem_[:-1] if stem_[-1:] == stem_[-2:-1] else stem_}
+                if stem_.endswith("i"):
+                    base.add(stem_[:-1] + "y")  # "complied" / "complying" -> "comply"
+                if stem_.endswith("y"):
+                    base.add(stem_)  # "complying" -> "comply"
+        return word in words or bool(base & words)
 
     return all(common(p.lower()) for p in parts)
 

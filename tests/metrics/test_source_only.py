@@ -688,3 +688,72 @@ def test_numbers_listed_respectively_take_the_year_at_their_place():
     assert nearest_year(text, by_text["29%"], numbers) == {2016}
     plain = "Revenue grew 37% in 2017, from 34% in 2016."
     assert respective_year(plain, extract_numbers(plain)[0], extract_numbers(plain)) is None
+
+
+def _numbers(text: str, claim: str, aligned: list[int]) -> dict[str, dict]:
+    import hashlib
+
+    from bizsum.metrics.source_only.checks import check_numbers
+    from bizsum.nlp.source_index import source_index
+
+    index = source_index(text, hashlib.sha256(text.encode()).hexdigest())
+    return {r["number"]: r for r in check_numbers(claim, index, aligned)[0]}
+
+
+def test_a_year_or_an_amount_never_stands_in_a_days_place():
+    text = (
+        "During the year ended December 31, 2015, the operational phase was extended to December 31, 2020 "
+        "through an investor proxy vote. Net sales were $82.5 billion for the fiscal year ended January 31, 1995."
+    )
+    year = _numbers(text, "Investors voted in 2015 to extend operations to the end of 2020.", [0])
+    assert year["2015"]["status"] == "ok" and "replaces" not in year["2015"]
+    amount = _numbers(text, "Sales were roughly $82.5 billion in the year to January 1995.", [1])
+    assert amount["$82.5 billion"]["status"] == "ok"
+    # a changed year is still caught: 2014 is not in the source
+    assert _numbers(text, "Investors voted in 2014 to extend operations.", [0])["2014"]["status"] == "not_in_source"
+
+
+def test_a_claim_keeping_one_of_a_sentences_two_numbers_did_not_replace_the_other():
+    text = (
+        "Brokered deposits increased from $121.0 million at March 31, 2008 to $261.4 million at March 31, 2009. "
+        "The largest single footwear factory accounted for approximately 11% of total NIKE Brand footwear production. "
+        "The largest single apparel factory accounted for approximately 8% of total NIKE Brand apparel production."
+    )
+    kept = _numbers(text, "Brokered deposits rose to $261.4 million during fiscal 2009.", [0])
+    assert kept["$261.4 million"]["status"] == "ok"
+    # a number moved from the sentence beside it still stands in the aligned sentence's slot
+    moved = _numbers(text, "The largest single apparel factory accounted for about 11% of apparel production.", [1, 2])
+    assert moved["11%"]["status"] == "wrong_context" and moved["11%"]["replaces"] == "8%"
+
+
+def test_a_negation_counts_only_for_what_it_negates():
+    from bizsum.metrics.source_only.checks import negated_stems, scope_negations
+    from bizsum.nlp.lexicon import content_stems
+
+    def source_negations(sentence: str, claim: str) -> int:
+        return scope_negations(sentence, set(content_stems(claim)))[0]
+
+    lessees = (
+        "Generally, we seek lessees that have annual revenue of at least $10 million, have positive cash flow, "
+        "and are not start-up entities, i.e., have been in business for at least five years."
+    )
+    assert source_negations(lessees, "It seeks lessees with $10 million of revenue and five years in business.") == 0
+    assert source_negations(lessees, "Its lessees are start-up entities in business for at least five years.") == 1
+    listing = "We acquire high technology equipment including, but not limited to, servers, laptops and printers."
+    assert source_negations(listing, "It acquires servers, laptops and printers.") == 0
+    customers = "No single customer accounted for more than 10% of our total revenue in 2017."
+    assert source_negations(customers, "One customer accounted for more than 10% of revenue.") == 1
+    assert negated_stems("Amazon is not the seller of record.") & negated_stems("We are not the seller of record.")
+
+
+@slow
+def test_a_merged_claims_negation_may_come_from_another_aligned_sentence(metric, scripted):
+    text = (
+        "We offer programs that enable sellers to sell their products in our stores and fulfill orders using "
+        "our services. We are not the seller of record in these transactions. We earn fixed fees and a "
+        "percentage of sales for our seller programs."
+    )
+    merged = "Seller programs let third parties sell in its stores, with the company not the seller of record."
+    scripted({merged: 0.9})
+    (claim,) = score(metric, Document(id="seller", text=text), merged).details["claims"]
+    assert claim["features"]["negation_mismatch"] == 0.0 and claim["verdict"] == "supported"

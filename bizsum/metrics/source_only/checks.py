@@ -95,6 +95,10 @@ def check_numbers(claim: str, index: SourceIndex, aligned: Sequence[int]) -> tup
             report["other_year"] = True
         if best_status == "ok":
             replaced = _slot_in_aligned(num, window, index, aligned, claim_numbers)
+            if replaced is not None and any(si == replaced[2] for _, si in matches):
+                # that sentence holds the claim's number too: "rose from $121.0 million to $261.4
+                # million" restated as "rose to $261.4 million" kept one of its numbers
+                replaced = None
             if replaced is not None and (
                 replaced[0] > best_overlap
                 or (
@@ -181,6 +185,18 @@ def _shared(claim: str, sentence: str | None) -> int:
     return len(set(content_stems(claim)) & set(content_stems(sentence or "")))
 
 
+_MONTH_BEFORE = re.compile(
+    r"\b(?:january|february|march|april|may|june|july|august|september|october|november|december"
+    r"|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\.?\s*$",
+    re.IGNORECASE,
+)
+
+
+def _day_of_month(sentence: str, num: Number) -> bool:
+    """The number is the day of a date ("January 31, 1995")."""
+    return num.value <= 31 and bool(_MONTH_BEFORE.search(sentence[max(0, num.start - 12) : num.start]))
+
+
 def _slot_in_aligned(
     num: Number, window: set[str], index: SourceIndex, aligned: Sequence[int], claim_numbers: Sequence[Number]
 ) -> tuple[float, Number, int] | None:
@@ -200,8 +216,10 @@ def _slot_in_aligned(
         for src in index.sentence_numbers[si]:
             if not kinds_compatible(num.kind, src.kind) or any(numbers_equal(c, src) for c in claim_numbers):
                 continue  # another kind, or a number the claim states itself
-            if in_words and src.kind == "year":
+            if (in_words or num.kind != "year") and src.kind == "year":
                 continue  # "the fifteen largest customers" never stands in the place of "fiscal 1995"
+            if num.kind == "year" and src.kind != "year" or _day_of_month(sentence, src):
+                continue  # nor a year or an amount in the place of a day ("December 31, 2015")
             overlap = len(window & window_stems(sentence, src.start, src.end, width=10)) / max(1, min(len(window), 4))
             if overlap >= 0.5 and (best is None or overlap > best[0]):
                 best = (overlap, src, si)
@@ -234,7 +252,11 @@ def check_names(claim: str, index: SourceIndex, aligned: Sequence[int] = ()) -> 
         if not toks:
             continue
         variants = name_variants(toks) + spelled_out(toks)
-        if not any(v in index.norm_text for v in variants) and not _abbreviated_in_source(toks, index):
+        if (
+            not any(v in index.norm_text for v in variants)
+            and not _abbreviated_in_source(toks, index)
+            and not _initials_in_source(name, index)
+        ):
             if _words_in_source(toks, index):
                 # "Nervous-system brands", "HMOs", "Departments of Veterans Affairs": capitalised or
                 # inflected words the source has, not a name it lacks; the context check decides
@@ -319,6 +341,14 @@ def spelled_out(toks: list[str]) -> list[str]:
     return [f" {form} " for form in forms]
 
 
+_ACRONYM = re.compile(r"[A-Z]{2,6}s?")
+
+
+def _initials_in_source(name: str, index: SourceIndex) -> bool:
+    """An acronym of words the source spells out ("AML" for "acute myeloid leukemia")."""
+    return bool(_ACRONYM.fullmatch(name)) and name.rstrip("s").lower() in index.initialisms
+
+
 def _abbreviated_in_source(toks: list[str], index: SourceIndex) -> bool:
     """A name the summary spells out that the source abbreviates ("United States" for "U.S.")."""
     spelled = " ".join(toks)
@@ -372,5 +402,32 @@ def scope_negations(source_sentence: str, claim_stems: set[str]) -> tuple[int, s
     lo, hi = max(0, min(hits) - 3), max(hits) + 1
     span = toks[lo:hi]
     text = " ".join(span)
-    neg = sum(1 for t in span if t.lower() in NEGATION_TOKENS or t.lower().endswith("n't"))
+    # a negation counts only when what it negates is in the claim: "and are not start-up entities"
+    # says nothing against a claim that leaves start-ups out, nor "including, but not limited to"
+    claim_parts = claim_stems | {part for s in claim_stems if "-" in s for part in s.split("-")}  # "start-up"
+    neg = sum(1 for i, t in enumerate(span) if is_negator(t) and negated_words(span, i) & claim_parts)
     return neg, text
+
+
+#: how many tokens after a negation word make up what it negates ("no single customer accounted")
+NEGATED_WINDOW = 4
+
+
+def is_negator(token: str) -> bool:
+    word = token.lower()
+    return word in NEGATION_TOKENS or stem(word) in NEGATION_TOKENS or word.endswith("n't")
+
+
+def negated_words(tokens: Sequence[str], i: int) -> set[str]:
+    """Content stems of the few tokens after the negation word at ``i`` (what it negates); none
+    for "not limited to" and "not only", which negate nothing."""
+    after = [t.lower() for t in tokens[i + 1 : i + 1 + NEGATED_WINDOW]]
+    if after[:1] in (["limited"], ["only"]):
+        return set()
+    return {stem(t) for t in after} - STOPWORDS
+
+
+def negated_stems(text: str) -> set[str]:
+    """What every negation of a text negates (:func:`negated_words`), together."""
+    tokens = TOKEN.findall(text)
+    return set().union(*(negated_words(tokens, i) for i, t in enumerate(tokens) if is_negator(t)))

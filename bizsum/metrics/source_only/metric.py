@@ -223,4 +223,6 @@ class SourceOnlyMetric(Metric):
         # 6: structural number failures decisive only in copied sentences; "the company" reading
         # 7: negation/direction decisive only in copied sentences; sentence-initial common words,
         #    U.S/American and inflected name words no longer fail as names
-        return {**encoder_versions(), **verifier_version(), "source_only": "7"}
+        # 8: a negation counts only for what it negates (and a merged claim's from any aligned
+        #    sentence); no year or amount in a day's place; keeping one of a sentence's numbers
+        return {**encoder_versions(), **verifier_version(), "source_only": "8"}

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from bizsum.metrics.source_only.checks import check_names, check_numbers, scope_negations
+from bizsum.metrics.source_only.checks import check_names, check_numbers, negated_stems, scope_negations
 from bizsum.nlp.claims import direction_flipped
 from bizsum.nlp.lexicon import NEGATION_TOKENS, TOKEN, content_stems, token_stems
 from bizsum.nlp.source_index import SourceIndex
@@ -170,6 +170,13 @@ def comparison_verdicts(rules_prob: float, hard_fail: bool, verified: ClaimScore
     }
 
 
+def claim_negation_in(claim: str, aligned: Sequence[int], index: SourceIndex) -> bool:
+    """Whether an aligned source sentence negates what the claim negates (a shared word in the
+    negations' scopes)."""
+    negated = negated_stems(claim)
+    return bool(negated) and any(negated & negated_stems(index.sentences[i]) for i in aligned)
+
+
 def check_claim(
     claim: str, embedding: np.ndarray, index: SourceIndex, verified: ClaimScore | None = None
 ) -> ClaimCheck:
@@ -210,6 +217,10 @@ def check_claim(
     neg_claim = sum(1 for t in TOKEN.findall(claim) if t.lower() in NEGATION_TOKENS or t.lower().endswith("n't"))
     close = sim >= 0.45 and lex_local >= 0.6
     negation_mismatch = float(close and neg_claim % 2 != src_neg % 2)  # parity: "not ... without" = affirmative
+    if negation_mismatch and neg_claim % 2 and claim_negation_in(claim, aligned, index):
+        # a merged claim's negation from another aligned sentence: "..., with Amazon not acting as
+        # seller of record" beside "We are not the seller of record in these transactions."
+        negation_mismatch = 0.0
     direction_mismatch = float(close and bool(src_span) and direction_flipped(claim, src_span))
 
     features = {
