@@ -757,3 +757,29 @@ def test_a_merged_claims_negation_may_come_from_another_aligned_sentence(metric,
     scripted({merged: 0.9})
     (claim,) = score(metric, Document(id="seller", text=text), merged).details["claims"]
     assert claim["features"]["negation_mismatch"] == 0.0 and claim["verdict"] == "supported"
+
+
+def test_an_acronym_of_words_the_source_spells_out_is_not_a_missing_name():
+    import hashlib
+
+    from bizsum.metrics.source_only.checks import check_names
+    from bizsum.nlp.source_index import source_index
+
+    text = (
+        "Venclexta is approved to treat adults with newly-diagnosed acute myeloid leukemia. "
+        "Ubrelvy and Qulipta are calcitonin gene-related peptide receptor antagonists for migraine."
+    )
+    index = source_index(text, hashlib.sha256(text.encode()).hexdigest())
+
+    def status(claim: str) -> dict[str, str]:
+        return {r["name"]: r["status"] for r in check_names(claim, index, [0, 1])[0]}
+
+    assert status("Venclexta treats newly diagnosed AML in adults.")["AML"] != "not_in_source"
+    assert status("Ubrelvy and Qulipta are CGRP receptor antagonists.")["CGRP"] != "not_in_source"
+    assert status("Venclexta treats CLL in adults.")["CLL"] == "not_in_source"
+    assert status("Venclexta is sold by Leukemia Partners.")["Leukemia Partners"] == "not_in_source"
+
+
+def test_verb_forms_of_common_words_at_a_sentence_start_are_not_names():
+    assert extract_names("Complying with foreign laws may raise costs.") == []
+    assert "Costco" in extract_names("Costco buys the products.")
