@@ -741,6 +741,12 @@ def test_a_negation_counts_only_for_what_it_negates():
     assert source_negations(lessees, "Its lessees are start-up entities in business for at least five years.") == 1
     listing = "We acquire high technology equipment including, but not limited to, servers, laptops and printers."
     assert source_negations(listing, "It acquires servers, laptops and printers.") == 0
+    from bizsum.metrics.source_only.checks import count_negations
+
+    # "not limited to" before a list negates nothing, in a claim as in the source; before anything else it does
+    assert count_negations("not limited to, the Fair Debt Collection Practices Act regulate collections.") == 0
+    assert count_negations("The Registrant's operations are not limited to the States of Utah and Idaho.") == 1
+    assert count_negations("The IPA structure not only increases the contracting power of the practices.") == 0
     customers = "No single customer accounted for more than 10% of our total revenue in 2017."
     assert source_negations(customers, "One customer accounted for more than 10% of revenue.") == 1
     assert negated_stems("Amazon is not the seller of record.") & negated_stems("We are not the seller of record.")

@@ -218,7 +218,7 @@ def _slot_in_aligned(
                 continue  # another kind, or a number the claim states itself
             if (in_words or num.kind != "year") and src.kind == "year":
                 continue  # "the fifteen largest customers" never stands in the place of "fiscal 1995"
-            if num.kind == "year" and src.kind != "year" or _day_of_month(sentence, src):
+            if (num.kind == "year" and src.kind != "year") or _day_of_month(sentence, src):
                 continue  # nor a year or an amount in the place of a day ("December 31, 2015")
             overlap = len(window & window_stems(sentence, src.start, src.end, width=10)) / max(1, min(len(window), 4))
             if overlap >= 0.5 and (best is None or overlap > best[0]):
@@ -386,7 +386,7 @@ def scope_negations(source_sentence: str, claim_stems: set[str]) -> tuple[int, s
     are in the claim; else the clause sharing the most), so "X is taxed at 1.5%" is not compared
     with the "; however, Y is not subject to such tax" that follows it in the source sentence.
     """
-    clauses = [c for c in SOURCE_CLAUSE_SPLIT.split(source_sentence) if c and c.strip()]
+    clauses = [c for c in SOURCE_CLAUSE_SPLIT.split(NON_NEGATING.sub(" ", source_sentence)) if c and c.strip()]
     shares = []
     for clause in clauses:
         own = set(content_stems(clause))
@@ -403,7 +403,7 @@ def scope_negations(source_sentence: str, claim_stems: set[str]) -> tuple[int, s
     span = toks[lo:hi]
     text = " ".join(span)
     # a negation counts only when what it negates is in the claim: "and are not start-up entities"
-    # says nothing against a claim that leaves start-ups out, nor "including, but not limited to"
+    # says nothing against a claim that leaves start-ups out
     claim_parts = claim_stems | {part for s in claim_stems if "-" in s for part in s.split("-")}  # "start-up"
     neg = sum(1 for i, t in enumerate(span) if is_negator(t) and negated_words(span, i) & claim_parts)
     return neg, text
@@ -418,16 +418,21 @@ def is_negator(token: str) -> bool:
     return word in NEGATION_TOKENS or stem(word) in NEGATION_TOKENS or word.endswith("n't")
 
 
+#: negation words that negate nothing: "including, but not limited to, servers", "not only ... but also"
+NON_NEGATING = re.compile(r"\bbut\s+not\s+limited\s+to\b|\bnot\s+limited\s+to\s*[,:]|\bnot\s+only\b", re.IGNORECASE)
+
+
+def count_negations(text: str) -> int:
+    """Negation words of a text, those that negate nothing aside (:data:`NON_NEGATING`)."""
+    return sum(1 for t in TOKEN.findall(NON_NEGATING.sub(" ", text)) if is_negator(t))
+
+
 def negated_words(tokens: Sequence[str], i: int) -> set[str]:
-    """Content stems of the few tokens after the negation word at ``i`` (what it negates); none
-    for "not limited to" and "not only", which negate nothing."""
-    after = [t.lower() for t in tokens[i + 1 : i + 1 + NEGATED_WINDOW]]
-    if after[:1] in (["limited"], ["only"]):
-        return set()
-    return {stem(t) for t in after} - STOPWORDS
+    """Content stems of the few tokens after the negation word at ``i`` (what it negates)."""
+    return {stem(t.lower()) for t in tokens[i + 1 : i + 1 + NEGATED_WINDOW]} - STOPWORDS
 
 
 def negated_stems(text: str) -> set[str]:
     """What every negation of a text negates (:func:`negated_words`), together."""
-    tokens = TOKEN.findall(text)
+    tokens = TOKEN.findall(NON_NEGATING.sub(" ", text))
     return set().union(*(negated_words(tokens, i) for i, t in enumerate(tokens) if is_negator(t)))

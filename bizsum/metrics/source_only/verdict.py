@@ -10,9 +10,15 @@ from typing import Any
 
 import numpy as np
 
-from bizsum.metrics.source_only.checks import check_names, check_numbers, negated_stems, scope_negations
+from bizsum.metrics.source_only.checks import (
+    check_names,
+    check_numbers,
+    count_negations,
+    negated_stems,
+    scope_negations,
+)
 from bizsum.nlp.claims import direction_flipped
-from bizsum.nlp.lexicon import NEGATION_TOKENS, TOKEN, content_stems, token_stems
+from bizsum.nlp.lexicon import content_stems, token_stems
 from bizsum.nlp.source_index import SourceIndex
 from bizsum.nlp.verifier import ClaimScore
 
@@ -214,7 +220,7 @@ def check_claim(
     best_sentence = max(index.passage_sentences[best], key=lambda i: float(index.embeddings[i] @ embedding))
     claim_stem_set = set(stems)
     src_neg, src_span = scope_negations(index.sentences[best_sentence], claim_stem_set)
-    neg_claim = sum(1 for t in TOKEN.findall(claim) if t.lower() in NEGATION_TOKENS or t.lower().endswith("n't"))
+    neg_claim = count_negations(claim)
     close = sim >= 0.45 and lex_local >= 0.6
     negation_mismatch = float(close and neg_claim % 2 != src_neg % 2)  # parity: "not ... without" = affirmative
     if negation_mismatch and neg_claim % 2 and claim_negation_in(claim, aligned, index):
