@@ -131,6 +131,22 @@ def source_sentences(text: str) -> list[str]:
     return sentences
 
 
+#: a table whose figures are in thousands ("(Thousands)", "(Dollars in thousands)")
+_THOUSANDS = re.compile(r"\((?:[a-z]+\s+)?in\s+thousands\)|\(thousands\)", re.IGNORECASE)
+
+
+def in_thousands(sentence: str, numbers: Sequence[Number]) -> list[Number]:
+    """The amounts of a table in thousands at their full value ("$450,674" under "(Thousands)" is
+    $450.7 million), so a summary's "about $451 million" finds them; years and percentages aside."""
+    if not _THOUSANDS.search(sentence):
+        return []
+    return [
+        Number(num.value * 1000, "money", num.text, num.start, num.end, num.unit * 1000)
+        for num in numbers
+        if num.kind in ("money", "count") and num.value >= 1
+    ]
+
+
 def _build_index(text: str, sha256: str) -> SourceIndex:
     from bizsum.nlp.encoders import embed
 
@@ -153,6 +169,7 @@ def _build_index(text: str, sha256: str) -> SourceIndex:
     all_stems = set().union(*sentence_stems) if sentence_stems else set()
     sentence_numbers = [extract_numbers(s) for s in sentences]
     numbers = [(num, i) for i, nums in enumerate(sentence_numbers) for num in nums]
+    numbers += [(num, i) for i, s in enumerate(sentences) for num in in_thousands(s, sentence_numbers[i])]
     norm_text = " " + " ".join(norm_tokens(text)) + " "
     scores = area_scores(sentences, embeddings[: len(sentences)])
     strong = {a: int((scores[:, k] >= STRONG_THRESHOLD).sum()) for k, a in enumerate(FOCUS_AREAS)}

@@ -789,3 +789,16 @@ def test_an_acronym_of_words_the_source_spells_out_is_not_a_missing_name():
 def test_verb_forms_of_common_words_at_a_sentence_start_are_not_names():
     assert extract_names("Complying with foreign laws may raise costs.") == []
     assert "Costco" in extract_names("Costco buys the products.")
+
+
+def test_amounts_of_a_table_in_thousands_match_a_summarys_millions():
+    text = (
+        "Product Class Sales Year Ended March 31 Segment and Products 1994 1993 (Thousands) Power Systems "
+        "Power plants and steam generating systems $450,674 $336,593 Other products 11,375 14,460"
+    )
+    found = _numbers(text, "Power plants brought in about $451 million in 1994 and other products $11.4 million.", [0])
+    assert found["$451 million"]["status"] == "ok" and found["$11.4 million"]["status"] == "ok"
+    assert (
+        _numbers(text, "Power plants brought in $470 million in 1994.", [0])["$470 million"]["status"]
+        == "not_in_source"
+    )
