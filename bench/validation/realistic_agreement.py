@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench" / "validation"))
 sys.path.insert(0, str(ROOT / "bench" / "labels"))
 
-from realistic import generation_row, load, review_rows
+from realistic import SPLITS, generation_row, load, review_rows
 from tenk_agreement import markdown, write_frozen_run
 
 from bizsum.analysis.agreement import agreement_table, format_table
@@ -57,8 +57,8 @@ def build_run(out: Path, summaries: list, metrics: list[str]) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--split", choices=["dev", "test", "holdout"], default="dev")
-    parser.add_argument("--once", action="store_true", help="required for --split test")
+    parser.add_argument("--split", choices=list(SPLITS), default="dev")
+    parser.add_argument("--once", action="store_true", help="required for every split but dev (held out)")
     parser.add_argument(
         "--coverage",
         action="store_true",
@@ -66,8 +66,8 @@ def main() -> None:
     )
     parser.add_argument("--n-boot", type=int, default=1000)
     args = parser.parse_args()
-    if args.split == "test" and not args.once:
-        parser.error("--split test is the held-out half: pass --once")
+    if args.split != "dev" and not args.once:
+        parser.error(f"--split {args.split} is held out: pass --once")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     if args.coverage:
         summaries = [x for x in load(args.split, ablations=True) if not x.variant.startswith("error:")]
