@@ -15,7 +15,7 @@ from functools import cached_property
 import numpy as np
 
 from bizsum.nlp.focus_areas import FOCUS_AREAS, STRONG_THRESHOLD, area_scores
-from bizsum.nlp.lexicon import STOPWORDS, WORD, content_stems, norm_tokens
+from bizsum.nlp.lexicon import WORD, content_stems, norm_tokens
 from bizsum.nlp.numbers import Number, extract_numbers
 from bizsum.nlp.pool import OBJECT_BYTES, MemoryPool, array_bytes, text_bytes
 from bizsum.nlp.text import split_sentences
@@ -44,20 +44,6 @@ class SourceIndex:
         """Sentence text -> its embedding (the first rows of ``embeddings``), made once per index:
         the claim verifier reuses them instead of embedding the sentences again."""
         return dict(zip(self.sentences, self.embeddings[: len(self.sentences)]))
-
-    @cached_property
-    def initialisms(self) -> frozenset[str]:
-        """Initials of every run of 2-6 words (hyphenated parts as words; with and without the
-        stop words inside it): "aml" for "acute myeloid leukemia", "cgrp" for "calcitonin
-        gene-related peptide", so a summary's acronym of what the filing spells out is found."""
-        out: set[str] = set()
-        for norm in self.sentence_norms:
-            words = [w for w in norm.replace("-", " ").split() if w[:1].isalpha()]
-            content = [w for w in words if w not in STOPWORDS]
-            for seq in (words, content):
-                for n in range(2, 7):
-                    out.update("".join(w[0] for w in seq[i : i + n]) for i in range(len(seq) - n + 1))
-        return frozenset(out)
 
 
 def index_bytes(index: SourceIndex) -> int:

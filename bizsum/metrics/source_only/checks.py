@@ -255,7 +255,7 @@ def check_names(claim: str, index: SourceIndex, aligned: Sequence[int] = ()) -> 
         if (
             not any(v in index.norm_text for v in variants)
             and not _abbreviated_in_source(toks, index)
-            and not _initials_in_source(name, index)
+            and not _initials_in_aligned(name, index, aligned)
         ):
             if _words_in_source(toks, index):
                 # "Nervous-system brands", "HMOs", "Departments of Veterans Affairs": capitalised or
@@ -341,12 +341,25 @@ def spelled_out(toks: list[str]) -> list[str]:
     return [f" {form} " for form in forms]
 
 
-_ACRONYM = re.compile(r"[A-Z]{2,6}s?")
+_ACRONYM = re.compile(r"[A-Z]{3,6}s?")
 
 
-def _initials_in_source(name: str, index: SourceIndex) -> bool:
-    """An acronym of words the source spells out ("AML" for "acute myeloid leukemia")."""
-    return bool(_ACRONYM.fullmatch(name)) and name.rstrip("s").lower() in index.initialisms
+def _initials_in_aligned(name: str, index: SourceIndex, aligned: Sequence[int]) -> bool:
+    """An acronym of words that a sentence aligned with the claim spells out ("AML" for "acute
+    myeloid leukemia", "CGRP" for "calcitonin gene-related peptide"): the initials of a run of its
+    words (hyphen parts as words), with or without the stop words inside the run. Only aligned
+    sentences: three letters are the initials of some run of words almost anywhere in a filing."""
+    if not _ACRONYM.fullmatch(name):
+        return False
+    letters = name.rstrip("s").lower()
+    for i in aligned:
+        words = [w for w in index.sentence_norms[i].replace("-", " ").split() if w[:1].isalpha()]
+        for run in (words, [w for w in words if w not in STOPWORDS]):
+            initials = "".join(w[0] for w in run)
+            for start in range(len(run) - len(letters) + 1):
+                if initials.startswith(letters, start):
+                    return True
+    return False
 
 
 def _abbreviated_in_source(toks: list[str], index: SourceIndex) -> bool:
