@@ -72,6 +72,15 @@ _MONTHS = [
     "november",
     "december",
 ]
+_MONTH_BEFORE = re.compile(
+    r"\b(?:" + "|".join(_MONTHS) + r"|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\.?\s*$", re.IGNORECASE
+)
+
+
+def day_of_month(text: str, num: Number) -> bool:
+    """The number is the day of a date in ``text`` ("January 31, 1995")."""
+    return num.value <= 31 and bool(_MONTH_BEFORE.search(text[max(0, num.start - 12) : num.start]))
+
 
 _NUM_RE = re.compile(
     r"(?<![\w.\-/])"

@@ -21,7 +21,7 @@ from bizsum.metrics.source_only.index import (
 from bizsum.nlp.claims import SOURCE_CLAUSE_SPLIT
 from bizsum.nlp.lexicon import NEGATION_TOKENS, STOPWORDS, TOKEN, content_stems, norm_tokens, stem
 from bizsum.nlp.names import NAME_SUFFIXES, extract_names
-from bizsum.nlp.numbers import Number, extract_numbers, kinds_compatible, numbers_equal
+from bizsum.nlp.numbers import Number, day_of_month, extract_numbers, kinds_compatible, numbers_equal
 from bizsum.nlp.source_index import SourceIndex
 
 
@@ -185,18 +185,6 @@ def _shared(claim: str, sentence: str | None) -> int:
     return len(set(content_stems(claim)) & set(content_stems(sentence or "")))
 
 
-_MONTH_BEFORE = re.compile(
-    r"\b(?:january|february|march|april|may|june|july|august|september|october|november|december"
-    r"|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\.?\s*$",
-    re.IGNORECASE,
-)
-
-
-def _day_of_month(sentence: str, num: Number) -> bool:
-    """The number is the day of a date ("January 31, 1995")."""
-    return num.value <= 31 and bool(_MONTH_BEFORE.search(sentence[max(0, num.start - 12) : num.start]))
-
-
 def _slot_in_aligned(
     num: Number, window: set[str], index: SourceIndex, aligned: Sequence[int], claim_numbers: Sequence[Number]
 ) -> tuple[float, Number, int] | None:
@@ -218,7 +206,7 @@ def _slot_in_aligned(
                 continue  # another kind, or a number the claim states itself
             if (in_words or num.kind != "year") and src.kind == "year":
                 continue  # "the fifteen largest customers" never stands in the place of "fiscal 1995"
-            if (num.kind == "year" and src.kind != "year") or _day_of_month(sentence, src):
+            if (num.kind == "year" and src.kind != "year") or day_of_month(sentence, src):
                 continue  # nor a year or an amount in the place of a day ("December 31, 2015")
             overlap = len(window & window_stems(sentence, src.start, src.end, width=10)) / max(1, min(len(window), 4))
             if overlap >= 0.5 and (best is None or overlap > best[0]):
@@ -435,9 +423,14 @@ def is_negator(token: str) -> bool:
 NON_NEGATING = re.compile(r"\bbut\s+not\s+limited\s+to\b|\bnot\s+limited\s+to\s*[,:]|\bnot\s+only\b", re.IGNORECASE)
 
 
+def _tokens_that_may_negate(text: str) -> list[str]:
+    """The tokens of a text with the negations that negate nothing (:data:`NON_NEGATING`) left out."""
+    return TOKEN.findall(NON_NEGATING.sub(" ", text))
+
+
 def count_negations(text: str) -> int:
-    """Negation words of a text, those that negate nothing aside (:data:`NON_NEGATING`)."""
-    return sum(1 for t in TOKEN.findall(NON_NEGATING.sub(" ", text)) if is_negator(t))
+    """Negation words of a text, those that negate nothing aside."""
+    return sum(1 for t in _tokens_that_may_negate(text) if is_negator(t))
 
 
 def negated_words(tokens: Sequence[str], i: int) -> set[str]:
@@ -447,5 +440,5 @@ def negated_words(tokens: Sequence[str], i: int) -> set[str]:
 
 def negated_stems(text: str) -> set[str]:
     """What every negation of a text negates (:func:`negated_words`), together."""
-    tokens = TOKEN.findall(NON_NEGATING.sub(" ", text))
+    tokens = _tokens_that_may_negate(text)
     return set().union(*(negated_words(tokens, i) for i, t in enumerate(tokens) if is_negator(t)))
