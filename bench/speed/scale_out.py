@@ -281,6 +281,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modes", nargs="+", default=["local", "ray1", "ray2"])
     parser.add_argument("--json", type=Path, help="also write the numbers here")
     parser.add_argument("--summarize", nargs="+", type=Path, help="print median and range of these --json files")
+    parser.add_argument(
+        "--cpu-per-summary",
+        type=float,
+        default=None,
+        help="with --summarize: also project 100k summaries at this CPU-s per summary (scoring_speed.py's figure)",
+    )
     parser.add_argument("--mode", help=argparse.SUPPRESS)  # internal: run one mode in this process
     parser.add_argument("--config", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -293,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(run_mode(args.mode, json.loads(args.config))))
         return 0
     if args.summarize:
-        _repeats([json.loads(path.read_text(encoding="utf-8")) for path in args.summarize])
+        _repeats([json.loads(path.read_text(encoding="utf-8")) for path in args.summarize], args.cpu_per_summary)
         return 0
 
     metrics = None if args.metrics == ["all"] else args.metrics
@@ -376,6 +382,10 @@ def _summary(results: list[dict[str, Any]]) -> None:
             f"2 actors vs 1: {rate2:.2f} vs {rate1:.2f} summaries/s = {rate2 / rate1:.2f}× throughput "
             f"(CPU share of a core per actor: {shares}; 1 actor: {single})"
         )
+        print(
+            f"  scoring phase alone (the busiest actor's busy time, model load and pipeline start apart): "
+            f"{scoring_span(one):.1f} s vs {scoring_span(two):.1f} s = {scoring_span(one) / scoring_span(two):.2f}×"
+        )
     source = by_mode.get("ray2") or by_mode.get("ray1")
     if source:
         workers = source["workers"]
@@ -402,7 +412,23 @@ def _summary(results: list[dict[str, Any]]) -> None:
             )
 
 
-def _repeats(repeats: list[list[dict[str, Any]]]) -> None:
+def scoring_span(result: dict[str, Any]) -> float:
+    """How long the mode scored: the busiest actor's busy time (the run ends when it is done)."""
+    return max((w["busy_s"] for w in result["workers"]), default=0.0)
+
+
+def print_cpu_projection(cpu_per_summary: float, share: float, start: float) -> None:
+    """The 100k projection for another workload's CPU-s per summary (e.g. scoring_speed.py's
+    abstractive summaries) at the CPU share of a core the actors got here."""
+    rate = share / cpu_per_summary
+    seconds = start + 100_000 / (16 * 8 * rate)
+    print(
+        f"  with {cpu_per_summary:.3f} CPU-s per summary (--cpu-per-summary) at a CPU share of {share:.2f}: "
+        f"{start:.0f} + 100000 / (16 × 8 × {rate:.2f}) = {seconds:.0f} s = {seconds / 60:.1f} min"
+    )
+
+
+def _repeats(repeats: list[list[dict[str, Any]]], cpu_per_summary: float | None = None) -> None:
     """Median and range over repeated runs of ray1 and ray2: throughput, speed-up, CPU shares,
     start-up, peak RSS and the 100k projection from the median per-actor throughput."""
     import statistics
@@ -412,12 +438,14 @@ def _repeats(repeats: list[list[dict[str, Any]]]) -> None:
         return f"{statistics.median(values):{fmt}} ({values[0]:{fmt}}–{values[-1]:{fmt}})"
 
     ups, shares, rates, startups, rss, cpu_per, loads = [], [], [], [], [], [], []
+    phase_ups: list[float] = []
     for results in repeats:
         by_mode = {r["mode"]: r for r in results}
         one, two = by_mode["ray1"], by_mode["ray2"]
         rate1 = sum(w["summaries"] for w in one["workers"]) / one["wall_s"]
         rate2 = sum(w["summaries"] for w in two["workers"]) / two["wall_s"]
         ups.append(rate2 / rate1)
+        phase_ups.append(scoring_span(one) / scoring_span(two))
         shares += [w["cpu_s"] / w["busy_s"] for w in two["workers"]]
         workers = two["workers"]
         rates.append(sum(w["summaries"] for w in workers) / sum(w["busy_s"] for w in workers))
@@ -426,7 +454,8 @@ def _repeats(repeats: list[list[dict[str, Any]]]) -> None:
         rss += [w["peak_rss_mb"] for r in (one, two) for w in r["workers"]]
         loads += [f"{r['mode']} {r['load_before'].split()[0]}→{r['load_after'].split()[0]}" for r in (one, two)]
     print(f"{len(repeats)} repeats (median, range); load average (1 min) before→after: {'; '.join(loads)}")
-    print(f"  2 actors vs 1, throughput: {spread(ups)}×")
+    print(f"  2 actors vs 1, throughput: {spread(ups)}× (wall time, model load and pipeline start included)")
+    print(f"  2 actors vs 1, scoring phase (busiest actor's busy time): {spread(phase_ups)}×")
     print(f"  CPU share of a core per actor with 2 actors: {spread(shares)}")
     print(
         f"  per-actor throughput (ray2, busy time): {spread(rates)} summaries/s; CPU-s per summary {spread(cpu_per, '.3f')}"
@@ -439,6 +468,8 @@ def _repeats(repeats: list[list[dict[str, Any]]]) -> None:
         f"  100,000 summaries on 16 × 8 cores: {start:.0f} + 100000 / (16 × 8 × {rate:.2f}) = {seconds:.0f} s "
         f"= {seconds / 60:.1f} min"
     )
+    if cpu_per_summary:
+        print_cpu_projection(cpu_per_summary, statistics.median(shares), start)
 
 
 if __name__ == "__main__":

@@ -161,25 +161,35 @@ def load_documents(data_dir: Path = ROOT / "data") -> list[tuple[Document, dict[
 REALISTIC = ROOT / "data" / "validation" / "realistic" / "generations.jsonl"
 
 
-def realistic_summaries(doc_id: str, path: Path = REALISTIC) -> list[str]:
-    """The realistic set's summaries of a document (6: faithful, paraphrase, four one-error copies)."""
+#: the realistic summaries that share no claim with each other (the one-error copies repeat their
+#: faithful summary's other sentences, which the claim-verdict cache then answers)
+DISTINCT = ("project-faithful", "project-paraphrase")
+
+
+def realistic_summaries(doc_id: str, path: Path = REALISTIC, distinct: bool = False) -> list[str]:
+    """The realistic set's summaries of a document (6: faithful, paraphrase, four one-error copies;
+    ``distinct``: the first two only)."""
     out = []
     with open(path, encoding="utf-8") as handle:
         for line in handle:
             row = json.loads(line)
-            if row["doc_id"] == doc_id and row.get("text"):
+            if row["doc_id"] == doc_id and row.get("text") and (not distinct or row["model_id"] in DISTINCT):
                 out.append(row["text"])
     return out
 
 
-def corpus_items(per_doc: int = 4, docs: tuple[str, ...] = DOCS, data_dir: Path = ROOT / "data") -> list[ScoringItem]:
+def corpus_items(
+    per_doc: int = 4, docs: tuple[str, ...] = DOCS, data_dir: Path = ROOT / "data", distinct: bool = False
+) -> list[ScoringItem]:
     """Per document: its realistic summaries, then ``per_doc`` made by :func:`make_summary`."""
     store = DocumentStore(data_dir)
     items = []
     for doc_id in docs:
         document, references = store.load(doc_id), store.references(doc_id)
         sentences = informative_sentences(document.text)
-        texts = realistic_summaries(doc_id) + [make_summary(doc_id, sentences, i) for i in range(per_doc)]
+        texts = realistic_summaries(doc_id, distinct=distinct) + [
+            make_summary(doc_id, sentences, i) for i in range(per_doc)
+        ]
         items += [ScoringItem(summary=text, document=document, references=references) for text in texts]
     return items
 
@@ -588,7 +598,7 @@ def corpus_main(args: argparse.Namespace, names: list[str]) -> int:
     os.environ["BIZSUM_VERDICT_CACHE"] = "off"  # repeats start cold; --rerun shows the cache in memory
     if args.threads:
         torch.set_num_threads(args.threads)
-    items = corpus_items(args.per_doc if args.per_doc is not None else 4, tuple(args.docs))
+    items = corpus_items(args.per_doc if args.per_doc is not None else 4, tuple(args.docs), distinct=args.distinct)
     n = len(items)
     per_document = n / len(args.docs)
     info = machine()
@@ -598,7 +608,8 @@ def corpus_main(args: argparse.Namespace, names: list[str]) -> int:
     )
     print(
         f"data: {n} summaries on {len(args.docs)} documents ({', '.join(args.docs)}), {per_document:.0f} per document "
-        f"(the realistic set's abstractive summaries + {args.per_doc if args.per_doc is not None else 4} extractive); "
+        f"(the realistic set's {'faithful and paraphrased' if args.distinct else 'abstractive'} summaries + "
+        f"{args.per_doc if args.per_doc is not None else 4} extractive); "
         f"metrics: {', '.join(names)}"
     )
     load_before = [round(x, 2) for x in os.getloadavg()]
@@ -673,8 +684,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--docs", nargs="+", default=list(DOCS), help="document ids (default: the five of DOCS)")
     parser.add_argument("--metrics", nargs="+", default=None, help="default: the default offline suite")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--distinct",
+        action="store_true",
+        help="of the realistic set, only the faithful and paraphrased summaries (no claim shared between summaries)",
+    )
     parser.add_argument("--no-rerun", dest="rerun", action="store_false", help="skip the pass with warm caches")
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's own)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads (default 1, as a scoring actor runs: one CPU each; 0 = torch's own, one per core)",
+    )
     parser.add_argument("--naive", action="store_true", help="compare with a naive per-pair loop instead")
     parser.add_argument("--quick", action="store_true", help="--naive: 4 summaries per document instead of 20")
     parser.add_argument("--tolerance", type=float, default=1e-5, help="--naive: max abs diff allowed (ROUGE: 0)")

@@ -320,6 +320,7 @@ def run_qags(limit):
             sha256=doc.sha256,
             claim_embeddings=emb,
             known=index.sentence_embeddings,
+            exhaustive=True,  # an AUC of the score: the maximum over every window
         )
         for sent, e, lab, checked in zip(r["summary_sentences"], emb, r["sentence_support"], verified):
             ys.append(1 if lab > 0.5 else 0)

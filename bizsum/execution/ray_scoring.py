@@ -33,6 +33,7 @@ from bizsum.config import ExecutorSettings
 from bizsum.execution.ray_session import cluster_cpus, ray_session
 from bizsum.metrics import metric_target, register_metric
 from bizsum.metrics.judge.client import JudgeSetup
+from bizsum.nlp.pool import return_freed_memory
 from bizsum.records import ScoreRecord, to_row
 from bizsum.scoring import Group, metric_for, score_group
 
@@ -63,6 +64,7 @@ class ScoringActor:
             cpu, wall = time.process_time(), time.perf_counter()
             group: Group = pickle.loads(payload)
             records = score_group(group, self.names, self.judge)
+            return_freed_memory()  # the group's transient activations, back to the OS before the next
             out["unit"].append(int(unit))
             out["rows"].append(json.dumps([to_row(r) for r in records], ensure_ascii=False))
             out["pid"].append(os.getpid())
@@ -85,6 +87,18 @@ class WorkerStats:
     peak_rss_mb: float = 0.0
 
 
+#: characters of source text that cost about as much to score as one summary (a document's
+#: index and BERTScore embeddings are built once per group; each summary adds its claims)
+SUMMARY_COST_CHARS = 2_000
+
+
+def group_cost(group: Group) -> int:
+    """A group's expected scoring cost in source characters: its document once, plus each summary."""
+    if not group:
+        return 0
+    return len(group[0][1].document.text) + SUMMARY_COST_CHARS * len(group)
+
+
 @dataclass
 class RayScorer:
     """A :data:`bizsum.scoring.GroupScorer` that scores the groups on Ray actors."""
@@ -99,7 +113,10 @@ class RayScorer:
             actors = self.settings.num_actors or max(1, int(cluster_cpus(ray) // self.settings.cpus_per_actor))
             actors = max(1, min(actors, len(units)))
             log.info("scoring %d groups on %d Ray actor(s)", len(units), actors)
-            rows = [{"unit": k, "payload": pickle.dumps(group)} for k, group in enumerate(units)]
+            # the costliest groups first (longest-processing-time order): an actor that frees up takes
+            # the next one, so the run does not end waiting on one actor's late, large document
+            order = sorted(range(len(units)), key=lambda k: (-group_cost(units[k]), k))
+            rows = [{"unit": k, "payload": pickle.dumps(units[k])} for k in order]
             dataset = ray.data.from_items(rows, override_num_blocks=len(rows)).map_batches(
                 ScoringActor,
                 fn_constructor_kwargs={

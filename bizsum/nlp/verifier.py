@@ -19,21 +19,29 @@ claim's score is the **maximum** over its windows. (Recipe 1 grew 112-word-piece
 the best unit; the model learned that unrelated neighbours mean "unsupported" and scored a
 supporting sentence inside such a chunk 0.01. Recipe 2 trains and reads the windows above.)
 
+The windows are read in that order and a claim stops at the first one that supports it (score at
+or above the threshold): whether the maximum reaches the threshold is known then, so every verdict
+is the one the maximum gives, and a claim below the threshold still gets the maximum over all its
+windows (``exhaustive=True`` reads every window, for measures of the score itself). A copied claim
+(:func:`is_copied`) is not sent to the cross-encoder at all; its evidence is the first window that
+holds the copy.
+
 API
 ---
 ``get_verifier(model_dir=None) -> Verifier``
     The shipped verifier, loaded once per process (``model_dir`` loads another directory in the
     same format, e.g. a training checkpoint; no sha256 check then).
-``Verifier.score_pairs(passages, claims, batch_size=32) -> np.ndarray``
+``Verifier.score_pairs(passages, claims, batch_size=BATCH_PAIRS) -> np.ndarray``
     Support probabilities of aligned (passage, claim) pairs, batched.
 ``Verifier.document(text, sha256=None) -> SourceChunks``
     Units, word-piece counts and unit/pair embeddings of a source; cached (LRU, keyed by the
     text's sha256). ``unit_embeddings`` can be passed when the caller already has them.
 ``Verifier.candidates(doc, claims, k=CANDIDATES, claim_embeddings=None) -> list[list[Chunk]]``
     The ``k`` distinct candidate chunks of every claim, best retrieval score first.
-``Verifier.score_claims(text, claims, k=CANDIDATES, sha256=None) -> list[ClaimScore]``
-    Per claim: ``score`` (max over chunks), ``supported`` (``score >= threshold``), the best
-    chunk as ``evidence`` and every chunk's score.
+``Verifier.score_claims(text, claims, k=CANDIDATES, sha256=None, exhaustive=False) -> list[ClaimScore]``
+    Per claim: ``score`` (the first window reaching the threshold, else the max over windows;
+    with ``exhaustive`` always the max), ``supported`` (``score >= threshold``), that window as
+    ``evidence`` and the score of every window read.
 ``Verifier.threshold`` / ``Verifier.reject_below``
     Chosen on dev data (from the manifest): at or above ``threshold`` a claim is supported, below
     ``reject_below`` unsupported, in between its evidence is unclear (``uncertain``).
@@ -85,14 +93,18 @@ LEXICAL_WEIGHT = 0.5
 CLAIM_TOKENS = 96
 #: decision threshold used when the manifest has none
 DEFAULT_THRESHOLD = 0.5
-#: padded word pieces per forward batch of the cross-encoder (32 pairs of MAX_LENGTH)
-BATCH_TOKENS = 8192
+#: padded word pieces per forward batch of the cross-encoder (16 pairs of MAX_LENGTH): on 1,218
+#: realistic dev pairs (1 thread) 16 pairs / 4,096 word pieces took 21.1 CPU-s against 24.2 for
+#: 32 / 8,192, probabilities within 1.6e-6
+BATCH_TOKENS = 4096
+#: pairs per forward batch of the cross-encoder
+BATCH_PAIRS = 16
 #: memory of the sources' units and embeddings a verifier keeps (:class:`Chunker`)
 CACHE_MB = 128
 #: memory of the units of the corpus's longest Item 1 (139k characters), for a bound given in documents
 LARGEST_SOURCE_MB = 4
 #: bumped when the way a claim is scored changes (windows, pieces, copies): part of :attr:`Verifier.identity`
-PIPELINE_VERSION = "2"
+PIPELINE_VERSION = "3"
 
 RESOURCE_PACKAGE = "bizsum"
 RESOURCE_DIR = ("resources", "verifier")
@@ -580,6 +592,9 @@ class Verifier:
             raise VerifierError(f"verifier weights do not fit the model: missing {missing}, unexpected {unexpected}")
         self.model.eval()
         self._torch = torch
+        #: read every window of every claim (the maximum even for supported claims): for measures of
+        #: the score itself, e.g. an AUC; verdicts are the same either way (``$BIZSUM_VERIFIER_EXHAUSTIVE=1``)
+        self.exhaustive = os.environ.get("BIZSUM_VERIFIER_EXHAUSTIVE", "") not in ("", "0")
 
     @cached_property
     def identity(self) -> str:
@@ -595,10 +610,11 @@ class Verifier:
             "constants": [CHUNK_TOKENS, EVIDENCE_TOKENS, MAX_LENGTH, CANDIDATES, LEXICAL_WEIGHT, CLAIM_TOKENS],
             "copy_min_words": COPY_MIN_WORDS,
             "pipeline": PIPELINE_VERSION,
+            "exhaustive": self.exhaustive,
         }
         return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode("utf-8")).hexdigest()
 
-    def score_pairs(self, passages: Sequence[str], claims: Sequence[str], batch_size: int = 32) -> np.ndarray:
+    def score_pairs(self, passages: Sequence[str], claims: Sequence[str], batch_size: int = BATCH_PAIRS) -> np.ndarray:
         """Support probabilities of aligned (passage, claim) pairs.
 
         Every pair is tokenized once, without padding; pairs are sorted by their word-piece count
@@ -660,8 +676,11 @@ class Verifier:
         sha256: str | None = None,
         claim_embeddings: np.ndarray | None = None,
         known: Mapping[str, np.ndarray] | None = None,
+        exhaustive: bool | None = None,
     ) -> list[ClaimScore]:
-        """Score every claim against the source: max over its candidate chunks (1.0 when copied).
+        """Score every claim against the source: its windows in retrieval order up to the first
+        that supports it, else the max over them all (``exhaustive``, default
+        :attr:`exhaustive`: always the max); 1.0 when copied, with no cross-encoder call.
 
         A claim longer than :data:`CLAIM_TOKENS` word pieces (a run-on sentence listing stores or
         products) does not fit a pair with a passage; it is cut into word windows, each window is
@@ -669,12 +688,15 @@ class Verifier:
         """
         doc = self.document(text, sha256, known=known)
         pieces, owners, embeddings = self._pieces(claims, claim_embeddings)
-        scored = self._score_pieces(doc, pieces, k, embeddings)
+        copies = [is_copied(claim, doc) for claim in claims]
+        skip = [copies[owner] for owner in owners]
+        every = getattr(self, "exhaustive", False) if exhaustive is None else exhaustive
+        scored = self._score_pieces(doc, pieces, k, embeddings, skip, every)
         out: list[ClaimScore] = []
         for j, claim in enumerate(claims):
             mine = [scored[i] for i, owner in enumerate(owners) if owner == j]
             weakest = min(mine, key=lambda piece: piece.score)
-            copied = is_copied(claim, doc) or all(piece.copied for piece in mine)
+            copied = copies[j] or all(piece.copied for piece in mine)
             out.append(
                 ClaimScore(
                     claim=claim,
@@ -706,32 +728,57 @@ class Verifier:
         return pieces, owners, claim_embeddings if whole else None
 
     def _score_pieces(
-        self, doc: SourceChunks, pieces: list[str], k: int, embeddings: np.ndarray | None
+        self,
+        doc: SourceChunks,
+        pieces: list[str],
+        k: int,
+        embeddings: np.ndarray | None,
+        skip: Sequence[bool] | None = None,
+        exhaustive: bool = False,
     ) -> list[ClaimScore]:
+        """Each piece against its windows, read as a cascade: round ``r`` scores the ``r``-th window
+        of every piece no earlier window supported (one batched call per round, at most four
+        rounds). A piece in ``skip`` (its claim is copied) is scored 1.0 without a call."""
+        skip = skip or [False] * len(pieces)
         cands = self.candidates(doc, pieces, k, embeddings)
-        passages = [c.text for chunks in cands for c in chunks]
-        pair_claims = [piece for piece, chunks in zip(pieces, cands) for _ in chunks]
-        scores = self.score_pairs(passages, pair_claims)
+        scores: list[list[float]] = [[] for _ in pieces]
+        live = [j for j, chunks in enumerate(cands) if chunks and not skip[j]]
+        for round_ in itertools.count():
+            live = [j for j in live if round_ < len(cands[j])]
+            if not live:
+                break
+            got = self.score_pairs([cands[j][round_].text for j in live], [pieces[j] for j in live])
+            for j, score in zip(live, got):
+                scores[j].append(float(score))
+            if not exhaustive:
+                live = [j for j in live if scores[j][-1] < self.threshold]
         out: list[ClaimScore] = []
-        pos = 0
-        for piece, chunks in zip(pieces, cands):
-            mine = [float(s) for s in scores[pos : pos + len(chunks)]]
-            pos += len(chunks)
-            best = int(np.argmax(mine)) if mine else -1
-            score = mine[best] if mine else 0.0
+        for j, (piece, chunks) in enumerate(zip(pieces, cands)):
+            mine = scores[j]
+            if skip[j]:
+                best, score = _holding_copy(piece, chunks), 1.0
+            else:
+                best = int(np.argmax(mine)) if mine else -1
+                score = mine[best] if mine else 0.0
             out.append(
                 ClaimScore(
                     claim=piece,
                     score=score,
                     supported=score >= self.threshold,
-                    evidence=chunks[best].text if mine else "",
+                    evidence=chunks[best].text if chunks and best >= 0 else "",
                     chunk_scores=[(c.text, s) for c, s in zip(chunks, mine)],
                     threshold=self.threshold,
-                    copied=is_copied(piece, doc),
+                    copied=skip[j] or is_copied(piece, doc),
                     reject_below=self.reject_below,
                 )
             )
         return out
+
+
+def _holding_copy(claim: str, chunks: Sequence[Chunk]) -> int:
+    """The first window whose text holds the copied claim word for word, else the best-retrieved."""
+    words = flat_words(claim)
+    return next((i for i, chunk in enumerate(chunks) if words in flat_words(chunk.text)), 0 if chunks else -1)
 
 
 def _offline() -> None:

@@ -158,3 +158,20 @@ def test_the_public_verbs_honour_the_executor(monkeypatch):
     bizsum.generate(on_ray, progress=False)
     bizsum.score_run(on_ray, progress=False)
     assert called[:2] == ["generate", "scorer"] and isinstance(called[2], FakeRayScorer)
+
+
+def test_ray_sends_the_costliest_groups_first():
+    # longest-processing-time order: the group of the longest document (and the most summaries)
+    # goes out first, so no actor starts a large document when the others are about done
+    from bizsum.corpus.documents import Document
+    from bizsum.execution.ray_scoring import SUMMARY_COST_CHARS, group_cost
+    from bizsum.metrics.base import ScoringItem
+
+    def group(chars: int, summaries: int):
+        document = Document(id=f"D{chars}", text="x" * chars)
+        return [(None, ScoringItem(summary="s", document=document)) for _ in range(summaries)]
+
+    small, large, many = group(1_000, 1), group(50_000, 1), group(1_000, 30)
+    assert group_cost(large) == 50_000 + SUMMARY_COST_CHARS
+    assert sorted([small, large, many], key=group_cost, reverse=True) == [many, large, small]
+    assert group_cost([]) == 0

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
+import pytest
 
 from bizsum.nlp.pool import MemoryPool, text_bytes
 from bizsum.nlp.source_index import SourceIndex, index_bytes
@@ -49,3 +53,21 @@ def test_an_index_is_weighed_by_its_arrays_and_texts():
     )
     arrays = 3 * 384 * 4 + 2 * 5 * 4
     assert arrays + text_bytes(sentences) < index_bytes(index) < arrays + 2_000
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_trim")
+def test_freed_memory_goes_back_to_the_os():
+    # a fresh process: ~290 MB of mid-sized arrays (below glibc's mmap threshold, so they sit in
+    # its heap), all freed but the last, which pins the top of the heap; the RSS stays up until
+    # the pages are handed back
+    code = (
+        "import numpy as np\n"
+        "from bizsum.nlp.pool import return_freed_memory\n"
+        "rss = lambda: int(open('/proc/self/statm').read().split()[1]) * 4096 / 2**20\n"
+        "a = [np.ones(12_000) for _ in range(3000)]\n"
+        "keep = a[-1:]\n"
+        "del a\n"
+        "before = rss(); trimmed = return_freed_memory(); print(trimmed, before - rss())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out[0] == "True" and float(out[1]) > 150

@@ -101,10 +101,59 @@ def test_claim_score_is_the_maximum_over_its_chunks(monkeypatch):
     )
     # retrieval order: unit 0, unit 1, unit 2; the best two alone, then the k = 3 best joined
     claim = np.array([[1.0, 0.5, 0.2]], dtype="float32")
-    (result,) = verifier.score_claims("x", ["c"], k=3, sha256="m", claim_embeddings=claim)
+    (result,) = verifier.score_claims("x", ["c"], k=3, sha256="m", claim_embeddings=claim, exhaustive=True)
     assert [text for text, _ in result.chunk_scores] == ["a b c.", "d e f.", "a b c. d e f. g h i."]
     assert result.score == pytest.approx(0.7) and result.evidence == "d e f." and result.supported
     assert result.threshold == 0.6
+
+
+def _cascade_verifier(monkeypatch, table, threshold=0.6):
+    units = ["a b c.", "d e f.", "g h i."]
+    monkeypatch.setattr(v, "_source_sentences", lambda text: units)
+    verifier = object.__new__(v.Verifier)
+    verifier.threshold = threshold
+    verifier.reject_below = 0.3
+    verifier.chunker = Chunker(WordTokenizer(), chunk_tokens=3)  # no unit fits beside another
+    verifier.chunker.document("x", sha256="m", unit_embeddings=np.eye(3, dtype="float32"))
+    calls: list[list[str]] = []
+
+    def score_pairs(passages, claims):
+        calls.append(list(passages))
+        return np.array([table[claim].get(p, 0.1) for p, claim in zip(passages, claims)])
+
+    monkeypatch.setattr(verifier, "score_pairs", score_pairs)
+    return verifier, calls
+
+
+def test_windows_are_read_in_order_until_one_supports_the_claim(monkeypatch):
+    # claim "s": its second window supports it, so the third is never read; claim "u": no window
+    # does, so it is read against all three and gets their maximum (exact below the threshold)
+    table = {"s": {"a b c.": 0.2, "d e f.": 0.7, "a b c. d e f. g h i.": 0.95}, "u": {"a b c.": 0.1, "d e f.": 0.4}}
+    verifier, calls = _cascade_verifier(monkeypatch, table)
+    claim = np.array([[1.0, 0.5, 0.2], [1.0, 0.5, 0.2]], dtype="float32")
+    cascade = verifier.score_claims("x", ["s", "u"], k=3, sha256="m", claim_embeddings=claim)
+    assert calls == [["a b c.", "a b c."], ["d e f.", "d e f."], ["a b c. d e f. g h i."]]
+    assert [text for text, _ in cascade[0].chunk_scores] == ["a b c.", "d e f."]
+    assert cascade[0].score == pytest.approx(0.7) and cascade[0].supported and cascade[0].evidence == "d e f."
+    assert cascade[1].score == pytest.approx(0.4) and not cascade[1].supported and len(cascade[1].chunk_scores) == 3
+    # every verdict is the one the maximum over all windows gives
+    full = verifier.score_claims("x", ["s", "u"], k=3, sha256="m", claim_embeddings=claim, exhaustive=True)
+    assert [r.supported for r in full] == [r.supported for r in cascade]
+    assert full[0].score == pytest.approx(0.95) and full[1].score == pytest.approx(cascade[1].score)
+
+
+def test_a_copied_claim_is_not_sent_to_the_cross_encoder(monkeypatch):
+    table = {"d e f g": {}, "f e d c": {}}
+    verifier, calls = _cascade_verifier(monkeypatch, table)
+    verifier.chunker.document("a b c. d e f. g h i.", sha256="copy", unit_embeddings=np.eye(3, dtype="float32"))
+    emb = np.array([[0.0, 1.0, 0.5], [0.0, 0.0, 1.0]], dtype="float32")  # "d e f g": units 1, then 2
+    copied, other = verifier.score_claims(
+        "a b c. d e f. g h i.", ["d e f g", "f e d c"], k=2, sha256="copy", claim_embeddings=emb
+    )
+    assert copied.copied and copied.score == 1.0 and copied.supported
+    assert copied.evidence == "d e f. g h i." and copied.chunk_scores == []  # the window that holds "d e f g"
+    assert not other.copied
+    assert calls and all(len(batch) == 1 for batch in calls)  # only the other claim was read
 
 
 def test_shipped_weights_match_their_manifest():
@@ -149,7 +198,8 @@ def test_a_claim_too_long_for_one_pair_takes_its_weakest_window(monkeypatch):
     (result,) = verifier.score_claims("x", [claim], k=1, sha256="long")
     assert sorted(len(c.split()) for c in set(seen)) == [4, v.CLAIM_TOKENS]
     assert result.claim == claim and result.score == pytest.approx(0.2) and not result.supported
-    assert len(result.chunk_scores) == 4  # per window: the best two units alone (k = 1 joins nothing)
+    # per window: the best two units alone (k = 1 joins nothing); the supported window stops at its first
+    assert len(result.chunk_scores) == 3
 
 
 @pytest.mark.slow

@@ -52,29 +52,40 @@ def verify(
     for p in prepared:
         claims += [p.claims[i] for i in p.to_verify]
         rows += [p.embeddings[i] for i in p.to_verify]
+    verifier = get_verifier()
+    scores = list(
+        cached_score_claims(
+            verifier,
+            source_text,
+            claims,
+            sha256=index.sha256,
+            metric_version=metric_version,
+            claim_embeddings=np.stack(rows) if rows else None,
+            known=index.sentence_embeddings,
+        )
+    )
     # a claim naming the company where the filing says "we" is also read with "the company" in
-    # its place (bizsum.metrics.source_only.subject); the better of the two scores counts
+    # its place (bizsum.metrics.source_only.subject); the better of the two scores counts, so the
+    # second reading is asked only for a claim the first does not support
     names = company_names(source_text)
     restated: list[tuple[int, str]] = []
     for j, claim in enumerate(claims):
-        other = as_the_company(claim, names)
+        other = as_the_company(claim, names) if scores[j].score < scores[j].threshold else None
         if other:
             restated.append((j, other))
-    asked = claims + [r for _, r in restated]
-    embeddings = np.stack(rows + [rows[j] for j, _ in restated]) if rows else None
-    answered = cached_score_claims(
-        get_verifier(),
-        source_text,
-        asked,
-        sha256=index.sha256,
-        metric_version=metric_version,
-        claim_embeddings=embeddings,
-        known=index.sentence_embeddings,
-    )
-    scores = list(answered[: len(claims)])
-    for (j, _), other in zip(restated, answered[len(claims) :]):
-        if other.score > scores[j].score:
-            scores[j] = replace(other, claim=claims[j])
+    if restated:
+        answered = cached_score_claims(
+            verifier,
+            source_text,
+            [other for _, other in restated],
+            sha256=index.sha256,
+            metric_version=metric_version,
+            claim_embeddings=np.stack([rows[j] for j, _ in restated]),
+            known=index.sentence_embeddings,
+        )
+        for (j, _), other in zip(restated, answered):
+            if other.score > scores[j].score:
+                scores[j] = replace(other, claim=claims[j])
     out: list[list[ClaimScore | None]] = []
     position = 0
     for p in prepared:
@@ -225,4 +236,6 @@ class SourceOnlyMetric(Metric):
         #    U.S/American and inflected name words no longer fail as names
         # 8: a negation counts only for what it negates (and a merged claim's from any aligned
         #    sentence); no year or amount in a day's place; keeping one of a sentence's numbers
-        return {**encoder_versions(), **verifier_version(), "source_only": "8"}
+        # 9: a supported claim's support is its first evidence window reaching the threshold (the
+        #    verifier's cascade; verdicts as in 8), a copied claim's evidence the window holding it
+        return {**encoder_versions(), **verifier_version(), "source_only": "9"}
