@@ -8,7 +8,7 @@ These are the public verbs (``bizsum.generate`` and ``bizsum.score_run`` are the
 they call.
 
 * :func:`score_run` (also ``score``) — scoring; on Ray the groups of :func:`bizsum.scoring.score_units` go through a
-  Ray Data pipeline of actors that hold the metric models (:mod:`.ray_scoring`); reuse, resume
+  pool of Ray actors that hold the metric models (:mod:`.ray_scoring`); reuse, resume
   and the atomic ``scores.jsonl`` are :func:`bizsum.scoring.score_run`'s own.
 * :func:`generate` — generation; API models stay on the driver (async, I/O-bound); models that
   run in-process (``Provider.runs_in_process``: llama.cpp) run as Ray actors, one per node with

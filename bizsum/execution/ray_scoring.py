@@ -1,11 +1,14 @@
-"""Scoring on Ray: the groups of :func:`bizsum.scoring.score_units` as a Ray Data pipeline.
+"""Scoring on Ray: the groups of :func:`bizsum.scoring.score_units` on a pool of scoring actors.
 
-Each group (the summaries of one document, at most ``SCORE_GROUP``) is one block of a Ray
-Dataset; ``map_batches`` sends the blocks to a pool of :class:`ScoringActor` that each load the
-metric models once and keep their per-document caches (source embeddings, source indexes) for
-the groups that follow. The driver receives every scored group as it finishes and
-:func:`bizsum.scoring.score_run` writes it to a part file at once, so everything else (which rows
-are reused, how a killed run continues, the atomic ``scores.jsonl``) is the local code.
+Each group (the summaries of one document, at most ``SCORE_GROUP``) is one task. A fixed pool of
+:class:`ScoringActor` (``num_actors``, or one per ``cpus_per_actor`` CPUs of the cluster) each load
+the metric models once and keep their per-document caches for the groups that follow; the driver
+keeps one group in flight per actor and hands an actor the next group, the costliest first, as soon
+as it returns one (plain Ray actors and ``ray.wait``: Ray Data's pipeline cost the driver and its
+coordinator actors about a quarter of a core on a 2-core machine). The driver receives every scored
+group as it finishes and :func:`bizsum.scoring.score_run` writes it to a part file at once, so
+everything else (which rows are reused, how a killed run continues, the atomic ``scores.jsonl``) is
+the local code.
 
 Values equal local scoring's to the last bit when the local process runs the encoders on as many
 threads as an actor has CPUs (``cpus_per_actor``, default 1): torch sums in another order on
@@ -25,6 +28,7 @@ import pickle
 import resource
 import sys
 import time
+from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,7 +45,7 @@ log = logging.getLogger(__name__)
 
 
 class ScoringActor:
-    """One Ray Data worker: the metric models, loaded once, and their caches."""
+    """One scoring actor: the metric models, loaded once, and their caches."""
 
     def __init__(self, names: Sequence[str], targets: dict[str, str], threads: int, judge: JudgeSetup | None = None):
         self.names = list(names)
@@ -55,24 +59,22 @@ class ScoringActor:
             sys.modules["torch"].set_num_threads(threads)
         self.load_cpu_s = time.process_time() - started
 
-    def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
+    def score(self, payload: bytes) -> dict[str, Any]:
+        """One group, scored: its rows (JSON) and what it cost this actor."""
         import ray
 
-        node = ray.get_runtime_context().get_node_id()
-        out: dict[str, list[Any]] = {k: [] for k in ("unit", "rows", "pid", "node", "cpu_s", "wall_s", "rss_mb")}
-        for unit, payload in zip(batch["unit"], batch["payload"]):
-            cpu, wall = time.process_time(), time.perf_counter()
-            group: Group = pickle.loads(payload)
-            records = score_group(group, self.names, self.judge)
-            return_freed_memory()  # the group's transient activations, back to the OS before the next
-            out["unit"].append(int(unit))
-            out["rows"].append(json.dumps([to_row(r) for r in records], ensure_ascii=False))
-            out["pid"].append(os.getpid())
-            out["node"].append(node)
-            out["cpu_s"].append(time.process_time() - cpu)
-            out["wall_s"].append(time.perf_counter() - wall)
-            out["rss_mb"].append(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-        return out
+        cpu, wall = time.process_time(), time.perf_counter()
+        group: Group = pickle.loads(payload)
+        records = score_group(group, self.names, self.judge)
+        return_freed_memory()  # the group's transient activations, back to the OS before the next
+        return {
+            "rows": json.dumps([to_row(r) for r in records], ensure_ascii=False),
+            "pid": os.getpid(),
+            "node": ray.get_runtime_context().get_node_id(),
+            "cpu_s": time.process_time() - cpu,
+            "wall_s": time.perf_counter() - wall,
+            "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        }
 
 
 @dataclass
@@ -115,33 +117,44 @@ class RayScorer:
             log.info("scoring %d groups on %d Ray actor(s)", len(units), actors)
             # the costliest groups first (longest-processing-time order): an actor that frees up takes
             # the next one, so the run does not end waiting on one actor's late, large document
-            order = sorted(range(len(units)), key=lambda k: (-group_cost(units[k]), k))
-            rows = [{"unit": k, "payload": pickle.dumps(units[k])} for k in order]
-            dataset = ray.data.from_items(rows, override_num_blocks=len(rows)).map_batches(
-                ScoringActor,
-                fn_constructor_kwargs={
-                    "names": list(names),
-                    "targets": {n: metric_target(n) for n in names},
-                    "threads": max(1, int(self.settings.cpus_per_actor)),
-                    "judge": judge,
-                },
-                batch_size=1,
-                # one group in flight per actor: groups are large, so an idle actor takes the next
-                # one rather than a busy actor queueing several
-                compute=ray.data.ActorPoolStrategy(size=actors, max_tasks_in_flight_per_actor=1),
-                num_cpus=self.settings.cpus_per_actor,
+            queue = deque(sorted(range(len(units)), key=lambda k: (-group_cost(units[k]), k)))
+            remote = ray.remote(num_cpus=self.settings.cpus_per_actor, max_restarts=-1, max_task_retries=-1)(
+                ScoringActor
             )
-            for batch in dataset.iter_batches(batch_size=None, batch_format="numpy", prefetch_batches=1):
-                for k in range(len(batch["unit"])):
-                    records = [ScoreRecord.model_validate(row) for row in json.loads(batch["rows"][k])]
-                    self._count(batch, k, len(records))
-                    yield records
+            pool = [
+                remote.remote(
+                    names=list(names),
+                    targets={n: metric_target(n) for n in names},
+                    threads=max(1, int(self.settings.cpus_per_actor)),
+                    judge=judge,
+                )
+                for _ in range(actors)
+            ]
+            running: dict[Any, Any] = {}  # task -> actor
 
-    def _count(self, batch: dict[str, Any], k: int, summaries: int) -> None:
-        pid = int(batch["pid"][k])
-        stats = self.workers.setdefault(pid, WorkerStats(node=str(batch["node"][k])))
+            def hand_next(actor: Any) -> None:
+                if queue:
+                    running[actor.score.remote(pickle.dumps(units[queue.popleft()]))] = actor
+
+            try:
+                for actor in pool:  # one group in flight per actor: groups are large
+                    hand_next(actor)
+                while running:
+                    (done,), _ = ray.wait(list(running), num_returns=1)
+                    actor = running.pop(done)
+                    result = ray.get(done)
+                    hand_next(actor)
+                    records = [ScoreRecord.model_validate(row) for row in json.loads(result["rows"])]
+                    self._count(result, len(records))
+                    yield records
+            finally:  # also when the caller stops early: no actor outlives the run on a shared cluster
+                for actor in pool:
+                    ray.kill(actor)
+
+    def _count(self, result: dict[str, Any], summaries: int) -> None:
+        stats = self.workers.setdefault(int(result["pid"]), WorkerStats(node=str(result["node"])))
         stats.groups += 1
         stats.summaries += summaries
-        stats.cpu_s += float(batch["cpu_s"][k])
-        stats.busy_s += float(batch["wall_s"][k])
-        stats.peak_rss_mb = max(stats.peak_rss_mb, float(batch["rss_mb"][k]))
+        stats.cpu_s += float(result["cpu_s"])
+        stats.busy_s += float(result["wall_s"])
+        stats.peak_rss_mb = max(stats.peak_rss_mb, float(result["rss_mb"]))
