@@ -569,6 +569,10 @@ def _no_init() -> Any:
 class Verifier:
     """A loaded cross-encoder plus a :class:`Chunker` with its per-document cache."""
 
+    #: read every window of every claim (the maximum even for supported claims): for measures of the
+    #: score itself, e.g. an AUC; verdicts are the same either way (``$BIZSUM_VERIFIER_EXHAUSTIVE=1``)
+    exhaustive: bool = False
+
     def __init__(self, directory: Path, manifest: dict[str, Any], cache_mb: float = CACHE_MB) -> None:
         import torch
         from transformers import AutoConfig, AutoTokenizer
@@ -592,8 +596,6 @@ class Verifier:
             raise VerifierError(f"verifier weights do not fit the model: missing {missing}, unexpected {unexpected}")
         self.model.eval()
         self._torch = torch
-        #: read every window of every claim (the maximum even for supported claims): for measures of
-        #: the score itself, e.g. an AUC; verdicts are the same either way (``$BIZSUM_VERIFIER_EXHAUSTIVE=1``)
         self.exhaustive = os.environ.get("BIZSUM_VERIFIER_EXHAUSTIVE", "") not in ("", "0")
 
     @cached_property
@@ -690,8 +692,12 @@ class Verifier:
         pieces, owners, embeddings = self._pieces(claims, claim_embeddings)
         copies = [is_copied(claim, doc) for claim in claims]
         skip = [copies[owner] for owner in owners]
-        every = getattr(self, "exhaustive", False) if exhaustive is None else exhaustive
-        scored = self._score_pieces(doc, pieces, k, embeddings, skip, every)
+        # a piece that is its whole claim is copied when the claim is; a window of a long claim is looked up
+        piece_copies = [
+            copies[owner] if piece == claims[owner] else is_copied(piece, doc) for piece, owner in zip(pieces, owners)
+        ]
+        every = self.exhaustive if exhaustive is None else exhaustive
+        scored = self._score_pieces(doc, pieces, k, embeddings, skip, piece_copies, every)
         out: list[ClaimScore] = []
         for j, claim in enumerate(claims):
             mine = [scored[i] for i, owner in enumerate(owners) if owner == j]
@@ -733,13 +739,14 @@ class Verifier:
         pieces: list[str],
         k: int,
         embeddings: np.ndarray | None,
-        skip: Sequence[bool] | None = None,
-        exhaustive: bool = False,
+        skip: Sequence[bool],
+        copied: Sequence[bool],
+        exhaustive: bool,
     ) -> list[ClaimScore]:
         """Each piece against its windows, read as a cascade: round ``r`` scores the ``r``-th window
         of every piece no earlier window supported (one batched call per round, at most four
-        rounds). A piece in ``skip`` (its claim is copied) is scored 1.0 without a call."""
-        skip = skip or [False] * len(pieces)
+        rounds). A piece in ``skip`` (its claim is copied) is scored 1.0 without a call; ``copied``
+        says which pieces are copies themselves (:func:`is_copied`)."""
         cands = self.candidates(doc, pieces, k, embeddings)
         scores: list[list[float]] = [[] for _ in pieces]
         live = [j for j, chunks in enumerate(cands) if chunks and not skip[j]]
@@ -768,7 +775,7 @@ class Verifier:
                     evidence=chunks[best].text if chunks and best >= 0 else "",
                     chunk_scores=[(c.text, s) for c, s in zip(chunks, mine)],
                     threshold=self.threshold,
-                    copied=skip[j] or is_copied(piece, doc),
+                    copied=skip[j] or copied[j],
                     reject_below=self.reject_below,
                 )
             )

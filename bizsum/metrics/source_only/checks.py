@@ -343,10 +343,8 @@ def _initials_in_aligned(name: str, index: SourceIndex, aligned: Sequence[int]) 
     for i in aligned:
         words = [w for w in index.sentence_norms[i].replace("-", " ").split() if w[:1].isalpha()]
         for run in (words, [w for w in words if w not in STOPWORDS]):
-            initials = "".join(w[0] for w in run)
-            for start in range(len(run) - len(letters) + 1):
-                if initials.startswith(letters, start):
-                    return True
+            if letters in "".join(w[0] for w in run):
+                return True
     return False
 
 

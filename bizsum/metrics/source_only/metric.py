@@ -52,18 +52,19 @@ def verify(
     for p in prepared:
         claims += [p.claims[i] for i in p.to_verify]
         rows += [p.embeddings[i] for i in p.to_verify]
-    verifier = get_verifier()
-    scores = list(
-        cached_score_claims(
-            verifier,
+
+    def ask(texts: list[str], embeddings: list[np.ndarray]) -> list[ClaimScore]:
+        return cached_score_claims(
+            get_verifier(),
             source_text,
-            claims,
+            texts,
             sha256=index.sha256,
             metric_version=metric_version,
-            claim_embeddings=np.stack(rows) if rows else None,
+            claim_embeddings=np.stack(embeddings) if embeddings else None,
             known=index.sentence_embeddings,
         )
-    )
+
+    scores = ask(claims, rows)
     # a claim naming the company where the filing says "we" is also read with "the company" in
     # its place (bizsum.metrics.source_only.subject); the better of the two scores counts, so the
     # second reading is asked only for a claim the first does not support
@@ -74,18 +75,10 @@ def verify(
         if other:
             restated.append((j, other))
     if restated:
-        answered = cached_score_claims(
-            verifier,
-            source_text,
-            [other for _, other in restated],
-            sha256=index.sha256,
-            metric_version=metric_version,
-            claim_embeddings=np.stack([rows[j] for j, _ in restated]),
-            known=index.sentence_embeddings,
-        )
-        for (j, _), other in zip(restated, answered):
-            if other.score > scores[j].score:
-                scores[j] = replace(other, claim=claims[j])
+        answered = ask([other for _, other in restated], [rows[j] for j, _ in restated])
+        for (j, _), reading in zip(restated, answered):
+            if reading.score > scores[j].score:
+                scores[j] = replace(reading, claim=claims[j])
     out: list[list[ClaimScore | None]] = []
     position = 0
     for p in prepared:
