@@ -52,23 +52,11 @@ def ray_session(settings: ExecutorSettings) -> Iterator[Any]:
         except (ConnectionError, RuntimeError, ValueError) as error:
             raise SetupError(f"cannot connect to Ray at {settings.address!r} (executor.address): {error}") from None
         started = True
-    _quiet_ray_data(ray)
     try:
         yield ray
     finally:
         if started:
             ray.shutdown()
-
-
-def _quiet_ray_data(ray: Any) -> None:
-    """bizsum draws its own progress bar; Ray Data's bars and periodic progress logs are turned off."""
-    import ray.data
-
-    context = ray.data.DataContext.get_current()
-    context.enable_progress_bars = False
-    if hasattr(context, "enable_operator_progress_bars"):
-        context.enable_operator_progress_bars = False
-    logging.getLogger("ray.data").setLevel(logging.WARNING)
 
 
 def cluster_cpus(ray: Any) -> int:
