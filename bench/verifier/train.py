@@ -27,6 +27,7 @@ import signal
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _env import setup
@@ -58,6 +59,31 @@ def epoch_batches(
         rng.shuffle(chunk)
         batches += chunk
     return batches
+
+
+def build_training_model(config: Any) -> Any:
+    """The cross-encoder as the shipped recipes trained it: transformers' ``BertModel`` (its random
+    initialization draws from the seeded generator before the head's, so a rerun of a recipe starts
+    from the same head) and one logit over the masked mean of the last hidden states. The parameter
+    names are those of ``bizsum.nlp.verifier.build_model``, which scores with the trained weights."""
+    import torch
+    from transformers import BertModel
+
+    class MeanPoolCrossEncoder(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bert = BertModel(config, add_pooling_layer=False)
+            self.head = torch.nn.Linear(config.hidden_size, 1)
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any = None) -> Any:
+            hidden = self.bert(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+            return self.head(pooled).squeeze(-1)
+
+    return MeanPoolCrossEncoder()
 
 
 def main() -> None:
@@ -101,7 +127,6 @@ def main() -> None:
     from transformers import AutoConfig, AutoTokenizer
 
     from bizsum.nlp.encoders import minilm_path
-    from bizsum.nlp.verifier import build_model
 
     run = Path(args.run)
     run.mkdir(parents=True, exist_ok=True)
@@ -141,7 +166,7 @@ def main() -> None:
     base = minilm_path()
     tokenizer = AutoTokenizer.from_pretrained(base)
     config = AutoConfig.from_pretrained(base)
-    model = build_model(config)
+    model = build_training_model(config)
     base_state = load_file(str(Path(base) / "model.safetensors"))
     base_state = {k[len("bert.") :] if k.startswith("bert.") else k: v for k, v in base_state.items()}
     missing, unexpected = model.bert.load_state_dict(base_state, strict=False)

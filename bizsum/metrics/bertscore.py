@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from bizsum.metrics.base import Column, Metric, MetricResult, ScoringItem, Value
@@ -77,7 +78,9 @@ def bert_embedding(texts: Sequence[str], model: Any, tokenizer: Any, idf: Mappin
         weights[k, : len(row)] = torch.tensor([idf[i] for i in row], dtype=torch.float)
     model.eval()
     with torch.no_grad():
-        hidden = model(padded, attention_mask=mask, output_hidden_states=False)[0]
+        hidden = model(padded, attention_mask=mask)
+    if not isinstance(hidden, torch.Tensor):  # a transformers model (bert-score's get_model) returns a tuple
+        hidden = hidden[0]
     return hidden, mask, weights
 
 
@@ -113,13 +116,16 @@ class BertScoreMetric(Metric):
 
     def __init__(self, model_dir: str | None = None, num_layers: int = MINILM_LAYERS, batch_size: int = 32):
         import torch
-        from transformers import AutoTokenizer
+
+        from bizsum.nlp.bert import WordPieceTokenizer
 
         self.model_dir = model_dir or minilm_path()
         self.num_layers = num_layers
         self.batch_size = batch_size
-        # bert_score.utils.get_tokenizer(model_dir, use_fast=False), without importing bert_score
-        self.tokenizer = AutoTokenizer.from_pretrained(self.model_dir, use_fast=False)
+        # bert_score.utils.get_tokenizer(model_dir, use_fast=False) gives the same ids (Python WordPiece);
+        # the Rust one of the model's tokenizer.json does not import transformers (1 s of a cold run). Equal
+        # on 62,000 lines of 10-K, news and benchmark text (tests/metrics/test_bertscore.py checks a sample)
+        self.tokenizer = WordPieceTokenizer(Path(self.model_dir) / "tokenizer.json")
         if model_dir is None and num_layers == MINILM_LAYERS:
             self.model = shared_transformer()  # the sentence encoder's copy: one MiniLM per process
         else:
@@ -138,7 +144,7 @@ class BertScoreMetric(Metric):
         """Word pieces per text (no special tokens), one batched tokenizer call."""
         if not texts:
             return []
-        ids = self.tokenizer(texts, add_special_tokens=False, verbose=False)["input_ids"]
+        ids = self.tokenizer(texts, add_special_tokens=False)["input_ids"]
         return [len(row) for row in ids]
 
     def chunks(self, text: str) -> list[str]:

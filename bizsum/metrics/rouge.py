@@ -29,10 +29,11 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property
+from typing import Any
 
 import numpy as np
-from rouge_score import rouge_scorer, scoring, tokenize, tokenizers
+from rouge_score import scoring, tokenize
 
 from bizsum.metrics.base import Column, Metric, MetricResult, ScoringItem, Value
 from bizsum.nlp.text import split_sentences
@@ -53,23 +54,32 @@ def sentence_lines(text: str) -> str:
     return "\n".join(split_sentences(text))
 
 
-class _MemoStemmer:
-    """nltk's Porter stemmer (what rouge-score uses) with a bounded memo: stems are pure functions."""
+class _PorterStemmer:
+    """nltk's Porter stemmer as rouge-score calls it (``stemmer.stem(word)``), from
+    :mod:`bizsum.nlp.porter`: the same stems, memoized, without importing nltk (rouge-score's
+    ``rouge_scorer`` and ``tokenizers`` modules import it, with SciPy, scikit-learn and pandas:
+    1.4-2.0 s of a cold ``bizsum score``; this module imports neither)."""
 
-    def __init__(self, maxsize: int = 200_000):
-        from nltk.stem import porter
+    def __init__(self) -> None:
+        from bizsum.nlp.porter import stem
 
-        self.stem = lru_cache(maxsize=maxsize)(porter.PorterStemmer().stem)
+        self.stem = stem
 
 
-class CachedTokenizer(tokenizers.Tokenizer):
-    """rouge-score's ``DefaultTokenizer`` (same function, same stemmer) with memoized stems."""
+class CachedTokenizer:
+    """rouge-score's ``DefaultTokenizer`` (its ``tokenize`` function, the Porter stemmer) with memoized stems."""
 
     def __init__(self, use_stemmer: bool = True):
-        self._stemmer = _MemoStemmer() if use_stemmer else None
+        self._stemmer = _PorterStemmer() if use_stemmer else None
 
-    def tokenize(self, text):
-        return tokenize.tokenize(text, self._stemmer)
+    def tokenize(self, text: str) -> list[str]:
+        tokens: list[str] = tokenize.tokenize(text, self._stemmer)
+        return tokens
+
+
+def create_ngrams(tokens: Sequence[str], n: int) -> collections.Counter:
+    """rouge-score's ``rouge_scorer._create_ngrams``: n-gram counts."""
+    return collections.Counter(tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -92,12 +102,12 @@ class _Text:
         return self._lcs
 
 
-def _prepare(lines: str, tokenizer: tokenizers.Tokenizer, ngram_sizes: Sequence[int]) -> _Text:
+def _prepare(lines: str, tokenizer: Any, ngram_sizes: Sequence[int]) -> _Text:
     """Tokenize ``lines`` (one sentence per line) exactly as ``RougeScorer.score`` does."""
     tokens = tokenizer.tokenize(lines)
     # rouge-score: get_sents() keeps non-empty lines, each tokenized on its own
     sentences = [tokenizer.tokenize(s) for s in lines.split("\n") if len(s)]
-    ngrams = {n: rouge_scorer._create_ngrams(tokens, n) for n in ngram_sizes}
+    ngrams = {n: create_ngrams(tokens, n) for n in ngram_sizes}
     return _Text(tokens=tokens, ngrams=ngrams, sentences=sentences)
 
 
@@ -298,12 +308,19 @@ class RougeMetric(Metric):
     )
 
     def __init__(self, use_stemmer: bool = True):
+        self.use_stemmer = use_stemmer
         self.tokenizer = CachedTokenizer(use_stemmer)
-        # rouge-score's scorer with the same tokenizer, for callers that score text pairs directly
-        self.scorer = rouge_scorer.RougeScorer(list(ROUGE_TYPES), use_stemmer=use_stemmer, tokenizer=self.tokenizer)
         self._sources: OrderedDict[str, _Text] = OrderedDict()
         self._references: OrderedDict[str, _Text] = OrderedDict()
         self._lock = threading.Lock()
+
+    @cached_property
+    def scorer(self) -> Any:
+        """rouge-score's own scorer with the same tokenizer, for callers that score text pairs directly
+        (imported on first use: its module imports nltk)."""
+        from rouge_score import rouge_scorer
+
+        return rouge_scorer.RougeScorer(list(ROUGE_TYPES), use_stemmer=self.use_stemmer, tokenizer=self.tokenizer)
 
     def _cached(self, cache: OrderedDict, key: str, text: str, limit: int) -> _Text:
         with self._lock:

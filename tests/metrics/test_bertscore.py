@@ -36,7 +36,7 @@ def test_equals_bert_score_on_short_texts(metric):
 def test_one_minilm_copy_serves_bertscore_and_the_sentence_encoder(metric):
     from bizsum.nlp.encoders import sentence_encoder
 
-    assert metric.model is sentence_encoder()[0].auto_model  # the equality above is against bert-score's own copy
+    assert metric.model is sentence_encoder().model  # the equality above is against bert-score's own copy
 
 
 def test_long_source_is_chunked_and_each_token_takes_its_best_match(metric):
@@ -63,18 +63,25 @@ def test_empty_summary_scores_zero_without_crashing(metric):
 
 def test_token_embeddings_equal_bert_scores_own(metric):
     # bizsum embeds without importing bert_score (and matplotlib with it); the tensors must be bert_score's:
-    # padding within a batch, surrounding blanks, and a text cut at the model's 512 word pieces
-    from bert_score.utils import get_bert_embedding
+    # padding within a batch, surrounding blanks, and a text cut at the model's 512 word pieces. With
+    # bert-score's own model (transformers) the wrapper gives its tensors bit for bit; bizsum's BERT
+    # (the shared copy the metric uses) gives them to float rounding
+    from bert_score.utils import get_bert_embedding, get_model
 
     from bizsum.metrics.bertscore import bert_embedding
 
     texts = [CAND, SRC, f"  {CAND}\n", " ".join([SRC] * 30)]
+    theirs_model = get_model(minilm_path(), 6)
+    theirs = get_bert_embedding(texts, theirs_model, metric.tokenizer, metric.idf, device="cpu")
+    wrapped = bert_embedding(texts, theirs_model, metric.tokenizer, metric.idf)
     ours = bert_embedding(texts, metric.model, metric.tokenizer, metric.idf)
-    theirs = get_bert_embedding(texts, metric.model, metric.tokenizer, metric.idf, device="cpu")
     assert ours[0].shape[1] == 512
-    for mine, reference in zip(ours, theirs):
+    for mine, same, reference in zip(ours, wrapped, theirs):
         assert mine.dtype == reference.dtype and mine.shape == reference.shape
-        assert (mine == reference).all()
+        assert (same == reference).all()
+    assert (ours[1] == theirs[1]).all() and (ours[2] == theirs[2]).all()  # mask and idf weights
+    kept = ours[1].bool()
+    assert (ours[0][kept] - theirs[0][kept]).abs().max() < 2e-5
 
 
 def test_source_embeddings_are_kept_within_a_memory_budget(metric, monkeypatch):

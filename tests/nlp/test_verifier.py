@@ -6,7 +6,6 @@ exercised through source_only (tests/metrics/test_source_only.py) and the integr
 
 from __future__ import annotations
 
-import contextlib
 import shutil
 
 import numpy as np
@@ -200,28 +199,3 @@ def test_a_claim_too_long_for_one_pair_takes_its_weakest_window(monkeypatch):
     assert result.claim == claim and result.score == pytest.approx(0.2) and not result.supported
     # per window: the best two units alone (k = 1 joins nothing); the supported window stops at its first
     assert len(result.chunk_scores) == 3
-
-
-@pytest.mark.slow
-def test_skipping_the_random_initialization_changes_no_probability(monkeypatch):
-    # the cross-encoder is built without transformers' random init (its weights are loaded next);
-    # a model built with the init and given the same weights must score the same, bit for bit
-    import torch
-    from transformers import AutoConfig
-
-    verifier = v.get_verifier()
-    passages = ["The company sells cloud software to brands.", "Revenue fell 5% in 2024 on lower volumes."]
-    claims = ["The company sells software.", "Revenue rose in 2024."]
-    ours = verifier.score_pairs(passages, claims)
-    torch.manual_seed(0)
-    monkeypatch.setattr(v, "_no_init", contextlib.nullcontext)  # the model as built before: initialized
-    initialized = v.build_model(AutoConfig.from_pretrained(str(verifier.directory)))
-    assert not torch.equal(initialized.head.weight, verifier.model.head.weight)
-    initialized.load_state_dict(verifier.model.state_dict())
-    initialized.eval()
-    verifier.model, kept = initialized, verifier.model
-    try:
-        theirs = verifier.score_pairs(passages, claims)
-    finally:
-        verifier.model = kept
-    assert np.array_equal(ours, theirs)
