@@ -129,3 +129,48 @@ def checkable(claim: str, last: bool = False) -> bool:
         if title_case or not _VERB_HINT.search(text):
             return False
     return not (last and len(words) < 6 and not re.search(r"[.!?\"')]$", text))
+
+
+#: words after which a claim's list begins ("Its products include A, B and C."); the items follow the last one
+_LIST_INTRO = re.compile(
+    r"\b(?:include[sd]?|including|such as|like|namely|from|to|for|are|is|offer(?:s|ing)?|sell(?:s|ing)?|"
+    r"serve[sd]?|serving|cover(?:s|ing)?|span(?:s|ning)?|comprise[sd]?|comprising|make[sd]?|provide[sd]?|"
+    r"providing|through|with)\b|:",
+    re.IGNORECASE,
+)
+#: longest list item read on its own (words)
+MAX_LIST_ITEM_WORDS = 6
+
+
+def list_item_claims(claim: str) -> list[str]:
+    """A claim that ends in a list of three or more short items, as one claim per item:
+    "Other key products include Mavyret for hepatitis C, Creon and Linzess." gives "Other key
+    products include Mavyret for hepatitis C.", "… include Creon." and "… include Linzess.".
+
+    A summary merges lists a filing gives in several places; the claim verifier reads one window
+    at a time, so the merged list finds no single passage, while each item does. ``[]`` when the
+    claim has no such list: the last item must follow " and " / " or " at the end of the claim,
+    every item be at most :data:`MAX_LIST_ITEM_WORDS` words, and the first one follow a word that
+    introduces a list (:data:`_LIST_INTRO`)."""
+    body = claim.strip().rstrip(".").strip()
+    last_join = max(body.rfind(" and "), body.rfind(" or "))
+    if last_join < 0:
+        return []
+    joiner = " and " if body.rfind(" and ") == last_join else " or "
+    last = body[last_join + len(joiner) :].strip()
+    if not last or "," in last or len(last.split()) > MAX_LIST_ITEM_WORDS:
+        return []
+    segments = [s.strip() for s in body[:last_join].rstrip(",").split(",")]
+    items = [last]
+    while segments:  # from the end: items, until the segment where the list is introduced
+        segment = segments.pop()
+        for intro in _LIST_INTRO.finditer(segment):
+            first = segment[intro.end() :].strip()
+            if first and len(first.split()) <= MAX_LIST_ITEM_WORDS and WORD.search(segment[: intro.start()]):
+                prefix = ", ".join([*segments, segment[: intro.end()].rstrip()])
+                items = [first, *reversed(items)]
+                return [f"{prefix} {item}." for item in items] if len(items) >= 3 else []
+        if not segment or len(segment.split()) > MAX_LIST_ITEM_WORDS:
+            return []
+        items.append(segment)
+    return []

@@ -335,6 +335,7 @@ class ClaimScore:
     threshold: float = DEFAULT_THRESHOLD  # the verifier's decision threshold (``supported`` = score >= it)
     copied: bool = False  # found word for word in the source (:func:`is_copied`): score 1.0
     reject_below: float = DEFAULT_THRESHOLD  # below this the claim is unsupported, up to ``threshold`` uncertain
+    note: str = ""  # how the score was reached when not by reading the claim as written (source_only's readings)
 
     def as_dict(self) -> dict[str, Any]:
         return {

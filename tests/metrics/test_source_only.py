@@ -413,6 +413,44 @@ def test_hard_checks_stay_failures_whatever_the_verifier_says(metric, doc, scrip
 
 
 @slow
+def test_a_merged_list_is_supported_when_each_item_read_on_its_own_is(metric, doc, scripted):
+    merged = "Its customers include retailers, banks and large software vendors."
+    items = [
+        "Its customers include retailers.",
+        "Its customers include banks.",
+        "Its customers include large software vendors.",
+    ]
+    fake = scripted({merged: 0.1, items[2]: 0.3})  # the last item is not supported
+    (claim,) = score(metric, doc, merged).details["claims"]
+    assert claim["verdict"] == "unsupported" and fake.asked == [merged, *items]
+    fake = scripted({merged: 0.1, items[2]: 0.7})  # every item is: the weakest one's score counts
+    (claim,) = score(metric, doc, merged).details["claims"]
+    assert claim["verdict"] == "supported" and claim["score"] == pytest.approx(0.7)
+    assert "each of its 3 list items read on its own is supported (weakest 0.70)" in claim["reasons"]
+    fake = scripted({})  # a claim the verifier supports as written is not read again
+    score(metric, doc, merged)
+    assert fake.asked == [merged]
+
+
+def test_list_items_are_read_from_the_word_that_introduces_the_list():
+    from bizsum.nlp.claims import list_item_claims
+
+    assert list_item_claims("Other key products include Mavyret for hepatitis C, Creon and Linzess.") == [
+        "Other key products include Mavyret for hepatitis C.",
+        "Other key products include Creon.",
+        "Other key products include Linzess.",
+    ]
+    assert list_item_claims("In its network business, it serves physician groups, specialty networks, and HMOs.") == [
+        "In its network business, it serves physician groups.",
+        "In its network business, it serves specialty networks.",
+        "In its network business, it serves HMOs.",
+    ]
+    assert list_item_claims("Acme sells to retailers or banks.") == []  # two items: the claim is read as written
+    assert list_item_claims("Its billboard, radio and print advertising made its brand the best known in Texas.") == []
+    assert list_item_claims("Because most products are consumable, revenue is largely recurring and predictable.") == []
+
+
+@slow
 def test_statements_about_the_source_are_not_sent_to_the_verifier(metric, doc, scripted):
     fake = scripted({})
     r = score(metric, doc, "The text does not describe how the company is financed.")

@@ -12,7 +12,7 @@ import numpy as np
 from bizsum.metrics.base import Column, Metric, MetricResult, ScoringItem
 from bizsum.metrics.source_only.subject import as_the_company, company_names
 from bizsum.metrics.source_only.verdict import absence_check, check_claim, not_checkable
-from bizsum.nlp.claims import checkable, split_claims
+from bizsum.nlp.claims import checkable, list_item_claims, split_claims
 from bizsum.nlp.focus_areas import absence_areas
 from bizsum.nlp.source_index import SourceIndex, embed_claims, source_index
 from bizsum.nlp.verdict_cache import cached_score_claims
@@ -79,6 +79,24 @@ def verify(
         for (j, _), reading in zip(restated, answered):
             if reading.score > scores[j].score:
                 scores[j] = replace(reading, claim=claims[j])
+    # a claim ending in a list ("Its products include A, B and C.") is also read item by item
+    # (bizsum.nlp.claims.list_item_claims), each item with its own windows: a summary merges lists
+    # a filing gives in several places. It is supported when every item is (the weakest counts)
+    lists = {
+        j: items
+        for j, claim in enumerate(claims)
+        if scores[j].score < scores[j].threshold
+        for items in [list_item_claims(claim)]
+        if items
+    }
+    if lists:
+        asked_items = [item for items in lists.values() for item in items]
+        item_scores = iter(ask(asked_items, list(embed_claims(asked_items))))
+        for j, items in lists.items():
+            weakest = min((next(item_scores) for _ in items), key=lambda reading: reading.score)
+            if weakest.score >= weakest.threshold:
+                note = f"each of its {len(items)} list items read on its own is supported (weakest {weakest.score:.2f})"
+                scores[j] = replace(weakest, claim=claims[j], note=note)
     out: list[list[ClaimScore | None]] = []
     position = 0
     for p in prepared:
@@ -231,4 +249,5 @@ class SourceOnlyMetric(Metric):
         #    sentence); no year or amount in a day's place; keeping one of a sentence's numbers
         # 9: a supported claim's support is its first evidence window reaching the threshold (the
         #    verifier's cascade; verdicts as in 8), a copied claim's evidence the window holding it
-        return {**encoder_versions(), **verifier_version(), "source_only": "9"}
+        # 10: a claim ending in a list no window supports is read item by item (every item must be)
+        return {**encoder_versions(), **verifier_version(), "source_only": "10"}

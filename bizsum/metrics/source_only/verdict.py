@@ -251,6 +251,8 @@ def check_claim(
         evidence = verified.evidence or evidence
     reasons = hard_check_reasons(number_reports, name_reports, negation_mismatch, direction_mismatch)
     reject_below = verified.reject_below if verified is not None else threshold
+    if verified is not None and verified.note:
+        reasons.append(verified.note)
     if prob < threshold and not hard_fail:
         if verified is None:
             reasons.append(
