@@ -536,8 +536,9 @@ def build_model(config: Any) -> Any:
     """The cross-encoder: a BERT encoder (no pooler; :mod:`bizsum.nlp.bert`) and one logit over the
     masked mean of its last hidden states (all-MiniLM-L6-v2 was trained for mean pooling, so this
     head learns fast). ``config`` is a :class:`bizsum.nlp.bert.BertConfig` or any object with its
-    fields (a transformers ``BertConfig`` in training); the parameters are named as in
-    transformers' ``BertModel``, so checkpoints load either way."""
+    fields. The BERT parameters are left unset: the caller loads weights next (:class:`Verifier`
+    checks that none is missing). They are named as in transformers' ``BertModel``, which
+    ``bench/verifier/train.py`` trains, so its checkpoints load as they are."""
     import torch
 
     from bizsum.nlp.bert import BertConfig, BertModel
