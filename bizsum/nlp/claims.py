@@ -131,7 +131,8 @@ def checkable(claim: str, last: bool = False) -> bool:
     return not (last and len(words) < 6 and not re.search(r"[.!?\"')]$", text))
 
 
-#: words after which a claim's list begins ("Its products include A, B and C."); the items follow the last one
+#: words after which a claim's list begins ("Its products include A, B and C."): the first item follows the
+#: first of them in its segment that leaves a short item
 _LIST_INTRO = re.compile(
     r"\b(?:include[sd]?|including|such as|like|namely|from|to|for|are|is|offer(?:s|ing)?|sell(?:s|ing)?|"
     r"serve[sd]?|serving|cover(?:s|ing)?|span(?:s|ning)?|comprise[sd]?|comprising|make[sd]?|provide[sd]?|"
