@@ -186,20 +186,18 @@ class BertModel(nn.Module):
         return hidden
 
 
-def load_bert(directory: Path, state: dict[str, torch.Tensor] | None = None, prefix: str = "") -> BertModel:
+def load_bert(directory: Path, state: dict[str, torch.Tensor] | None = None) -> BertModel:
     """A :class:`BertModel` from ``directory/config.json`` with the weights of ``state`` (default:
-    ``directory/model.safetensors``), in eval mode. ``prefix`` is stripped from the state's keys
-    (a sentence-transformers or task checkpoint may add one); a pooler in the state is ignored.
-    Refuses a state that leaves a weight unset or holds an unknown one."""
+    ``directory/model.safetensors``), in eval mode; a pooler and transformers' position buffers in
+    the state are ignored. Refuses a state that leaves a weight unset or holds an unknown one."""
     from safetensors.torch import load_file
 
     config = BertConfig.from_file(directory / "config.json")
     if state is None:
         state = load_file(str(directory / "model.safetensors"))
-    weights = {key[len(prefix) :]: value for key, value in state.items() if key.startswith(prefix)}
     weights = {
         key: value
-        for key, value in weights.items()
+        for key, value in state.items()
         if not key.startswith("pooler.") and not key.endswith(("position_ids", "embeddings.token_type_ids"))
     }
     model = BertModel(config)

@@ -541,7 +541,7 @@ def build_model(config: Any) -> Any:
     ``bench/verifier/train.py`` trains, so its checkpoints load as they are."""
     import torch
 
-    from bizsum.nlp.bert import BertConfig, BertModel
+    from bizsum.nlp.bert import BertConfig, BertModel, mean_pool
 
     if not isinstance(config, BertConfig):
         fields = BertConfig.__dataclass_fields__
@@ -554,9 +554,8 @@ def build_model(config: Any) -> Any:
             self.head = torch.nn.Linear(config.hidden_size, 1)
 
         def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any = None) -> Any:
-            hidden = self.bert(input_ids, attention_mask, token_type_ids)
-            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+            # every row holds at least [CLS] and [SEP]: the pooling's lower bound on the count never applies
+            pooled = mean_pool(self.bert(input_ids, attention_mask, token_type_ids), attention_mask)
             return self.head(pooled).squeeze(-1)
 
     return MeanPoolCrossEncoder()
@@ -623,6 +622,8 @@ class Verifier:
             raise ValueError("passages and claims must have the same length")
         if not passages:
             return np.zeros(0, dtype="float32")
+        from bizsum.nlp.bert import pad_batch
+
         torch = self._torch
         enc = self.tokenizer(
             list(passages),
@@ -634,17 +635,12 @@ class Verifier:
         out = np.zeros(len(passages), dtype="float32")
         with torch.inference_mode():
             for idx in length_batches([len(row) for row in ids], batch_size, BATCH_TOKENS):
-                width = max(len(ids[i]) for i in idx)
-                input_ids = torch.full((len(idx), width), self.tokenizer.pad_token_id or 0, dtype=torch.long)
-                mask = torch.zeros((len(idx), width), dtype=torch.long)
-                token_types = torch.zeros((len(idx), width), dtype=torch.long)
-                for row, i in enumerate(idx):
-                    n = len(ids[i])
-                    input_ids[row, :n] = torch.tensor(ids[i])
-                    mask[row, :n] = 1
-                    if types is not None:
-                        token_types[row, :n] = torch.tensor(types[i])
-                logits = self.model(input_ids, mask, token_types if types is not None else None).reshape(-1).float()
+                input_ids, mask, token_types = pad_batch(
+                    [ids[i] for i in idx],
+                    self.tokenizer.pad_token_id or 0,
+                    [types[i] for i in idx] if types is not None else None,
+                )
+                logits = self.model(input_ids, mask, token_types).reshape(-1).float()
                 out[idx] = torch.sigmoid(logits).numpy()
         return out
 
