@@ -17,6 +17,7 @@ import shutil
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -26,8 +27,18 @@ from bizsum.config import RunConfig
 from bizsum.corpus.documents import MAX_SUMMARY_TOKENS, Document, DocumentStore, check_document_size, check_summary_size
 from bizsum.errors import BizsumError, InputError
 from bizsum.jsonl import dumps, read_row_at, write_lines_atomic
-from bizsum.metrics import OPTIONAL_METRICS, Metric, ScoringItem, create_metric, default_metric_names
+from bizsum.metrics import (
+    OPTIONAL_METRICS,
+    Metric,
+    MetricResult,
+    ScoringItem,
+    create_metric,
+    default_metric_names,
+    metric_class,
+)
 from bizsum.metrics.judge.client import JudgeSetup
+from bizsum.nlp.source_index import source_splits
+from bizsum.nlp.text import remember_sentences
 from bizsum.progress import progress_bar
 from bizsum.records import (
     CellKey,
@@ -40,6 +51,7 @@ from bizsum.records import (
     to_row,
 )
 from bizsum.rundir import RunDir
+from bizsum.side_process import side_process
 
 log = logging.getLogger(__name__)
 
@@ -95,14 +107,61 @@ def run_metrics(
     items: Sequence[ScoringItem], names: Iterable[str], progress: bool = False, judge: JudgeSetup | None = None
 ) -> list[dict[str, Any]]:
     """Score items with the named metrics; returns per item {'values': {...}, 'details': {metric: ...}}."""
-    out: list[dict[str, Any]] = [{"values": {}, "details": {}} for _ in items]
     names = list(names)
-    for name in progress_bar(names, desc="metrics", disable=not progress or not items):
-        results = metric_for(name, judge).score_batch(items)
-        for slot, result in zip(out, results):
+    results = {
+        name: metric_for(name, judge).score_batch(items)
+        for name in progress_bar(names, desc="metrics", disable=not progress or not items)
+    }
+    return _per_item(len(items), names, results)
+
+
+def _per_item(count: int, names: Sequence[str], results: Mapping[str, list[MetricResult]]) -> list[dict[str, Any]]:
+    """Each metric's results (aligned with the items) as one {'values', 'details'} per item, values
+    in the order of ``names``."""
+    out: list[dict[str, Any]] = [{"values": {}, "details": {}} for _ in range(count)]
+    for name in names:
+        for slot, result in zip(out, results[name]):
             slot["values"].update(result.values)
             slot["details"][name] = result.details
     return out
+
+
+def _score_offline(items: Sequence[ScoringItem], names: Sequence[str]) -> dict[str, list[MetricResult]]:
+    """Each named offline metric's results (what the side process of :func:`_run_metrics_beside` returns)."""
+    return {name: get_metric(name).score_batch(items) for name in names}
+
+
+def _run_metrics_beside(
+    items: Sequence[ScoringItem], names: Sequence[str], judge: JudgeSetup | None
+) -> list[dict[str, Any]]:
+    """:func:`run_metrics`, with the model-free metrics and the source texts' sentence splits in a
+    forked side process while this process imports torch and loads the models (a cold
+    ``bizsum score``: 0.7 s of pysbd and about 1 s of ROUGE and tiktoken move off the critical path).
+    The same values and details in the same order as :func:`run_metrics`; without a side process
+    (see :mod:`bizsum.side_process`) it is :func:`run_metrics`."""
+    beside = [n for n in names if n not in OPTIONAL_METRICS and metric_class(n).model_free]
+    if not beside or len(beside) == len(names):
+        return run_metrics(items, names, judge=judge)
+    with side_process() as pool:
+        if pool is None:
+            return run_metrics(items, names, judge=judge)
+        splits = [pool.submit(source_splits, text) for text in dict.fromkeys(item.document.text for item in items)]
+        beside_results = pool.submit(_score_offline, items, beside)
+        rest = [n for n in names if n not in beside]
+        for name in rest:
+            metric_for(name, judge)  # imports torch and loads the models while the side process splits
+        try:
+            for future in splits:
+                for text, sentences in future.result().items():
+                    remember_sentences(text, sentences)
+        except BrokenProcessPool:  # the side process died (killed, out of memory): split here
+            log.warning("the side process stopped; scoring every metric in this process")
+        results = {name: metric_for(name, judge).score_batch(items) for name in rest}
+        try:
+            results.update(beside_results.result())
+        except BrokenProcessPool:
+            results.update(_score_offline(items, beside))
+    return _per_item(len(items), names, results)
 
 
 def metric_versions(names: Iterable[str], judge: JudgeSetup | None = None) -> dict[str, dict[str, str]]:
@@ -435,7 +494,7 @@ def score_text(
     names = list(metrics or default_metric_names())
     if judge is not None:
         names += [m for m in judge.settings.metrics if m not in names]
-    result = run_metrics([item], names, judge=judge)[0]
+    result = _run_metrics_beside([item], names, judge)[0]
     return {
         "schema_version": SCORE_JSON_SCHEMA,
         "document": {"id": document_id, "sha256": document.sha256},

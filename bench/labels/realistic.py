@@ -38,7 +38,11 @@ HOLDOUT_SHEETS = SET_DIR / "holdout"
 #: a third batch written 2026-12-06 (new writers and styles, test-half filings), scored once at the
 #: end of that stop (split "holdout2"; never used to choose anything)
 HOLDOUT2_SHEETS = SET_DIR / "holdout2"
-HOLDOUT_BATCHES = {"holdout": HOLDOUT_SHEETS, "holdout2": HOLDOUT2_SHEETS}
+#: a fourth batch written 2026-12-06 by seven new writers in the styles of capable chat models, for
+#: test-half filings (two Disney filings no sheet used, five with new summaries); scored once, blind,
+#: at the end of that stop (split "holdout3")
+HOLDOUT3_SHEETS = SET_DIR / "holdout3"
+HOLDOUT_BATCHES = {"holdout": HOLDOUT_SHEETS, "holdout2": HOLDOUT2_SHEETS, "holdout3": HOLDOUT3_SHEETS}
 SPLITS = ("dev", "test", *HOLDOUT_BATCHES)
 SPLIT_FILE = ROOT / "bench" / "data" / "company_split.json"
 ERROR_KINDS = ("invented", "wrong_relation", "unsupported_inference", "financing_customer")
@@ -50,7 +54,7 @@ CREATED_AT = "2026-12-05T00:00:00Z"
 class Summary:
     doc_id: str
     company: str
-    split: str  # dev | test (bench/data/company_split.json) | holdout / holdout2 (HOLDOUT_BATCHES)
+    split: str  # dev | test (bench/data/company_split.json) | holdout, holdout2, holdout3 (HOLDOUT_BATCHES)
     variant: str  # faithful | paraphrase | error:<kind>
     sentences: list[str]
     labels: list[str]  # per sentence: supported | unsupported

@@ -3,6 +3,7 @@
     python bench/labels/realistic_check.py [DOC_ID ...]     # all sheets when none are named
     python bench/labels/realistic_check.py --holdout [DOC_ID ...]   # the holdout sheets
     python bench/labels/realistic_check.py --holdout2 [DOC_ID ...]  # the second holdout batch
+    python bench/labels/realistic_check.py --holdout3 [DOC_ID ...]  # the third holdout batch
 
 Every problem is printed as one line naming the sheet and the field; exit 1 when there is any.
 """
@@ -19,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SHEETS = ROOT / "data" / "validation" / "realistic" / "sheets"
 HOLDOUT_SHEETS = ROOT / "data" / "validation" / "realistic" / "holdout"
 HOLDOUT2_SHEETS = ROOT / "data" / "validation" / "realistic" / "holdout2"
+HOLDOUT3_SHEETS = ROOT / "data" / "validation" / "realistic" / "holdout3"
 DOCUMENTS = ROOT / "data" / "documents"
 ERROR_KINDS = ("invented", "wrong_relation", "unsupported_inference", "financing_customer")
 AREAS = ("sources_of_revenue", "customer_base", "products", "distribution_channels", "financing")
@@ -109,7 +111,7 @@ def check_sheet(path: Path) -> list[str]:
 
 def main(argv: list[str]) -> int:
     folder = SHEETS
-    batches = {"--holdout": HOLDOUT_SHEETS, "--holdout2": HOLDOUT2_SHEETS}
+    batches = {"--holdout": HOLDOUT_SHEETS, "--holdout2": HOLDOUT2_SHEETS, "--holdout3": HOLDOUT3_SHEETS}
     if argv[:1] and argv[0] in batches:
         folder, argv = batches[argv[0]], argv[1:]
     paths = [folder / f"{d}.json" for d in argv] if argv else sorted(folder.glob("*.json"))

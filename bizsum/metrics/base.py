@@ -79,12 +79,17 @@ class Column:
 
 class Metric(ABC):
     """Base class: subclasses set ``name``, ``label``, ``description`` and ``columns`` and implement
-    :meth:`score_batch`. ``columns`` lists every value the metric writes."""
+    :meth:`score_batch`. ``columns`` lists every value the metric writes.
+
+    ``model_free`` marks a metric that loads no model, calls no server and keeps no state between
+    calls that matters: ``bizsum score`` may run it in a forked process while this one loads the
+    models (:mod:`bizsum.side_process`)."""
 
     name: ClassVar[str]
     label: ClassVar[str] = ""
     description: ClassVar[str] = ""
     columns: ClassVar[tuple[Column, ...]] = ()
+    model_free: ClassVar[bool] = False
 
     @abstractmethod
     def score_batch(self, items: Sequence[ScoringItem]) -> list[MetricResult]:

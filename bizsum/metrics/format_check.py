@@ -63,6 +63,7 @@ def format_problems(text: str) -> list[dict[str, str]]:
 
 class FormatMetric(Metric):
     name = "format"
+    model_free = True
     label = "Continuous text"
     description = "no bullet lists, headings, tables or inline HTML (the prompt asks for continuous text)."
     columns = (

@@ -276,6 +276,7 @@ def summary_level_lcs(target: _LcsTarget, candidates: list[list[str]]) -> scorin
 
 class RougeMetric(Metric):
     name = "rouge"
+    model_free = True
     label = "ROUGE"
     description = (
         "n-gram overlap with the best reference summary (google-research rouge-score, Porter stemmer; its "

@@ -33,6 +33,7 @@ def count_with_fallback(text: str, encoding: str, model_path: str | None) -> tup
 
 class TokenLimitMetric(Metric):
     name = "token_limit"
+    model_free = True
     label = "Token limit"
     description = (
         "the summary counted with the model's tokenizer (tiktoken for OpenAI models, llama.cpp's for local ones; "

@@ -107,6 +107,14 @@ def unwrap_lines(text: str) -> str:
     return "\n".join(out)
 
 
+def source_splits(text: str) -> dict[str, list[str]]:
+    """Every sentence split the offline metrics make of a source text, by the text split: the text as
+    given (ROUGE's sentence lines, BERTScore's chunks) and with hard wraps undone (the source index).
+    ``bizsum score`` makes them in a side process and hands them over with
+    :func:`bizsum.nlp.text.remember_sentences`."""
+    return {part: split_sentences(part) for part in dict.fromkeys((text, unwrap_lines(text)))}
+
+
 def source_sentences(text: str) -> list[str]:
     """Sentences of a source text: hard wraps undone, bullet markers removed, empty bits dropped."""
     sentences = []

@@ -63,6 +63,13 @@ def split_sentences(text: str) -> list[str]:
     return sentences
 
 
+def remember_sentences(text: str, sentences: list[str]) -> None:
+    """Put a split made elsewhere (another process) into the memo: ``split_sentences(text)`` then
+    returns it without splitting again."""
+    if len(text) <= MEMO_CHARS:
+        _MEMO.put(text, (text, tuple(sentences)))
+
+
 def _split(text: str) -> list[str]:
     sentences: list[str] = []
     for block in re.split(r"\n+", text):
