@@ -193,7 +193,7 @@ class Scorer:
         missing = [c for c in dict.fromkeys(claims) if c not in cache]
         if missing:
             doc = self.chunker.document(document)
-            for claim, chunks in zip(missing, self.chunker.candidates(doc, missing, k=self.k)):
+            for claim, chunks in zip(missing, self.chunker.candidates(doc, missing, k=self.k, covering=False)):
                 cache[claim] = [c.text for c in chunks]
             (CANDIDATE_CACHE / f"{key}.json").write_text(json.dumps(cache))
         return [cache[c] for c in claims]
@@ -604,7 +604,7 @@ def speed(sc: Scorer) -> dict:
     v = sc.verifier
     doc = v.document(text)
     claims = [u for u in doc.units if len(u.split()) > 8][:40]
-    cands = v.candidates(doc, claims, k=sc.k)
+    cands = v.chunker.candidates(doc, claims, k=sc.k, covering=False)
     passages = [c.text for cs in cands for c in cs]
     pair_claims = [cl for cl, cs in zip(claims, cands) for _ in cs]
     v.score_pairs(passages[:16], pair_claims[:16])

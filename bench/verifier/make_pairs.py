@@ -1258,7 +1258,7 @@ def pairs_for_filing(
     # passages
     claims = [c for c, *_ in items]
     emb = embed(claims)
-    cands = ck.candidates(doc, claims, k=5, claim_embeddings=emb)
+    cands = ck.candidates(doc, claims, k=5, claim_embeddings=emb, covering=False)
     pairs: list[Pair] = []
     for (claim, label, kind, gold, marker), chunks in zip(items, cands):
         if kind == "neg_offtarget":
@@ -1351,7 +1351,7 @@ def news_pairs(ck, rng: random.Random, max_per_set: int = 1500) -> list[Pair]:
                 break
             doc = ck.document(document)
             claims = [c for c, _ in labelled]
-            cands = ck.candidates(doc, claims, k=2)
+            cands = ck.candidates(doc, claims, k=2, covering=False)
             for (claim, label), chunks in zip(labelled, cands):
                 use = chunks[:1] if label == 1 else chunks[:2]
                 for c in use:

@@ -37,7 +37,8 @@ API
     Units, word-piece counts and unit/pair embeddings of a source; cached (LRU, keyed by the
     text's sha256). ``unit_embeddings`` can be passed when the caller already has them.
 ``Verifier.candidates(doc, claims, k=CANDIDATES, claim_embeddings=None) -> list[list[Chunk]]``
-    The ``k`` distinct candidate chunks of every claim, best retrieval score first.
+    The candidate windows of every claim, best retrieval score first, then the covering window
+    (units that together hold the claim's words; it counts only at :data:`COVER_THRESHOLD` or above).
 ``Verifier.score_claims(text, claims, k=CANDIDATES, sha256=None, exhaustive=False) -> list[ClaimScore]``
     Per claim: ``score`` (the first window reaching the threshold, else the max over windows;
     with ``exhaustive`` always the max), ``supported`` (``score >= threshold``), that window as
@@ -64,7 +65,7 @@ import os
 import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
@@ -90,6 +91,13 @@ CANDIDATES = 3
 LEXICAL_WEIGHT = 0.5
 #: word pieces of the longest claim scored whole (a pair keeps >= MAX_LENGTH - 3 - this for the passage)
 CLAIM_TOKENS = 96
+#: the covering window (:meth:`Chunker._covering_window`): units it chooses from, at most how many
+#: units, and the least share of the claim's weight a further unit must add
+COVER_POOL = 30
+COVER_UNITS = 4
+COVER_MIN_GAIN = 0.15
+#: the least score a covering window must reach to count (below it the window is ignored)
+COVER_THRESHOLD = 0.8
 #: decision threshold used when the manifest has none
 DEFAULT_THRESHOLD = 0.5
 #: padded word pieces per forward batch of the cross-encoder (16 pairs of MAX_LENGTH): on 1,218
@@ -320,6 +328,7 @@ class Chunk:
     text: str
     retrieval: float  # retrieval score of the best unit in it
     units: tuple[int, ...] = ()  # the units whose text it holds (two apart for a merged window)
+    covering: bool = False  # chosen to hold the claim's words (:meth:`Chunker._covering_window`)
 
     def holds(self, unit: int) -> bool:
         return unit in self.units if self.units else self.start <= unit < self.end
@@ -497,15 +506,57 @@ class Chunker:
         claims: Sequence[str],
         k: int = CANDIDATES,
         claim_embeddings: np.ndarray | None = None,
+        covering: bool = True,
     ) -> list[list[Chunk]]:
         """Evidence windows per claim, the way the verifier was trained to read them: the best two
         retrieved units alone, the best with its better neighbour, and the ``k`` best joined in
-        document order (a claim that merges facts from several places). At most four windows."""
+        document order (a claim that merges facts from several places); with ``covering``, last,
+        the units that together hold the claim's words (:meth:`_covering_window`). At most five
+        windows. The training and evaluation scripts of ``bench/verifier`` ask without ``covering``:
+        the shipped weights were trained on the first four."""
         if not claims:
             return []
         emb = claim_embeddings if claim_embeddings is not None else _embed(list(claims))
         scores = self.retrieval_scores(doc, claims, emb)
-        return [self._windows(doc, scores[:, j], k) for j in range(len(claims))]
+        out = []
+        for j, claim in enumerate(claims):
+            windows = self._windows(doc, scores[:, j], k)
+            cover = self._covering_window(doc, claim, scores[:, j]) if covering else None
+            if cover is not None and all(cover.units != w.units for w in windows):
+                windows.append(cover)
+            out.append(windows)
+        return out
+
+    def _covering_window(self, doc: SourceChunks, claim: str, column: np.ndarray) -> Chunk | None:
+        """Units that together hold the claim's content words, joined in document order: a claim
+        that merges facts from several places finds each in its own unit. Greedy set cover over the
+        :data:`COVER_POOL` best-retrieved units: the best unit first, then the unit holding the most
+        (idf-weighted) claim stems not yet held, while it adds at least :data:`COVER_MIN_GAIN` of
+        the claim's weight and fits :attr:`evidence_tokens`. None when one unit is all it takes."""
+        weights = {t: doc.idf.get(t, doc.idf_unseen) for t in _content_stems(claim)}
+        total = sum(weights.values())
+        if not total:
+            return None
+        pool = [int(i) for i in np.argsort(-column)[:COVER_POOL]]
+        chosen = [pool[0]]
+        held = set(weights) & doc.unit_stems[pool[0]]
+        budget = self.evidence_tokens - doc.tokens[pool[0]]
+        while len(chosen) < COVER_UNITS:
+            best, best_gain = -1, 0.0
+            for i in pool:
+                if i in chosen or doc.tokens[i] > budget:
+                    continue
+                gain = sum(weights[t] for t in (doc.unit_stems[i] & set(weights)) - held)
+                if gain > best_gain:
+                    best, best_gain = i, gain
+            if best < 0 or best_gain < COVER_MIN_GAIN * total:
+                break
+            chosen.append(best)
+            held |= set(weights) & doc.unit_stems[best]
+            budget -= doc.tokens[best]
+        if len(chosen) < 2:
+            return None
+        return replace(self.chunk(doc, tuple(chosen), float(max(column[i] for i in chosen))), covering=True)
 
     def _windows(self, doc: SourceChunks, column: np.ndarray, k: int) -> list[Chunk]:
         n = len(doc.units)
@@ -736,8 +787,8 @@ class Verifier:
         exhaustive: bool,
     ) -> list[ClaimScore]:
         """Each piece against its windows, read as a cascade: round ``r`` scores the ``r``-th window
-        of every piece no earlier window supported (one batched call per round, at most four
-        rounds). A piece in ``skip`` (its claim is copied) is scored 1.0 without a call; ``copied``
+        of every piece no earlier window supported (one batched call per round, at most five
+        rounds; a covering window counts only at :data:`COVER_THRESHOLD`, :func:`_counted`). A piece in ``skip`` (its claim is copied) is scored 1.0 without a call; ``copied``
         says which pieces are copies themselves (:func:`is_copied`)."""
         cands = self.candidates(doc, pieces, k, embeddings)
         scores: list[list[float]] = [[] for _ in pieces]
@@ -750,15 +801,16 @@ class Verifier:
             for j, score in zip(live, got):
                 scores[j].append(float(score))
             if not exhaustive:
-                live = [j for j in live if scores[j][-1] < self.threshold]
+                live = [j for j in live if _counted(cands[j][round_], scores[j][-1]) < self.threshold]
         out: list[ClaimScore] = []
         for j, (piece, chunks) in enumerate(zip(pieces, cands)):
             mine = scores[j]
             if skip[j]:
                 best, score = _holding_copy(piece, chunks), 1.0
             else:
-                best = int(np.argmax(mine)) if mine else -1
-                score = mine[best] if mine else 0.0
+                counted = [_counted(chunk, score) for chunk, score in zip(chunks, mine)]
+                best = int(np.argmax(counted)) if counted else -1
+                score = counted[best] if counted else 0.0
             out.append(
                 ClaimScore(
                     claim=piece,
@@ -772,6 +824,12 @@ class Verifier:
                 )
             )
         return out
+
+
+def _counted(chunk: Chunk, score: float) -> float:
+    """What a window's score counts for: a covering window only at :data:`COVER_THRESHOLD` or
+    above (a wrong relation stitched from two true facts is read with both facts in view)."""
+    return 0.0 if chunk.covering and score < COVER_THRESHOLD else score
 
 
 def _holding_copy(claim: str, chunks: Sequence[Chunk]) -> int:

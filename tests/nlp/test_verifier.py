@@ -199,3 +199,48 @@ def test_a_claim_too_long_for_one_pair_takes_its_weakest_window(monkeypatch):
     assert result.claim == claim and result.score == pytest.approx(0.2) and not result.supported
     # per window: the best two units alone (k = 1 joins nothing); the supported window stops at its first
     assert len(result.chunk_scores) == 3
+
+
+def _merged_claim_verifier(monkeypatch, covering_score: float):
+    """Units 0 and 2 each hold half of the claim "alpha beta gamma delta"; retrieval ranks unit 0,
+    then the unrelated units 1 and 3, and unit 2 last, so no ordinary window holds both halves."""
+    units = ["alpha beta.", "omega psi.", "gamma delta.", "kappa lambda."]
+    monkeypatch.setattr(v, "_source_sentences", lambda text: units)
+    verifier = object.__new__(v.Verifier)
+    verifier.threshold = 0.5
+    verifier.reject_below = 0.25
+    verifier.chunker = Chunker(WordTokenizer(), chunk_tokens=2)
+    verifier.chunker.document("x", sha256="merged", unit_embeddings=np.eye(4, dtype="float32"))
+    table = {"alpha beta. ... gamma delta.": covering_score}
+    monkeypatch.setattr(
+        verifier, "score_pairs", lambda passages, claims: np.array([table.get(p, 0.1) for p in passages])
+    )
+    return verifier, np.array([[1.0, 0.9, 0.0, 0.8]], dtype="float32")
+
+
+def test_a_merged_claim_is_also_read_against_the_units_that_hold_its_words(monkeypatch):
+    verifier, emb = _merged_claim_verifier(monkeypatch, 0.9)
+    doc = verifier.chunker.document("x", sha256="merged")
+    (windows,) = verifier.chunker.candidates(doc, ["alpha beta gamma delta"], k=2, claim_embeddings=emb)
+    assert [w.units for w in windows] == [(0,), (1,), (0, 1), (0, 2)]
+    assert windows[-1].covering and not any(w.covering for w in windows[:-1])
+    assert windows[-1].text == "alpha beta. ... gamma delta."
+    # one unit holds every word: no covering window; without covering=True none either
+    (single,) = verifier.chunker.candidates(doc, ["alpha beta"], k=2, claim_embeddings=emb)
+    assert not any(w.covering for w in single)
+    (plain,) = verifier.chunker.candidates(doc, ["alpha beta gamma delta"], k=2, claim_embeddings=emb, covering=False)
+    assert [w.units for w in plain] == [(0,), (1,), (0, 1)]
+
+
+@pytest.mark.parametrize(("covering_score", "counts"), [(0.9, True), (0.79, False)])
+def test_a_covering_window_counts_only_when_it_clearly_supports(monkeypatch, covering_score, counts):
+    verifier, emb = _merged_claim_verifier(monkeypatch, covering_score)
+    (result,) = verifier.score_claims("x", ["alpha beta gamma delta"], k=2, sha256="merged", claim_embeddings=emb)
+    assert v.COVER_THRESHOLD == 0.8
+    assert result.chunk_scores[-1] == ("alpha beta. ... gamma delta.", pytest.approx(covering_score))  # shown as read
+    if counts:
+        assert result.supported and result.score == pytest.approx(0.9)
+        assert result.evidence == "alpha beta. ... gamma delta."
+    else:  # ignored: the ordinary windows' maximum decides
+        assert not result.supported and result.score == pytest.approx(0.1)
+        assert result.evidence != "alpha beta. ... gamma delta."

@@ -250,4 +250,4 @@ class SourceOnlyMetric(Metric):
         # 9: a supported claim's support is its first evidence window reaching the threshold (the
         #    verifier's cascade; verdicts as in 8), a copied claim's evidence the window holding it
         # 10: a claim ending in a list no window supports is read item by item (every item must be)
-        return {**encoder_versions(), **verifier_version(), "source_only": "10"}
+        return {**encoder_versions(), **verifier_version(), "source_only": "11"}
