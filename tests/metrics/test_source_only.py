@@ -275,6 +275,15 @@ def test_name_from_elsewhere_put_into_a_copied_sentence_is_the_verifiers_call(me
     report = {n["name"]: n for n in claim["names"]}["Portland"]
     assert report["status"] == "wrong_context" and report["inserted"] is True
     assert any("Portland" in reason for reason in claim["reasons"])
+    # the verifier supports it: the context report turns ok, the inserted name still decides, and
+    # the claim says why (version 10 showed such a claim as unsupported with no reason at all)
+    scripted({claim_text: 0.9})
+    claim = score(metric, copy_doc, claim_text).details["claims"][0]
+    assert claim["verdict"] == "unsupported"
+    assert {n["name"]: n for n in claim["names"]}["Portland"]["status"] == "ok"
+    assert claim["reasons"] == [
+        "name 'Portland' comes from another part of the filing, put into a sentence the claim copies"
+    ]
 
 
 @slow

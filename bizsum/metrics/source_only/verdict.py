@@ -268,6 +268,7 @@ def check_claim(
                 "not counted as a violation until a reviewer labels it"
             )
     decisive = hard_fail
+    copied = False
     if verified is not None:
         # a number slot is read reliably only in a sentence the claim copies ("... from fiscal year
         # 1995 to fiscal year 2000" for "... to fiscal year 2002"); in a restatement the aligned
@@ -282,6 +283,14 @@ def check_claim(
             or (copied and any(_structural(r) for r in number_reports))
             or (copied and INSERTED_DECISIVE and any(r.get("inserted") for r in name_reports))
         )
+    if decisive and verified is not None and copied and INSERTED_DECISIVE:
+        # a name put into a copied sentence decides even where the verifier supported the claim
+        # (its context report was then marked ok): say so, a verdict never comes without its reason
+        reasons += [
+            f"name {r['name']!r} comes from another part of the filing, put into a sentence the claim copies"
+            for r in name_reports
+            if r.get("inserted") and r["status"] == "ok"
+        ]
     if decisive or prob < reject_below:
         verdict = "unsupported"
     elif hard_fail:
