@@ -788,8 +788,9 @@ class Verifier:
     ) -> list[ClaimScore]:
         """Each piece against its windows, read as a cascade: round ``r`` scores the ``r``-th window
         of every piece no earlier window supported (one batched call per round, at most five
-        rounds; a covering window counts only at :data:`COVER_THRESHOLD`, :func:`_counted`). A piece in ``skip`` (its claim is copied) is scored 1.0 without a call; ``copied``
-        says which pieces are copies themselves (:func:`is_copied`)."""
+        rounds; a covering window counts only at :data:`COVER_THRESHOLD`, see :func:`_counted`).
+        A piece in ``skip`` (its claim is copied) is scored 1.0 without a call; ``copied`` says
+        which pieces are copies themselves (:func:`is_copied`)."""
         cands = self.candidates(doc, pieces, k, embeddings)
         scores: list[list[float]] = [[] for _ in pieces]
         live = [j for j, chunks in enumerate(cands) if chunks and not skip[j]]

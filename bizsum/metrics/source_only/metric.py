@@ -250,4 +250,5 @@ class SourceOnlyMetric(Metric):
         # 9: a supported claim's support is its first evidence window reaching the threshold (the
         #    verifier's cascade; verdicts as in 8), a copied claim's evidence the window holding it
         # 10: a claim ending in a list no window supports is read item by item (every item must be)
+        # 11: a covering window (the units that together hold the claim's words), counted at >= 0.8
         return {**encoder_versions(), **verifier_version(), "source_only": "11"}
