@@ -36,8 +36,9 @@ def default_summary() -> str:
     return " ".join(row["text"].strip() for row in sheet["paraphrase"])
 
 
-def one_run(summary_file: Path, cwd: Path, side: bool) -> dict[str, float]:
-    """Wall and CPU seconds (user + system, side process included) and peak RSS of one cold run."""
+def one_run(summary_file: Path, cwd: Path, side: bool) -> tuple[dict[str, float], str]:
+    """Wall and CPU seconds (user + system, side process included), peak RSS and load of one cold
+    run, and the JSON it printed."""
     with tempfile.TemporaryDirectory() as cache, tempfile.NamedTemporaryFile("r", suffix=".time") as timing:
         env = {**os.environ, "BIZSUM_CACHE_DIR": cache, "BIZSUM_SIDE_PROCESS": "on" if side else "off"}
         load = os.getloadavg()[0]
@@ -54,7 +55,7 @@ def one_run(summary_file: Path, cwd: Path, side: bool) -> dict[str, float]:
         wall, user, system, rss_kb = (float(x) for x in Path(timing.name).read_text().split()[-4:])
     if done.returncode != 0:
         raise SystemExit(f"bizsum score failed in {cwd}: {done.stderr.strip().splitlines()[-1:]}")
-    return {"wall_s": wall, "cpu_s": user + system, "peak_rss_mb": rss_kb / 1024, "load": load, "output": done.stdout}
+    return {"wall_s": wall, "cpu_s": user + system, "peak_rss_mb": rss_kb / 1024, "load": load}, done.stdout
 
 
 def summarize(runs: list[dict[str, float]]) -> dict[str, float]:
@@ -91,9 +92,8 @@ def main() -> None:
     try:
         for round_ in range(1, args.rounds + 1):
             for name, (cwd, side) in variants.items():
-                run = one_run(summary_file, cwd, side)
-                outputs.setdefault(name, run.pop("output"))
-                run.pop("output", None)
+                run, output = one_run(summary_file, cwd, side)
+                outputs.setdefault(name, output)
                 runs[name].append(run)
                 print(
                     f"round {round_} {name:8s} {run['wall_s']:6.2f} s wall {run['cpu_s']:6.2f} CPU-s "

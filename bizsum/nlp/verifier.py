@@ -537,22 +537,23 @@ class Chunker:
         total = sum(weights.values())
         if not total:
             return None
+        wanted = weights.keys()
         pool = [int(i) for i in np.argsort(-column)[:COVER_POOL]]
         chosen = [pool[0]]
-        held = set(weights) & doc.unit_stems[pool[0]]
+        held = wanted & doc.unit_stems[pool[0]]
         budget = self.evidence_tokens - doc.tokens[pool[0]]
         while len(chosen) < COVER_UNITS:
             best, best_gain = -1, 0.0
             for i in pool:
                 if i in chosen or doc.tokens[i] > budget:
                     continue
-                gain = sum(weights[t] for t in (doc.unit_stems[i] & set(weights)) - held)
+                gain = sum(weights[t] for t in (wanted & doc.unit_stems[i]) - held)
                 if gain > best_gain:
                     best, best_gain = i, gain
             if best < 0 or best_gain < COVER_MIN_GAIN * total:
                 break
             chosen.append(best)
-            held |= set(weights) & doc.unit_stems[best]
+            held |= wanted & doc.unit_stems[best]
             budget -= doc.tokens[best]
         if len(chosen) < 2:
             return None
@@ -688,7 +689,7 @@ class Verifier:
             for idx in length_batches([len(row) for row in ids], batch_size, BATCH_TOKENS):
                 input_ids, mask, token_types = pad_batch(
                     [ids[i] for i in idx],
-                    self.tokenizer.pad_token_id or 0,
+                    self.tokenizer.pad_token_id,
                     [types[i] for i in idx] if types is not None else None,
                 )
                 logits = self.model(input_ids, mask, token_types).reshape(-1).float()
