@@ -42,7 +42,15 @@ HOLDOUT2_SHEETS = SET_DIR / "holdout2"
 #: test-half filings (two Disney filings no sheet used, five with new summaries); scored once, blind,
 #: at the end of that stop (split "holdout3")
 HOLDOUT3_SHEETS = SET_DIR / "holdout3"
-HOLDOUT_BATCHES = {"holdout": HOLDOUT_SHEETS, "holdout2": HOLDOUT2_SHEETS, "holdout3": HOLDOUT3_SHEETS}
+#: a fifth batch written 2026-12-06 (fourth stop) by eight new writers in eight more chat-model styles,
+#: for test-half filings with one sheet before; scored once, blind, at the end of that stop (split "holdout4")
+HOLDOUT4_SHEETS = SET_DIR / "holdout4"
+HOLDOUT_BATCHES = {
+    "holdout": HOLDOUT_SHEETS,
+    "holdout2": HOLDOUT2_SHEETS,
+    "holdout3": HOLDOUT3_SHEETS,
+    "holdout4": HOLDOUT4_SHEETS,
+}
 SPLITS = ("dev", "test", *HOLDOUT_BATCHES)
 SPLIT_FILE = ROOT / "bench" / "data" / "company_split.json"
 ERROR_KINDS = ("invented", "wrong_relation", "unsupported_inference", "financing_customer")

@@ -4,6 +4,7 @@
     python bench/labels/realistic_check.py --holdout [DOC_ID ...]   # the holdout sheets
     python bench/labels/realistic_check.py --holdout2 [DOC_ID ...]  # the second holdout batch
     python bench/labels/realistic_check.py --holdout3 [DOC_ID ...]  # the third holdout batch
+    python bench/labels/realistic_check.py --holdout4 [DOC_ID ...]  # the fourth holdout batch
 
 Every problem is printed as one line naming the sheet and the field; exit 1 when there is any.
 """
@@ -21,6 +22,7 @@ SHEETS = ROOT / "data" / "validation" / "realistic" / "sheets"
 HOLDOUT_SHEETS = ROOT / "data" / "validation" / "realistic" / "holdout"
 HOLDOUT2_SHEETS = ROOT / "data" / "validation" / "realistic" / "holdout2"
 HOLDOUT3_SHEETS = ROOT / "data" / "validation" / "realistic" / "holdout3"
+HOLDOUT4_SHEETS = ROOT / "data" / "validation" / "realistic" / "holdout4"
 DOCUMENTS = ROOT / "data" / "documents"
 ERROR_KINDS = ("invented", "wrong_relation", "unsupported_inference", "financing_customer")
 AREAS = ("sources_of_revenue", "customer_base", "products", "distribution_channels", "financing")
@@ -111,7 +113,12 @@ def check_sheet(path: Path) -> list[str]:
 
 def main(argv: list[str]) -> int:
     folder = SHEETS
-    batches = {"--holdout": HOLDOUT_SHEETS, "--holdout2": HOLDOUT2_SHEETS, "--holdout3": HOLDOUT3_SHEETS}
+    batches = {
+        "--holdout": HOLDOUT_SHEETS,
+        "--holdout2": HOLDOUT2_SHEETS,
+        "--holdout3": HOLDOUT3_SHEETS,
+        "--holdout4": HOLDOUT4_SHEETS,
+    }
     if argv[:1] and argv[0] in batches:
         folder, argv = batches[argv[0]], argv[1:]
     paths = [folder / f"{d}.json" for d in argv] if argv else sorted(folder.glob("*.json"))
