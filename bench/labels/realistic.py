@@ -43,7 +43,7 @@ HOLDOUT2_SHEETS = SET_DIR / "holdout2"
 #: at the end of that stop (split "holdout3")
 HOLDOUT3_SHEETS = SET_DIR / "holdout3"
 #: a fifth batch written 2026-12-06 (fourth stop) by eight new writers in eight more chat-model styles,
-#: for test-half filings with one sheet before; scored once, blind, at the end of that stop (split "holdout4")
+#: for test-half filings with earlier sheets; scored once, blind, at the end of that stop (split "holdout4")
 HOLDOUT4_SHEETS = SET_DIR / "holdout4"
 HOLDOUT_BATCHES = {
     "holdout": HOLDOUT_SHEETS,

@@ -153,6 +153,17 @@ def extract_names(text: str) -> list[str]:
                     continue
                 break
             span_tokens = [tokens[k].group(0) for k in range(start_i, j)]
+            # a compound adjective on an acronym ends the name: "AI-enabled Ray-Ban glasses" names
+            # "AI" and "Ray-Ban", "Maestro PIN-based debit" names "Maestro PIN" ("Third-party
+            # Logistics Inc." stays one name)
+            for k, tok_k in enumerate(span_tokens):
+                head, _, tail = tok_k.rpartition("-")
+                acronym = head.replace(".", "").replace("-", "").isupper() or any(c.isupper() for c in head[1:])
+                if head and acronym and tail.islower() and tail.isalpha() and len(tail) > 2:
+                    if k + 1 < len(span_tokens):
+                        j = start_i + k + 1
+                    span_tokens = span_tokens[:k] + [head]
+                    break
             # sentence-initial capital: drop a leading common word ("The", "Additionally", "Its")
             at_start = start_i == 0 or re.search(r"[.!?:;•\"“(]\s*$", text[: tokens[start_i].start()]) is not None
             while span_tokens and span_tokens[0].lower().rstrip(".,") in _GENERIC_CAPS:
@@ -161,6 +172,15 @@ def extract_names(text: str) -> list[str]:
             # a sentence-initial preposition before a name ("Unlike Jordan, ...", "Including
             # Converse, ...") is not part of it
             if at_start and span_tokens and _leading_word(span_tokens[0]):
+                span_tokens = span_tokens[1:]
+                at_start = False
+            # a sentence-initial verb form before a name ("Widening U.S. export licensing ...")
+            if (
+                at_start
+                and len(span_tokens) > 1
+                and span_tokens[0].lower().endswith(("ing", "ed"))
+                and _common_word(span_tokens[0])
+            ):
                 span_tokens = span_tokens[1:]
                 at_start = False
             if span_tokens:
@@ -229,6 +249,13 @@ def _common_word(token: str) -> bool:
         base = {word[:-1]} if word.endswith("s") else set()
         if word.endswith("es"):
             base.add(word[:-2])
+        for prefix in ("un", "non"):  # "Unfilled", "Nonrecurring"
+            if word.startswith(prefix) and len(word) > len(prefix) + 3 and common(word[len(prefix) :]):
+                return True
+        agent = word[:-1] if word.endswith("ers") else word
+        if agent.endswith("er") and len(agent) > 4:  # "Shoppers", "Retailers": one who does a common verb
+            stem_ = agent[:-2]
+            base |= {stem_, stem_ + "e", stem_[:-1] if stem_[-1:] == stem_[-2:-1] else stem_}
         for suffix in ("ing", "ed"):  # "Complying", "Founded": a verb form of a common word
             if word.endswith(suffix) and len(word) > len(suffix) + 2:
                 stem_ = word[: -len(suffix)]

@@ -82,11 +82,21 @@ def day_of_month(text: str, num: Number) -> bool:
     return num.value <= 31 and bool(_MONTH_BEFORE.search(text[max(0, num.start - 12) : num.start]))
 
 
+_UNITS = "one|two|three|four|five|six|seven|eight|nine"
+_TEENS = "ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen"
+_TENS = "twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
+#: "six hundred and fifty", "two hundred", "nine hundred twenty-five": one number, not 600 and 50
+_HUNDREDS = (
+    rf"(?:{_UNITS})\s+hundred(?:\s+(?:and\s+)?(?:(?:{_TENS})(?:[- ](?:{_UNITS}))?|{_TEENS}|{_UNITS})\b)?"
+    r"(?=\s|$|[^\w-])"
+)
 _NUM_RE = re.compile(
     r"(?<![\w.\-/])"
     r"(?P<cur>US\$|\$|€|£|USD\s?|EUR\s?|GBP\s?)?\s?"
     r"(?:(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
-    r"|(?P<word>(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?:one|two|three|four|five|six|seven|eight|nine))?"
+    r"|(?P<word>"
+    + _HUNDREDS
+    + "|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?:one|two|three|four|five|six|seven|eight|nine))?"
     r"|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen"
     r"|(?:one|a|half a)(?=\s+(?:hundred|thousand|million|billion|trillion)\b)|hundreds|thousands|millions|billions|dozens?))"
     r"(?:\s?(?P<scale>hundred|thousand|million|millions|billion|billions|trillion|mn|mm|bn|tn|[kmb])\b)?"
@@ -121,14 +131,17 @@ def _word_value(word: str) -> float | None:
     word = word.lower().replace("-", " ")
     if word in ("hundreds", "thousands", "millions", "billions", "dozens"):
         return None  # vague quantities are not checked
-    parts = word.split()
+    parts = [p for p in word.split() if p != "and"]
     if parts[:2] == ["half", "a"]:
         return 0.5
     total = 0.0
     for p in parts:
         if p not in _WORD_NUMBERS:
             return None
-        total += _WORD_NUMBERS[p]
+        if p == "hundred" and total:
+            total *= 100  # "six hundred and fifty": 6 x 100 + 50
+        else:
+            total += _WORD_NUMBERS[p]
     return total
 
 
@@ -157,6 +170,8 @@ def extract_numbers(text: str) -> list[Number]:
                 continue
             base = wv
             unit = scale if scale > 1 else 1.0
+            if word.lower().endswith("hundred"):  # "nine hundred" rounds to the hundred
+                unit *= 100
             if word.lower() in ("a", "one") and scale == 1.0:
                 continue
         value = base * scale
@@ -182,6 +197,32 @@ def extract_numbers(text: str) -> list[Number]:
             continue
         # plain single-digit numerals carry little signal unless they are words ("six minutes") or pct/money
         out.append(Number(value=value, kind=kind, text=raw, start=m.start(), end=m.end(), unit=unit))
+    out += _range_ends(text)
+    return sorted(out, key=lambda num: num.start)
+
+
+#: "sizes 14-26", "ages 25-50", "10-15%": both ends of a hyphenated range of plain numerals (not
+#: "10-K", not "1-800-555-0100", not a date "12-31-2020"; an en dash range is read by _NUM_RE already)
+_RANGE_RE = re.compile(
+    r"(?<![\w.\-/$€£])(?P<a>\d{1,3}(?:,\d{3})+|\d+)-(?P<b>\d{1,3}(?:,\d{3})+|\d+)"
+    r"(?P<pct>\s?%|\s?percent\b)?(?![\w/]|\.\d|[-–]\d)"
+)
+
+
+def _range_ends(text: str) -> list[Number]:
+    out = []
+    for m in _RANGE_RE.finditer(text):
+        for group in ("a", "b"):
+            digits = m.group(group)
+            value = float(digits.replace(",", ""))
+            if m.group("pct"):
+                kind = "pct"
+            elif re.fullmatch(r"(1[89]\d\d|20\d\d)", digits):
+                kind = "year"
+            else:
+                kind = "count"
+            unit = 1.0 if kind == "year" else _precision_unit(digits, 1.0)
+            out.append(Number(value, kind, digits, m.start(group), m.end(group), unit))
     return out
 
 

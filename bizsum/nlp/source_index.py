@@ -107,6 +107,14 @@ def unwrap_lines(text: str) -> str:
     return "\n".join(out)
 
 
+#: a trademark sign after a word ("Silverline'TM'-222", "Visa(R)", "iPhone®"): names are looked up without it
+_TRADEMARK = re.compile(r"(?<=\w)(?:'(?:TM|R|SM)'|\((?:TM|R|SM)\)|[™®℠])")
+
+
+def without_trademarks(text: str) -> str:
+    return _TRADEMARK.sub("", text)
+
+
 def source_splits(text: str) -> dict[str, list[str]]:
     """Every sentence split the offline metrics make of a source text, by the text split: the text as
     given (ROUGE's sentence lines, BERTScore's chunks) and with hard wraps undone (the source index).
@@ -117,28 +125,58 @@ def source_splits(text: str) -> dict[str, list[str]]:
 
 def source_sentences(text: str) -> list[str]:
     """Sentences of a source text: hard wraps undone, bullet markers removed, empty bits dropped."""
-    sentences = []
+    sentences: list[str] = []
     for s in split_sentences(unwrap_lines(text)):
         s = _BULLET.sub("", s).strip()
         if WORD.search(s):
             sentences.append(s)
+        elif sentences and _FIGURE.fullmatch(s):
+            # a table cell on a line of its own ("Servers/Other" then "33%"): its row label's figure
+            sentences[-1] = f"{sentences[-1]} {s}"
     return sentences
+
+
+#: a line that is only a table figure: "33%", "$1,204", "12,775", "3.5" (not a list or footnote
+#: marker: "4.", "(1)", "7")
+_FIGURE = re.compile(r"[$€£]\s?\d[\d,.]*|\d[\d,.]*\s?%|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d+")
 
 
 #: a table whose figures are in thousands ("(Thousands)", "(Dollars in thousands)")
 _THOUSANDS = re.compile(r"\((?:[a-z]+\s+)?in\s+thousands\)|\(thousands\)", re.IGNORECASE)
 
 
+#: a sentence that ends like prose (not a table row, which has no closing stop)
+_PROSE_END = re.compile(r"[.!?][\"'”’)]*\s*$")
+#: table rows after a "(Thousands)" line that the marker still covers
+THOUSANDS_ROWS = 12
+
+
 def in_thousands(sentence: str, numbers: Sequence[Number]) -> list[Number]:
     """The amounts of a table in thousands at their full value ("$450,674" under "(Thousands)" is
     $450.7 million), so a summary's "about $451 million" finds them; years and percentages aside."""
-    if not _THOUSANDS.search(sentence):
-        return []
     return [
         Number(num.value * 1000, "money", num.text, num.start, num.end, num.unit * 1000)
         for num in numbers
         if num.kind in ("money", "count") and num.value >= 1
     ]
+
+
+def thousands_rows(sentences: Sequence[str]) -> list[int]:
+    """The sentences a "(Thousands)" marker covers: its own, and the table rows that follow it (up
+    to :data:`THOUSANDS_ROWS` sentences without a closing stop: "Water Control Plumbing products
+    99,496 88,051" under a header line "… 1994 1993 (Thousands)"), until prose resumes."""
+    covered: list[int] = []
+    rows_left = 0
+    for i, sentence in enumerate(sentences):
+        if _THOUSANDS.search(sentence):
+            covered.append(i)
+            rows_left = THOUSANDS_ROWS
+        elif rows_left and not _PROSE_END.search(sentence):
+            covered.append(i)
+            rows_left -= 1
+        else:
+            rows_left = 0
+    return covered
 
 
 def _build_index(text: str, sha256: str) -> SourceIndex:
@@ -163,8 +201,8 @@ def _build_index(text: str, sha256: str) -> SourceIndex:
     all_stems = set().union(*sentence_stems) if sentence_stems else set()
     sentence_numbers = [extract_numbers(s) for s in sentences]
     numbers = [(num, i) for i, nums in enumerate(sentence_numbers) for num in nums]
-    numbers += [(num, i) for i, s in enumerate(sentences) for num in in_thousands(s, sentence_numbers[i])]
-    norm_text = " " + " ".join(norm_tokens(text)) + " "
+    numbers += [(num, i) for i in thousands_rows(sentences) for num in in_thousands(sentences[i], sentence_numbers[i])]
+    norm_text = " " + " ".join(norm_tokens(without_trademarks(text))) + " "
     scores = area_scores(sentences, embeddings[: len(sentences)])
     strong = {a: int((scores[:, k] >= STRONG_THRESHOLD).sum()) for k, a in enumerate(FOCUS_AREAS)}
     log.debug("indexed source %s: %d sentences, %d numbers", sha256[:12], len(sentences), len(numbers))
@@ -178,7 +216,7 @@ def _build_index(text: str, sha256: str) -> SourceIndex:
         sentence_stems=sentence_stems,
         all_stems=all_stems,
         norm_text=norm_text,
-        sentence_norms=[" " + " ".join(norm_tokens(x)) + " " for x in sentences],
+        sentence_norms=[" " + " ".join(norm_tokens(without_trademarks(x))) + " " for x in sentences],
         area_strong_counts=strong,
         area_scores=scores,
         sentence_numbers=sentence_numbers,

@@ -8,9 +8,14 @@ summary into claims (sentences, and clauses where a sentence joins several facts
    ("$1.2 billion" = "1,200 million" = 1.2e9; "37 percent" = "37%") and must occur in the source
    *in context*: the source occurrence must share content words with the claim around the number,
    and when the claim ties the number to a year ("37% ... in 2017") the source occurrence must be
-   tied to the same year. A claim may round ("2.6 billion" for 2,634 million).
+   tied to the same year. A claim may round ("2.6 billion" for 2,634 million). Both ends of a range
+   count ("sizes 14-26"), "six hundred and fifty" is 650, and the figures of a table in thousands
+   are read at their full value, on the marker's line and the rows under it (version 12).
 2. **Names** (:func:`extract_names`): capitalized spans (companies, products, places, exchanges,
-   partners, months) must occur in the source as a phrase (case and punctuation ignored).
+   partners, months) must occur in the source as a phrase (case, punctuation and trademark signs
+   ignored). Not names: a capitalised common word at a sentence start ("Shoppers", "Unfilled"), a
+   compound adjective on an acronym ("AI-enabled" names "AI"). The company's own name, the first
+   words of the name that introduces it ("Asta" for "Asta Funding, Inc."), is in context anywhere.
 3. **Semantic support**: the claim is aligned to its most similar source sentence (and pairs of
    adjacent sentences) with the offline MiniLM encoder; lexical support is the share of the claim's
    content words (stemmed) found in the aligned passages and in the whole source.

@@ -91,7 +91,11 @@ def name_variants(toks: list[str]) -> list[str]:
 #: a name held by at least this share of the source sentences, or by the sentence that defines
 #: the company ('The United States Shoe Corporation (the "company") is ...'), is in context anywhere
 DOCUMENT_WIDE_SHARE = 0.05
-COMPANY_DEFINED = re.compile(r"\([^()]{0,60}?[\"“']\s*(?:company|registrant|corporation|we)\b", re.IGNORECASE)
+COMPANY_DEFINED = re.compile(r"\([^()]{0,120}?[\"“']\s*(?:company|registrant|corporation|we)\b", re.IGNORECASE)
+#: the company introduced by its full name near the top of the filing ("Asta Funding, Inc. acquires
+#: ..."): the name, or its first words, is the company's own wherever a summary puts it
+COMPANY_INTRODUCED = r" {name} (?:[a-z0-9&'-]+ ){{0,3}}(?:inc|corp|corporation|company|co|ltd|llc|plc|incorporated) "
+INTRODUCED_WITHIN = 3  # sentences from the top
 HEADING_WORDS = 6  # a "sentence" this short is a heading
 COPY_SHARE = 0.7  # a claim whose words are this much in one aligned sentence copies it
 CONTAINED_SHARE = 0.6  # a source sentence whose words the claim mostly carries is its context too

@@ -251,4 +251,4 @@ class SourceOnlyMetric(Metric):
         #    verifier's cascade; verdicts as in 8), a copied claim's evidence the window holding it
         # 10: a claim ending in a list no window supports is read item by item (every item must be)
         # 11: a covering window (the units that together hold the claim's words), counted at >= 0.8
-        return {**encoder_versions(), **verifier_version(), "source_only": "11"}
+        return {**encoder_versions(), **verifier_version(), "source_only": "12"}

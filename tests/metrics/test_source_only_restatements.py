@@ -1,0 +1,118 @@
+"""Numbers and names a faithful summary restates (source_only 12).
+
+Each case is a false accusation version 11 made on the realistic test half (faithful claims of
+capable-model style summaries); each test also holds the rule to the error it must still catch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from bizsum.metrics.source_only.checks import check_names, check_numbers
+from bizsum.nlp.names import extract_names
+from bizsum.nlp.numbers import extract_numbers
+from bizsum.nlp.source_index import source_index, source_sentences, thousands_rows
+
+
+def _index(text: str):
+    return source_index(text, hashlib.sha256(text.encode()).hexdigest())
+
+
+def _numbers(text: str, claim: str, aligned: list[int]) -> dict[str, str]:
+    return {r["number"]: r["status"] for r in check_numbers(claim, _index(text), aligned)[0]}
+
+
+def _names(text: str, claim: str, aligned: list[int]) -> dict[str, str]:
+    return {r["name"]: r["status"] for r in check_names(claim, _index(text), aligned)[0]}
+
+
+def _values(text: str) -> list[tuple[float, str]]:
+    return [(n.value, n.kind) for n in extract_numbers(text)]
+
+
+def test_both_ends_of_a_hyphenated_range_are_numbers():
+    assert _values("for women who wear sizes 14-26") == [(14, "count"), (26, "count")]
+    assert _values("10-15% of sales") == [(10, "pct"), (15, "pct")]
+    assert _values("the 1994-1995 season") == [(1994, "year"), (1995, "year")]
+    # not a range: a form name, a phone number, a date
+    assert _values("Form 10-K") == [] and _values("call 1-800-555-0100") == [] and _values("on 12-31-2020") == []
+    text = "AUGUST MAX WOMAN offers casual fashion apparel for women who wear sizes 14-26 at moderate prices."
+    assert _numbers(text, "August Max Woman dresses women in sizes 14 to 26.", [0]) == {"14": "ok", "26": "ok"}
+    assert _numbers(text, "August Max Woman dresses women in sizes 14 to 28.", [0])["28"] == "not_in_source"
+
+
+def test_a_number_in_words_with_hundreds_is_one_number():
+    assert _values("over six hundred and fifty fintech deals") == [(650, "count")]
+    assert _values("two hundred million users") == [(200e6, "count")]
+    assert _values("one hundred and twenty-five stores") == [(125, "count")]
+    text = "In fiscal 2024, we signed over 650 commercial partnerships with fintechs globally."
+    assert _numbers(text, "It signed over six hundred and fifty fintech deals in fiscal 2024.", [0]) == {
+        "six hundred and fifty": "ok",
+        "2024": "ok",
+    }
+    assert _numbers(text, "It signed over six hundred and ninety fintech deals.", [0]) == {
+        "six hundred and ninety": "not_in_source"
+    }
+
+
+def test_the_thousands_marker_of_a_table_covers_the_rows_below_it():
+    text = (
+        "The backlog of unshipped orders was as follows: March 31 1994 1993 (Thousands)\n"
+        "Power Systems $159,000 $422,000 Water Control 69,000 137,000\n"
+        "Approximately 9% of the Power Systems backlog is expected to be completed after 1995.\n"
+        "Other Businesses 11,000 12,000\n"
+    )
+    sentences = source_sentences(text)
+    assert thousands_rows(sentences) == [0, 1]  # prose ends the table; a later row is not covered
+    found = _numbers(text, "Power Systems held about $159 million of backlog.", [1])
+    assert found["$159 million"] == "ok"
+    assert _numbers(text, "Other businesses held $11 million of backlog.", [3])["$11 million"] == "not_in_source"
+
+
+def test_a_figure_on_a_line_of_its_own_belongs_to_the_label_above_it():
+    text = "The portfolio by equipment type:\n\nServers/Other\n\n33%\n\nWorkstations\n\n8%\n"
+    assert source_sentences(text) == ["The portfolio by equipment type:", "Servers/Other 33%", "Workstations 8%"]
+    assert _numbers(text, "Servers and other equipment made up 33% of the portfolio.", [1]) == {"33%": "ok"}
+    # a list or footnote marker is not a figure
+    assert source_sentences("We invest in research.\n\n4.\n\nWe sell ads.\n\n(1)\n") == [
+        "We invest in research.",
+        "We sell ads.",
+    ]
+
+
+def test_capitalised_common_words_and_compound_adjectives_are_not_names():
+    assert extract_names("Shoppers choose from hundreds of millions of items.") == []
+    assert extract_names("Unfilled orders shrank by more than half.") == []
+    assert extract_names("Widening U.S. export rules have hurt sales in China.") == ["U.S", "China"]
+    assert extract_names("Its push centres on the AI-enabled Ray-Ban glasses.") == ["AI", "Ray-Ban"]
+    assert extract_names("It offers Maestro PIN-based debit.") == ["Maestro PIN"]
+    # names stay names
+    assert extract_names("Rogers Communications is a customer.") == ["Rogers Communications"]
+    assert extract_names("It sells to Third-party Logistics Inc.") == ["Third-party Logistics Inc"]
+
+
+def test_names_a_faithful_restatement_carries():
+    text = (
+        "Asta Funding, Inc. acquires, manages and services portfolios of consumer receivables. "
+        "We acquire portfolios through a combination of internally generated cash flow and bank debt. "
+        "Our cloud services keep content available across Apple devices and Windows personal computers. "
+        "Our products for the gaming market include GeForce RTX and GeForce GTX GPUs for gaming PCs. "
+        "Our Silverline'TM'-222 six port switch connects Fibre Channel based SANs over IP networks. "
+        "Our branded debit programs include Maestro, our PIN-based debit program. "
+        "Our office in Portland provides consulting."
+    )
+    # the company, named by the first words of the name that introduces it
+    assert _names(text, "Asta acquires portfolios with cash flow and bank debt.", [1])["Asta"] == "ok"
+    # every word of the name in the sentence the claim restates
+    assert _names(text, "For gaming it sells GeForce GPUs for desktop PCs.", [3])["GeForce GPUs"] == "ok"
+    # a trademark sign inside the source's name, an acronym of a compound, an abbreviation
+    assert _names(text, "The Silverline-222 switch links SANs over IP.", [4])["Silverline-222"] != "not_in_source"
+    assert _names(text, "Maestro covers PIN debit.", [5])["PIN"] != "not_in_source"
+    assert _names(text, "Content stays in sync across Apple devices and Windows PCs.", [2])["Windows PCs"] != (
+        "not_in_source"
+    )
+    # still failures: a name the filing lacks, and one from an unrelated line put into a copied sentence
+    assert _names(text, "For gaming it sells Radeon GPUs for desktop PCs.", [3])["Radeon GPUs"] == "not_in_source"
+    assert _names(text, "Its Portland unit acquires portfolios through cash flow and bank debt.", [1])["Portland"] == (
+        "wrong_context"
+    )
