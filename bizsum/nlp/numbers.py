@@ -85,9 +85,9 @@ def day_of_month(text: str, num: Number) -> bool:
 _UNITS = "one|two|three|four|five|six|seven|eight|nine"
 _TEENS = "ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen"
 _TENS = "twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
-#: "six hundred and fifty", "two hundred", "nine hundred twenty-five": one number, not 600 and 50
+#: "six hundred and fifty", "a hundred and fifty", "nine hundred twenty-five": one number, not 600 and 50
 _HUNDREDS = (
-    rf"(?:{_UNITS})\s+hundred(?:\s+(?:and\s+)?(?:(?:{_TENS})(?:[- ](?:{_UNITS}))?|{_TEENS}|{_UNITS})\b)?"
+    rf"(?:a|{_UNITS})\s+hundred(?:\s+(?:and\s+)?(?:(?:{_TENS})(?:[- ](?:{_UNITS}))?|{_TEENS}|{_UNITS})\b)?"
     r"(?=\s|$|[^\w-])"
 )
 _NUM_RE = re.compile(

@@ -45,6 +45,8 @@ def test_a_number_in_words_with_hundreds_is_one_number():
     assert _values("over six hundred and fifty fintech deals") == [(650, "count")]
     assert _values("two hundred million users") == [(200e6, "count")]
     assert _values("one hundred and twenty-five stores") == [(125, "count")]
+    assert _values("more than a hundred and fifty clients") == [(150, "count")]
+    assert _values("a hundred stores") == [(100, "count")]
     text = "In fiscal 2024, we signed over 650 commercial partnerships with fintechs globally."
     assert _numbers(text, "It signed over six hundred and fifty fintech deals in fiscal 2024.", [0]) == {
         "six hundred and fifty": "ok",
