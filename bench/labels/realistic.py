@@ -45,11 +45,15 @@ HOLDOUT3_SHEETS = SET_DIR / "holdout3"
 #: a fifth batch written 2026-12-06 (fourth stop) by eight new writers in eight more chat-model styles,
 #: for test-half filings with earlier sheets; scored once, blind, at the end of that stop (split "holdout4")
 HOLDOUT4_SHEETS = SET_DIR / "holdout4"
+#: a sixth batch written at the end of the fourth stop (2026-12-06) and left unscored: blind for the
+#: next change of source_only (split "holdout5")
+HOLDOUT5_SHEETS = SET_DIR / "holdout5"
 HOLDOUT_BATCHES = {
     "holdout": HOLDOUT_SHEETS,
     "holdout2": HOLDOUT2_SHEETS,
     "holdout3": HOLDOUT3_SHEETS,
     "holdout4": HOLDOUT4_SHEETS,
+    "holdout5": HOLDOUT5_SHEETS,
 }
 SPLITS = ("dev", "test", *HOLDOUT_BATCHES)
 SPLIT_FILE = ROOT / "bench" / "data" / "company_split.json"

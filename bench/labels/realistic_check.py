@@ -5,6 +5,7 @@
     python bench/labels/realistic_check.py --holdout2 [DOC_ID ...]  # the second holdout batch
     python bench/labels/realistic_check.py --holdout3 [DOC_ID ...]  # the third holdout batch
     python bench/labels/realistic_check.py --holdout4 [DOC_ID ...]  # the fourth holdout batch
+    python bench/labels/realistic_check.py --holdout5 [DOC_ID ...]  # the fifth holdout batch
 
 Every problem is printed as one line naming the sheet and the field; exit 1 when there is any.
 """
@@ -23,6 +24,7 @@ HOLDOUT_SHEETS = ROOT / "data" / "validation" / "realistic" / "holdout"
 HOLDOUT2_SHEETS = ROOT / "data" / "validation" / "realistic" / "holdout2"
 HOLDOUT3_SHEETS = ROOT / "data" / "validation" / "realistic" / "holdout3"
 HOLDOUT4_SHEETS = ROOT / "data" / "validation" / "realistic" / "holdout4"
+HOLDOUT5_SHEETS = ROOT / "data" / "validation" / "realistic" / "holdout5"
 DOCUMENTS = ROOT / "data" / "documents"
 ERROR_KINDS = ("invented", "wrong_relation", "unsupported_inference", "financing_customer")
 AREAS = ("sources_of_revenue", "customer_base", "products", "distribution_channels", "financing")
@@ -118,6 +120,7 @@ def main(argv: list[str]) -> int:
         "--holdout2": HOLDOUT2_SHEETS,
         "--holdout3": HOLDOUT3_SHEETS,
         "--holdout4": HOLDOUT4_SHEETS,
+        "--holdout5": HOLDOUT5_SHEETS,
     }
     if argv[:1] and argv[0] in batches:
         folder, argv = batches[argv[0]], argv[1:]
