@@ -251,4 +251,7 @@ class SourceOnlyMetric(Metric):
         #    verifier's cascade; verdicts as in 8), a copied claim's evidence the window holding it
         # 10: a claim ending in a list no window supports is read item by item (every item must be)
         # 11: a covering window (the units that together hold the claim's words), counted at >= 0.8
+        # 12: number and name rules for restatements (ranges, "six hundred and fifty", table rows in
+        #     thousands, figures on their own line, common words and compound adjectives are not
+        #     names, trademark signs, the company's short name, names held by the restated sentence)
         return {**encoder_versions(), **verifier_version(), "source_only": "12"}
