@@ -212,6 +212,7 @@ _RANGE_RE = re.compile(
 def _range_ends(text: str) -> list[Number]:
     out = []
     for m in _RANGE_RE.finditer(text):
+        first_is_year = re.fullmatch(r"(1[89]\d\d|20\d\d)", m.group("a")) is not None
         for group in ("a", "b"):
             digits = m.group(group)
             value = float(digits.replace(",", ""))
@@ -219,6 +220,9 @@ def _range_ends(text: str) -> list[Number]:
                 kind = "pct"
             elif re.fullmatch(r"(1[89]\d\d|20\d\d)", digits):
                 kind = "year"
+            elif group == "b" and first_is_year and len(digits) == 2:
+                kind = "year"  # "fiscal 1994-95", "2023-24": the second year's last digits
+                value = float(m.group("a")[:2] + digits)
             else:
                 kind = "count"
             unit = 1.0 if kind == "year" else _precision_unit(digits, 1.0)

@@ -34,6 +34,7 @@ def test_both_ends_of_a_hyphenated_range_are_numbers():
     assert _values("for women who wear sizes 14-26") == [(14, "count"), (26, "count")]
     assert _values("10-15% of sales") == [(10, "pct"), (15, "pct")]
     assert _values("the 1994-1995 season") == [(1994, "year"), (1995, "year")]
+    assert _values("fiscal 2023-24") == [(2023, "year"), (2024, "year")]
     # not a range: a form name, a phone number, a date
     assert _values("Form 10-K") == [] and _values("call 1-800-555-0100") == [] and _values("on 12-31-2020") == []
     text = "AUGUST MAX WOMAN offers casual fashion apparel for women who wear sizes 14-26 at moderate prices."
