@@ -13,15 +13,12 @@ work in-process.
 
 from __future__ import annotations
 
-import logging
 import multiprocessing
 import os
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-
-log = logging.getLogger(__name__)
 
 #: set to "off" to do everything in-process
 ENV_SWITCH = "BIZSUM_SIDE_PROCESS"

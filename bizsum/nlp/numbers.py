@@ -82,6 +82,8 @@ def day_of_month(text: str, num: Number) -> bool:
     return num.value <= 31 and bool(_MONTH_BEFORE.search(text[max(0, num.start - 12) : num.start]))
 
 
+#: four digits that are a year (1800-2099)
+_YEAR = re.compile(r"1[89]\d\d|20\d\d")
 _UNITS = "one|two|three|four|five|six|seven|eight|nine"
 _TEENS = "ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen"
 _TENS = "twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
@@ -184,7 +186,7 @@ def extract_numbers(text: str) -> list[Number]:
             )
         elif cur or dollars:
             kind = "money"
-        elif num and re.fullmatch(r"(1[89]\d\d|20\d\d)", num) and not scale_w:
+        elif num and _YEAR.fullmatch(num) and not scale_w:
             kind = "year"
             unit = 1.0
         else:
@@ -212,13 +214,13 @@ _RANGE_RE = re.compile(
 def _range_ends(text: str) -> list[Number]:
     out = []
     for m in _RANGE_RE.finditer(text):
-        first_is_year = re.fullmatch(r"(1[89]\d\d|20\d\d)", m.group("a")) is not None
+        first_is_year = _YEAR.fullmatch(m.group("a")) is not None
         for group in ("a", "b"):
             digits = m.group(group)
             value = float(digits.replace(",", ""))
             if m.group("pct"):
                 kind = "pct"
-            elif re.fullmatch(r"(1[89]\d\d|20\d\d)", digits):
+            elif _YEAR.fullmatch(digits):
                 kind = "year"
             elif group == "b" and first_is_year and len(digits) == 2:
                 kind = "year"  # "fiscal 1994-95", "2023-24": the second year's last digits

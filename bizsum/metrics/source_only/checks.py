@@ -243,12 +243,14 @@ def check_names(claim: str, index: SourceIndex, aligned: Sequence[int] = ()) -> 
             continue
         # "PIN" is held by the source's "PIN-based", "AI" by "AI-powered"
         variants = name_variants(toks) + spelled_out(toks) + [f" {' '.join(toks)}-"]
+        name_stems = set(content_stems(name))
+        rest = claim_stems - name_stems
         if (
             not any(v in index.norm_text for v in variants)
             and not _abbreviated_in_source(toks, index)
             and not _initials_in_aligned(name, index, aligned)
         ):
-            if _held_by_closest(toks, claim_stems - set(content_stems(name)), index, aligned) is not None:
+            if _held_by_closest(toks, rest, index, aligned) is not None:
                 reports.append(
                     {"name": name, "status": "ok", "note": "its words are in the sentence the claim restates"}
                 )
@@ -263,8 +265,6 @@ def check_names(claim: str, index: SourceIndex, aligned: Sequence[int] = ()) -> 
             reports.append({"name": name, "status": "not_in_source"})
             continue
         holders = name_holders(variants, index)
-        name_stems = set(content_stems(name))
-        rest = claim_stems - name_stems
         status = "wrong_context"
         evidence = None
         copies = False
