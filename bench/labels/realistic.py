@@ -48,12 +48,17 @@ HOLDOUT4_SHEETS = SET_DIR / "holdout4"
 #: a sixth batch written at the end of the fourth stop (2026-12-06) and left unscored: blind for the
 #: next change of source_only (split "holdout5")
 HOLDOUT5_SHEETS = SET_DIR / "holdout5"
+#: a seventh batch written at the start of the fifth stop (2026-12-06) by eight new writers, for
+#: test-half filings with the fewest sheets; left unscored, blind for the change after the next
+#: (split "holdout6")
+HOLDOUT6_SHEETS = SET_DIR / "holdout6"
 HOLDOUT_BATCHES = {
     "holdout": HOLDOUT_SHEETS,
     "holdout2": HOLDOUT2_SHEETS,
     "holdout3": HOLDOUT3_SHEETS,
     "holdout4": HOLDOUT4_SHEETS,
     "holdout5": HOLDOUT5_SHEETS,
+    "holdout6": HOLDOUT6_SHEETS,
 }
 SPLITS = ("dev", "test", *HOLDOUT_BATCHES)
 SPLIT_FILE = ROOT / "bench" / "data" / "company_split.json"
