@@ -297,6 +297,7 @@ AREAS: dict[str, FocusArea] = {
             r"loans?",
             r"equity",
             r"credit facilit\w*",
+            r"rais\w* (?:money|cash)",
         ),
     ),
 }
@@ -365,7 +366,7 @@ def area_scores(texts: Sequence[str], embeddings: np.ndarray | None = None) -> n
 
 # --- statements that the source does not cover an area --------------------------------------
 
-_NEG = r"(?:\bnot?\b|n't\b|\bnone\b|\bneither\b|\bnor\b|\bwithout\b|\black(?:s|ing)?\b|\babsent\b|\bsilent\b|\bomit\w*|\bnothing\b|\blimited\b|\bscarce\b|\bsparse\b|\bfew\b|\blittle\b|\bminimal\b|\bbeyond\b|\bapart from\b|\bother than\b|\bbesides\b|\bun(?:explained|addressed|specified|stated|disclosed|described)\b)"
+_NEG = r"(?:\bnot?\b|n't\b|\bnone\b|\bneither\b|\bnor\b|\bwithout\b|\black(?:s|ing)?\b|\babsent\b|\bsilent\b|\bomit\w*|\bnothing\b|\blimited\b(?!\s+(?:partnership|partner|liability|company))|\bscarce\b|\bsparse\b|\bfew\b|\blittle\b|\bminimal\b|\bbeyond\b|\bapart from\b|\bother than\b|\bbesides\b|\bun(?:explained|addressed|specified|stated|disclosed|described)\b)"
 _REPORT = r"(?:\bdescri\w*|\bdisclos\w*|\bmention\w*|\bspecif\w*|\bdiscuss\w*|\belaborat\w*|\boutlin\w*|\bdetail(?:s|ed)?\b|\btext\b|\bdocument\b|\bfiling\b|\bsection\b|\bexcerpt\b|\b10-K\b|\bpassage\b|\bsource\b|\binformation\b|\bdata\b|\bparticulars\b|\bspecifics\b|\bdisclosure\b|\baccount\b|\bexplain\w*|\baddress\w*|\bun(?:explained|addressed|specified|stated|disclosed|described)\b)"
 
 
@@ -391,14 +392,51 @@ def absence_areas(sentence: str) -> list[str]:
     lowered = text.lower()
     # "apart from X, the filing does not describe Y": what follows an exception is present
     anchors = [a for a in negs if not _EXCEPTION.match(text, a)] + reports
+    # only the clauses where a negation meets a reporting word say what is missing: "..., since the
+    # financing it discusses is offered to customers" gives a reason, it does not add an area
+    clauses = [
+        (start, end)
+        for start, end in _clauses(text)
+        if any(start <= n < end for n in negs) and any(start <= r < end for r in reports)
+    ] or [(0, len(text))]
     found = []
     for name, area in AREAS.items():
         hits = [m.start() for w in area.topic_words for m in re.finditer(rf"\b(?:{w})\b", lowered)]
+        hits = [h for h in hits if any(start <= h < end for start, end in clauses) and not _in_exception(text, h)]
         # the area must be what the statement says is missing: a topic word near the negation or
         # reporting words ("distributed" in a clause before "the filing does not describe ..." is not)
         if any(_near(text, a, h) for h in hits for a in anchors):
             found.append(name)
     return found
+
+
+#: where a clause of an absence statement ends: a comma, semicolon, colon or dash before a word that
+#: starts a reason or an aside ("..., since ...", "..., as ...", "..., saying only ...")
+_CLAUSE_BREAK = re.compile(
+    r"\s*(?:[;:\u2013\u2014]|,(?=\s+(?:since|as|because|saying|noting|referring|mentioning|touching|"
+    r"which|whereas|while|though|although|given)\b))\s*",
+    _FLAGS,
+)
+
+
+def _in_exception(text: str, position: int) -> bool:
+    """Whether ``position`` is inside an exception phrase ("Beyond this customer-facing financing, ...",
+    "apart from X,"): what such a phrase names is present in the source, not missing."""
+    for m in _EXCEPTION.finditer(text):
+        comma = text.find(",", m.end())
+        if m.start() <= position < (comma if comma >= 0 else len(text)):
+            return True
+    return False
+
+
+def _clauses(text: str) -> list[tuple[int, int]]:
+    """Character spans of a sentence's clauses, cut at :data:`_CLAUSE_BREAK`."""
+    spans, start = [], 0
+    for m in _CLAUSE_BREAK.finditer(text):
+        spans.append((start, m.start()))
+        start = m.end()
+    spans.append((start, len(text)))
+    return spans
 
 
 #: an area's topic word this many words after the negation / reporting word of an absence

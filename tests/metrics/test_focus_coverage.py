@@ -69,6 +69,38 @@ def test_tagger_on_clear_sentences():
 def test_absence_statements():
     assert absence_areas("The text does not provide details on financing.") == ["financing"]
     assert absence_areas("The company has no debt.") == []
+    assert absence_areas("No information about distribution channels or financing is given.") == [
+        "distribution_channels",
+        "financing",
+    ]
+
+
+def test_an_absence_statement_names_only_what_its_own_clause_says_is_missing():
+    # realistic test half, v12: flagged because the source is full of customers, which these
+    # sentences do not say are missing (a reason, or an exception, names them)
+    assert absence_areas(
+        "The filing does not describe how Tesla itself is funded, since the financing it discusses is offered to customers."
+    ) == ["financing"]
+    assert absence_areas(
+        "Nothing in the section explains how the company raises money for itself, as the financing options it mentions are meant for customers."
+    ) == ["financing"]
+    assert absence_areas(
+        "Beyond this customer-facing financing, however, the text does not describe how Tesla itself is funded."
+    ) == ["financing"]
+    # a clause that does say it: still every area it names
+    assert absence_areas("The filing says little about its customers or how it sells its products.") == [
+        "customer_base",
+        "products",
+        "distribution_channels",
+    ]
+    assert absence_areas("The filing gives only limited information on customers.") == ["customer_base"]
+    # "limited partnership" is a legal form, not a statement that something is limited
+    assert (
+        absence_areas(
+            "The filing describes CIGF5 as a Pennsylvania limited partnership, set up in 2003, whose business is buying capital equipment."
+        )
+        == []
+    )
 
 
 def test_full_summary_addresses_all_areas(metric, doc):

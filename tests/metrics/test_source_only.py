@@ -356,6 +356,25 @@ def test_negation_is_compared_within_the_clause_the_claim_carries(metric, copy_d
     assert flipped.details["claims"][0]["verdict"] == "unsupported"
 
 
+@slow
+def test_a_negation_decides_alone_only_in_a_copy_of_the_sentence_it_was_read_from(metric, copy_doc, scripted):
+    # a copy that drops the sentence's "not": unsupported whatever the verifier says
+    flipped = "Interest received on loans secured by mortgages is subject to such tax."
+    scripted({flipped: 0.9})
+    (claim,) = score(metric, copy_doc, flipped).details["claims"]
+    assert claim["features"]["negation_mismatch"] == 1.0 and claim["verdict"] == "unsupported"
+    # a restatement against the same sentence: the rule and the verifier must agree (v13 measures
+    # the share in the sentence whose polarity was read, not in any aligned sentence)
+    restated = "Mortgage loan interest is taxed by the state like other bank income."
+    scripted({restated: 0.9})
+    (claim,) = score(metric, copy_doc, restated).details["claims"]
+    assert claim["features"]["negation_mismatch"] == 1.0
+    assert claim["verdict"] == "uncertain" and "the claim verifier supports it" in claim["reasons"][-1]
+    scripted({restated: 0.3})
+    (claim,) = score(metric, copy_doc, restated).details["claims"]
+    assert claim["verdict"] == "unsupported"
+
+
 # --- v4: the trained claim verifier decides what the hard checks pass ---------------------------
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 
-from bizsum.metrics.source_only.checks import check_names, check_numbers
+from bizsum.metrics.source_only.checks import check_names, check_numbers, scope_negations
+from bizsum.nlp.lexicon import content_stems
 from bizsum.nlp.names import extract_names
 from bizsum.nlp.numbers import extract_numbers
 from bizsum.nlp.source_index import source_index, source_sentences, thousands_rows
@@ -118,4 +119,37 @@ def test_names_a_faithful_restatement_carries():
     assert _names(text, "For gaming it sells Radeon GPUs for desktop PCs.", [3])["Radeon GPUs"] == "not_in_source"
     assert _names(text, "Its Portland unit acquires portfolios through cash flow and bank debt.", [1])["Portland"] == (
         "wrong_context"
+    )
+
+
+def _negations(source_sentence: str, claim: str) -> int:
+    return scope_negations(source_sentence, set(content_stems(claim)))[0]
+
+
+def test_a_negation_reaches_no_further_than_its_list_item():
+    source = (
+        "Our Walmart+ membership offering provides enhanced omni-channel shopping benefits including unlimited "
+        "free shipping on eligible items with no order minimum, unlimited delivery from store, fuel discounts."
+    )
+    assert _negations(source, "Walmart+ adds unlimited free shipping on eligible items and fuel discounts.") == 0
+    assert _negations(source, "Walmart+ members get free shipping above an order minimum.") == 1
+    tax = (
+        "The Bank pays a business and occupation tax at the rate of 1.50% of gross receipts; however, interest "
+        "received on loans secured by mortgages is not subject to such tax."
+    )
+    assert _negations(tax, "Interest received on loans secured by mortgages is subject to such tax.") == 1
+
+
+def test_may_but_not_required_to_is_a_permission():
+    source = (
+        "The General Partner and any of its affiliates may, but are not required to, make loans to the "
+        "Partnership on a short-term basis."
+    )
+    assert _negations(source, "The general partner and its affiliates may also make short-term loans.") == 0
+    assert (
+        _negations(
+            "The General Partner may not make loans to the Partnership.",
+            "The General Partner may make loans to the Partnership.",
+        )
+        == 1
     )

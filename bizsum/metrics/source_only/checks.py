@@ -425,7 +425,14 @@ def scope_negations(source_sentence: str, claim_stems: set[str]) -> tuple[int, s
     if not shares or max(shares) == 0:
         return 0, ""
     kept = [c for c, share in zip(clauses, shares) if share >= 0.5] or [clauses[shares.index(max(shares))]]
-    toks = TOKEN.findall(" ".join(kept))
+    # tokens with the comma-separated item each is in: a negation negates nothing past a comma ("with
+    # no order minimum, unlimited delivery" does not negate the delivery)
+    toks: list[str] = []
+    items: list[int] = []
+    for item, segment in enumerate(_ITEM_BREAK.split(" ".join(kept))):
+        found = TOKEN.findall(segment)
+        toks += found
+        items += [item] * len(found)
     stems_ = [stem(t.lower()) for t in toks]
     hits = [i for i, st in enumerate(stems_) if st in claim_stems and st not in STOPWORDS]
     if not hits:
@@ -436,8 +443,18 @@ def scope_negations(source_sentence: str, claim_stems: set[str]) -> tuple[int, s
     # a negation counts only when what it negates is in the claim: "and are not start-up entities"
     # says nothing against a claim that leaves start-ups out
     claim_parts = claim_stems | {part for s in claim_stems if "-" in s for part in s.split("-")}  # "start-up"
-    neg = sum(1 for i, t in enumerate(span) if is_negator(t) and negated_words(span, i) & claim_parts)
+    span_items = items[lo:hi]
+    neg = 0
+    for i, t in enumerate(span):
+        if is_negator(t):
+            # what it negates: the words after it, up to the end of its item
+            end = next((j for j in range(i + 1, len(span)) if span_items[j] != span_items[i]), len(span))
+            neg += bool(negated_words(span[:end], i) & claim_parts)
     return neg, text
+
+
+#: where a listed item of a source sentence ends, for the reach of a negation
+_ITEM_BREAK = re.compile(r"[,;]\s*")
 
 
 #: how many tokens after a negation word make up what it negates ("no single customer accounted")
@@ -449,8 +466,14 @@ def is_negator(token: str) -> bool:
     return word in NEGATION_TOKENS or stem(word) in NEGATION_TOKENS or word.endswith("n't")
 
 
-#: negation words that negate nothing: "including, but not limited to, servers", "not only ... but also"
-NON_NEGATING = re.compile(r"\bbut\s+not\s+limited\s+to\b|\bnot\s+limited\s+to\s*[,:]|\bnot\s+only\b", re.IGNORECASE)
+#: negation words that negate nothing: "including, but not limited to, servers", "not only ... but also",
+#: "may, but is not required to, ..."
+NON_NEGATING = re.compile(
+    r"\bbut\s+not\s+limited\s+to\b|\bnot\s+limited\s+to\s*[,:]|\bnot\s+only\b"
+    # "may, but are not required to, make loans": a permission, not a denial of what may be done
+    r"|\bmay,?\s+but\s+(?:is|are)\s+not\s+(?:required|obligated)\s+to\b",
+    re.IGNORECASE,
+)
 
 
 def _tokens_that_may_negate(text: str) -> list[str]:

@@ -254,4 +254,7 @@ class SourceOnlyMetric(Metric):
         # 12: number and name rules for restatements (ranges, "six hundred and fifty", table rows in
         #     thousands, figures on their own line, common words and compound adjectives are not
         #     names, trademark signs, the company's short name, names held by the restated sentence)
-        return {**encoder_versions(), **verifier_version(), "source_only": "12"}
+        # 13: a negation decides alone only in a copy of the sentence its polarity was read from, and
+        #     reaches no further than its list item; "may, but is not required to" is no negation; an
+        #     absence statement names only what its own clause says is missing
+        return {**encoder_versions(), **verifier_version(), "source_only": "13"}
