@@ -41,7 +41,9 @@ SOURCE_CLAUSE_SPLIT = re.compile(r";\s+however,?\s+|,\s+however,?\s+(?=\w)|" + _
 
 
 _ABBREVIATION_END = re.compile(
-    r"(?:\b(?:St|Ft|Mt|Inc|Co|Corp|Ltd|No|Nos|Jr|Sr|Dr|Mr|Mrs|Ms|Bros|Mfg|Intl|Int'l|vs|approx)|\b[A-Z])\.$"
+    r"(?:\b(?:St|Ft|Mt|Inc|Co|Corp|Ltd|No|Nos|Jr|Sr|Dr|Mr|Mrs|Ms|Bros|Mfg|Intl|Int'l|vs)"
+    # written either way in a telegraphic summary: "Approx. 16% of ...", "... co. provides ..."
+    r"|\b(?i:approx|co|corp|est|incl|excl|avg|yr|yrs|mo|mos|qtr)|\b[A-Z])\.$"
 )
 
 

@@ -201,7 +201,14 @@ AREAS: dict[str, FocusArea] = {
             "Disney Channel is a cable network airing original series and movie programming for kids.",
             "The E-Series storage system is built for high-performance applications and offers enterprise-grade reliability.",
         ),
-        topic_words=(r"products?", r"services", r"offerings?", r"platforms?", r"solutions?"),
+        topic_words=(
+            r"products?",
+            r"services",
+            # not a securities offering ("a 1970 initial public offering" is financing)
+            r"(?<!public )(?<!secondary )(?<!equity )(?<!debt )(?<!stock )(?<!share )(?<!notes )offerings?",
+            r"platforms?",
+            r"solutions?",
+        ),
     ),
     "distribution_channels": FocusArea(
         name="distribution_channels",

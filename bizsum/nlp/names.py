@@ -104,6 +104,7 @@ _GENERIC_CAPS = {
     "limited",
     "corporation",
     "company's",
+    "fy",
 }
 NAME_SUFFIXES = {
     "inc",
@@ -152,6 +153,16 @@ def extract_names(text: str) -> list[str]:
                     j += 2
                     continue
                 break
+            # a month that ends a span is a date's, named in full ("Aug 1998" is the source's
+            # "August"; "Board's Aug 1998 plan" names no "Board's Aug"; "mid-April" is April); one
+            # that starts a longer span starts a name ("May Department Stores", "August Max Woman")
+            month = month_name(tokens[j - 1].group(0))
+            if month:
+                names.append(month)
+                j -= 1
+                if j == start_i:
+                    i = j + 1
+                    continue
             span_tokens = [tokens[k].group(0) for k in range(start_i, j)]
             # a compound adjective on an acronym ends the name: "AI-enabled Ray-Ban glasses" names
             # "AI" and "Ray-Ban", "Maestro PIN-based debit" names "Maestro PIN" ("Third-party
@@ -190,10 +201,42 @@ def extract_names(text: str) -> list[str]:
                     span = " ".join(span_tokens).strip(" .,'’")
                     if len(span) > 1 and not span.isdigit():
                         names.append(span)
-            i = j
+            i = j + 1 if month else j  # past the month, when one ended the span
         else:
             i += 1
     return names
+
+
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+_MONTH_FORMS = {
+    **{m.lower(): m for m in _MONTHS},
+    **{m[:3].lower(): m for m in _MONTHS if m != "May"},
+    "sept": "September",
+}
+_MONTH_TOKEN = re.compile(r"(?:(?:mid|early|late)-)?([A-Za-z]+)\.?")
+
+
+def month_name(token: str) -> str | None:
+    """The full month a capitalised token names ("Aug", "Aug.", "Sept", "mid-April" -> "April"),
+    else None. "May" counts only written in full, as a month's name is (the modal verb is
+    lower-case inside a sentence)."""
+    m = _MONTH_TOKEN.fullmatch(token)
+    if not m or not m.group(1)[:1].isupper():
+        return None
+    return _MONTH_FORMS.get(m.group(1).lower())
 
 
 _LEADING_WORDS = frozenset(

@@ -200,7 +200,38 @@ def extract_numbers(text: str) -> list[Number]:
         # plain single-digit numerals carry little signal unless they are words ("six minutes") or pct/money
         out.append(Number(value=value, kind=kind, text=raw, start=m.start(), end=m.end(), unit=unit))
     out += _range_ends(text)
+    fractions = _fractions_of_a_scale(text)
+    if fractions:  # "a quarter of a billion dollars" is 250 million, not a billion
+        out = [num for num in out if not any(f.start <= num.start < f.end for f in fractions)] + fractions
     return sorted(out, key=lambda num: num.start)
+
+
+_DENOMINATORS = {"half": 2, "third": 3, "quarter": 4, "fifth": 5, "sixth": 6, "eighth": 8, "tenth": 10}
+_NUMERATORS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4}
+#: "a quarter of a billion dollars", "two-thirds of a million", "half a billion"
+_FRACTION_OF_SCALE = re.compile(
+    r"\b(?:(?P<n>a|one|two|three|four)[- ](?P<d>half|halves|thirds?|quarters?|fifths?|sixths?|eighths?|tenths?)\s+of"
+    r"|(?P<half>half))\s+(?:a|one)\s+(?P<scale>million|billion|trillion)\b(?P<dollars>\s+dollars\b)?",
+    re.IGNORECASE,
+)
+
+
+def _fractions_of_a_scale(text: str) -> list[Number]:
+    """A fraction of a million, billion or trillion, as one number whose rounding unit is that
+    fraction ("nearly a quarter of a billion dollars" restates $243.6 million)."""
+    out = []
+    for m in _FRACTION_OF_SCALE.finditer(text):
+        numerator, denominator = 1, 2  # "half a billion"
+        if m.group("d"):
+            numerator = _NUMERATORS[m.group("n").lower()]
+            word = m.group("d").lower()
+            denominator = 2 if word.startswith("hal") else _DENOMINATORS[word.rstrip("s")]
+        fraction = numerator / denominator
+        scale = _SCALES[m.group("scale").lower()]
+        money = bool(m.group("dollars")) or text[max(0, m.start() - 1) : m.start()] == "$"
+        unit = scale / denominator
+        out.append(Number(fraction * scale, "money" if money else "count", m.group(0), m.start(), m.end(), unit))
+    return out
 
 
 #: "sizes 14-26", "ages 25-50", "10-15%": both ends of a hyphenated range of plain numerals (not

@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import hashlib
 
+import pytest
+
 from bizsum.metrics.source_only.checks import check_names, check_numbers, scope_negations
+from bizsum.metrics.source_only.verdict import check_claim
+from bizsum.nlp.claims import split_claims
+from bizsum.nlp.focus_areas import absence_areas
 from bizsum.nlp.lexicon import content_stems
 from bizsum.nlp.names import extract_names
 from bizsum.nlp.numbers import extract_numbers
@@ -25,6 +30,14 @@ def _numbers(text: str, claim: str, aligned: list[int]) -> dict[str, str]:
 
 def _names(text: str, claim: str, aligned: list[int]) -> dict[str, str]:
     return {r["name"]: r["status"] for r in check_names(claim, _index(text), aligned)[0]}
+
+
+def _checks(text: str, claims: list[str]):
+    """The rules' verdicts (no verifier) of claims against a source."""
+    from bizsum.nlp.source_index import embed_claims
+
+    index = _index(text)
+    return [check_claim(claim, row, index) for claim, row in zip(claims, embed_claims(claims))]
 
 
 def _values(text: str) -> list[tuple[float, str]]:
@@ -153,3 +166,69 @@ def test_may_but_not_required_to_is_a_permission():
         )
         == 1
     )
+
+
+# --- source_only 14: what holdout batch 5 showed (telegraphic and approximating styles) ----------
+
+
+def test_a_month_ending_a_name_span_is_the_source_month_in_full():
+    assert extract_names("Per business-model change announced Aug 1998, co. exiting PPM.") == ["August", "PPM"]
+    assert extract_names("Board's Aug 1998 plan has co. shedding imaging") == ["August"]
+    assert extract_names("by mid-April 1999 affiliations with some 150 physicians") == ["April"]
+    assert extract_names("16% of FY ended Jan 31, 1999 net revenues from Medicare") == ["January", "Medicare"]
+    # a month word that starts a longer name is the name's ("May Department Stores", a brand)
+    assert extract_names("May Department Stores sells apparel.") == ["May Department Stores"]
+    assert extract_names("August Max Woman dresses women.") == ["August Max Woman"]
+    text = "In August 1998, the Company announced that it would exit the physician practice management business."
+    assert _names(
+        text, "Per the change announced Aug 1998, the company is exiting physician practice management.", [0]
+    ) == {"August": "ok"}
+    assert _names(
+        text, "Per the change announced Sept 1998, the company is exiting physician practice management.", [0]
+    ) == {"September": "not_in_source"}
+
+
+def test_a_fraction_of_a_billion_is_one_number():
+    assert _values("repaid nearly a quarter of a billion dollars of notes") == [(250e6, "money")]
+    assert _values("about two-thirds of a million users")[0][0] == pytest.approx(666_666.67, rel=1e-6)
+    text = (
+        "On July 28, 2023, we redeemed in full our $243.6 million aggregate principal amount of senior unsecured notes."
+    )
+    assert _numbers(text, "It repaid nearly a quarter of a billion dollars of notes.", [0]) == {
+        "a quarter of a billion dollars": "ok"
+    }
+    assert _numbers(text, "It repaid nearly half a billion dollars of notes.", [0])["half a billion dollars"] != "ok"
+
+
+def test_abbreviations_of_a_telegraphic_summary_stay_inside_their_claim():
+    summary = (
+        "Specialty care networks: approx. 8 million member patients; co. provides managed care contracting. "
+        "Approx. 16% of net revenues from government health care programs."
+    )
+    assert split_claims(summary) == [
+        "Specialty care networks: approx. 8 million member patients",
+        "co. provides managed care contracting.",
+        "Approx. 16% of net revenues from government health care programs.",
+    ]
+
+
+def test_a_claim_that_keeps_the_sentence_negation_in_other_words_agrees_with_it():
+    source = (
+        "We do not have facilities of our own to raise cattle but employ cattle buyers who visit independent "
+        "feed yards and public auctions and buy live cattle on the open spot market."
+    )
+    claim = "Tyson raises no cattle itself, buying them at independent feed yards and public auctions."
+    (check,) = _checks(source, [claim])
+    assert check.features["negation_mismatch"] == 0.0
+    # a claim that drops a negation the passage holds over its words still differs
+    customers = "No single customer accounted for more than 10% of total revenue in 2017."
+    (check,) = _checks(customers, ["One customer accounted for more than 10% of total revenue in 2017."])
+    assert check.features["negation_mismatch"] == 1.0
+
+
+def test_a_public_offering_is_financing_in_an_absence_statement():
+    assert absence_areas(
+        "As for funding Walmart itself, the text notes only a 1970 initial public offering and a New York Stock "
+        "Exchange listing, leaving debt and other sources undescribed."
+    ) == ["financing"]
+    assert absence_areas("The filing does not describe its product offerings.") == ["products"]

@@ -257,4 +257,7 @@ class SourceOnlyMetric(Metric):
         # 13: a negation decides alone only in a copy of the sentence its polarity was read from, and
         #     reaches no further than its list item; "may, but is not required to" is no negation; an
         #     absence statement names only what its own clause says is missing
-        return {**encoder_versions(), **verifier_version(), "source_only": "13"}
+        # 14: months in a date are the source's month in full ("Aug 1998"), "FY" is no name; "a
+        #     quarter of a billion" is one number; "Approx." / "co." stay inside their claim; a
+        #     claim's negation agrees with one anywhere in its sentence; a public offering is financing
+        return {**encoder_versions(), **verifier_version(), "source_only": "14"}

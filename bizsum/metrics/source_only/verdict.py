@@ -223,9 +223,17 @@ def check_claim(
     neg_claim = count_negations(claim)
     close = sim >= 0.45 and lex_local >= 0.6
     negation_mismatch = float(close and neg_claim % 2 != src_neg % 2)  # parity: "not ... without" = affirmative
-    if negation_mismatch and neg_claim % 2 and claim_negation_in(claim, aligned, index):
+    if (
+        negation_mismatch
+        and neg_claim % 2
+        and (claim_negation_in(claim, aligned, index) or count_negations(index.sentences[best_sentence]) % 2)
+    ):
         # a merged claim's negation from another aligned sentence: "..., with Amazon not acting as
-        # seller of record" beside "We are not the seller of record in these transactions."
+        # seller of record" beside "We are not the seller of record in these transactions."; or the
+        # claim's negation restates one the passage words otherwise ("raises no cattle itself" for
+        # "We do not have facilities of our own to raise cattle", the sentence's negation outside
+        # the span the claim overlaps: what a source negation negates is read narrowly to keep a
+        # claim from dropping it, not to deny a claim that keeps one)
         negation_mismatch = 0.0
     direction_mismatch = float(close and bool(src_span) and direction_flipped(claim, src_span))
 
