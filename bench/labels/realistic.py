@@ -52,6 +52,8 @@ HOLDOUT5_SHEETS = SET_DIR / "holdout5"
 #: test-half filings with the fewest sheets; left unscored, blind for the change after the next
 #: (split "holdout6")
 HOLDOUT6_SHEETS = SET_DIR / "holdout6"
+#: an eighth batch written in the fifth stop (2026-12-06), after holdout 6 was scored (split "holdout7")
+HOLDOUT7_SHEETS = SET_DIR / "holdout7"
 HOLDOUT_BATCHES = {
     "holdout": HOLDOUT_SHEETS,
     "holdout2": HOLDOUT2_SHEETS,
@@ -59,6 +61,7 @@ HOLDOUT_BATCHES = {
     "holdout4": HOLDOUT4_SHEETS,
     "holdout5": HOLDOUT5_SHEETS,
     "holdout6": HOLDOUT6_SHEETS,
+    "holdout7": HOLDOUT7_SHEETS,
 }
 SPLITS = ("dev", "test", *HOLDOUT_BATCHES)
 SPLIT_FILE = ROOT / "bench" / "data" / "company_split.json"

@@ -7,6 +7,7 @@
     python bench/labels/realistic_check.py --holdout4 [DOC_ID ...]  # the fourth holdout batch
     python bench/labels/realistic_check.py --holdout5 [DOC_ID ...]  # the fifth holdout batch
     python bench/labels/realistic_check.py --holdout6 [DOC_ID ...]  # the sixth holdout batch
+    python bench/labels/realistic_check.py --holdout7 [DOC_ID ...]  # the seventh holdout batch
 
 Every problem is printed as one line naming the sheet and the field; exit 1 when there is any.
 """
@@ -27,6 +28,7 @@ HOLDOUT3_SHEETS = ROOT / "data" / "validation" / "realistic" / "holdout3"
 HOLDOUT4_SHEETS = ROOT / "data" / "validation" / "realistic" / "holdout4"
 HOLDOUT5_SHEETS = ROOT / "data" / "validation" / "realistic" / "holdout5"
 HOLDOUT6_SHEETS = ROOT / "data" / "validation" / "realistic" / "holdout6"
+HOLDOUT7_SHEETS = ROOT / "data" / "validation" / "realistic" / "holdout7"
 DOCUMENTS = ROOT / "data" / "documents"
 ERROR_KINDS = ("invented", "wrong_relation", "unsupported_inference", "financing_customer")
 AREAS = ("sources_of_revenue", "customer_base", "products", "distribution_channels", "financing")
@@ -124,6 +126,7 @@ def main(argv: list[str]) -> int:
         "--holdout4": HOLDOUT4_SHEETS,
         "--holdout5": HOLDOUT5_SHEETS,
         "--holdout6": HOLDOUT6_SHEETS,
+        "--holdout7": HOLDOUT7_SHEETS,
     }
     if argv[:1] and argv[0] in batches:
         folder, argv = batches[argv[0]], argv[1:]
