@@ -20,6 +20,7 @@ from bizsum.nlp.verdict_cache import cached_score_claims
 from bizsum.nlp.verifier import ClaimScore, get_verifier
 from bizsum.nlp.verifier import version as verifier_version
 
+
 _PLAIN_NOTE = 'supported when read without its emphasis ("own", "itself")'
 
 
