@@ -684,34 +684,6 @@ def test_the_company_s_own_name_is_read_as_the_company():
     assert as_the_company("Nike sells footwear.", names) is None
 
 
-def test_emphasis_a_summary_adds_is_read_away():
-    from bizsum.metrics.source_only.emphasis import without_emphasis
-
-    assert without_emphasis("Products are sold mainly by the company's own sales staff.") == (
-        "Products are sold mainly by the company's sales staff."
-    )
-    assert (
-        without_emphasis("Buyers deal with Tesla itself at its own stores.") == "Buyers deal with Tesla at its stores."
-    )
-    # "itself" after a verb and "on its own," are not emphasis
-    assert without_emphasis("Tyson Foods calls itself a leader.") is None
-    assert without_emphasis("On its own, the fund leases equipment.") is None
-
-
-@slow
-def test_a_claim_the_verifier_supports_only_without_its_emphasis_is_supported(metric, doc, scripted):
-    claim = "It sells its own platform to retailers."
-    fake = scripted({claim: 0.1, "It sells its platform to retailers.": 0.8})
-    (checked,) = score(metric, doc, claim).details["claims"]
-    assert checked["verdict"] == "supported" and "without its emphasis" in " ".join(checked["reasons"])
-    assert "It sells its platform to retailers." in fake.asked
-    # an invented fact stays unsupported read either way
-    invented = "It runs its own trucking fleet."
-    scripted({invented: 0.05, "It runs its trucking fleet.": 0.04})
-    (checked,) = score(metric, doc, invented).details["claims"]
-    assert checked["verdict"] == "unsupported"
-
-
 def test_capitalised_common_words_at_a_sentence_start_are_not_names():
     from bizsum.nlp.names import extract_names
 

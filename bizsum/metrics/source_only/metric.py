@@ -10,7 +10,6 @@ from typing import Any
 import numpy as np
 
 from bizsum.metrics.base import Column, Metric, MetricResult, ScoringItem
-from bizsum.metrics.source_only.emphasis import without_emphasis
 from bizsum.metrics.source_only.subject import as_the_company, company_names
 from bizsum.metrics.source_only.verdict import absence_check, check_claim, not_checkable
 from bizsum.nlp.claims import checkable, list_item_claims, split_claims
@@ -19,9 +18,6 @@ from bizsum.nlp.source_index import SourceIndex, embed_claims, source_index
 from bizsum.nlp.verdict_cache import cached_score_claims
 from bizsum.nlp.verifier import ClaimScore, get_verifier
 from bizsum.nlp.verifier import version as verifier_version
-
-
-_PLAIN_NOTE = 'supported when read without its emphasis ("own", "itself")'
 
 
 @dataclass
@@ -70,25 +66,19 @@ def verify(
 
     scores = ask(claims, rows)
     # a claim naming the company where the filing says "we" is also read with "the company" in
-    # its place (bizsum.metrics.source_only.subject), and one that stresses "its own" or "Tesla
-    # itself" without the stress (bizsum.metrics.source_only.emphasis); the best score counts, so
-    # the other readings are asked only for a claim the first does not support
+    # its place (bizsum.metrics.source_only.subject); the better of the two scores counts, so the
+    # second reading is asked only for a claim the first does not support
     names = company_names(source_text)
-    restated: list[tuple[int, str, str]] = []
+    restated: list[tuple[int, str]] = []
     for j, claim in enumerate(claims):
-        if scores[j].score >= scores[j].threshold:
-            continue
-        company = as_the_company(claim, names)
-        plain = without_emphasis(claim)
-        both = without_emphasis(company) if company else None
-        for other, note in ((company, ""), (plain, _PLAIN_NOTE), (both, _PLAIN_NOTE)):
-            if other and all(other != seen for i, seen, _ in restated if i == j):
-                restated.append((j, other, note))
+        other = as_the_company(claim, names) if scores[j].score < scores[j].threshold else None
+        if other:
+            restated.append((j, other))
     if restated:
-        answered = ask([other for _, other, _ in restated], [rows[j] for j, _, _ in restated])
-        for (j, _, note), reading in zip(restated, answered):
+        answered = ask([other for _, other in restated], [rows[j] for j, _ in restated])
+        for (j, _), reading in zip(restated, answered):
             if reading.score > scores[j].score:
-                scores[j] = replace(reading, claim=claims[j], note=note if reading.supported else "")
+                scores[j] = replace(reading, claim=claims[j])
     # a claim ending in a list ("Its products include A, B and C.") is also read item by item
     # (bizsum.nlp.claims.list_item_claims), each item with its own windows: a summary merges lists
     # a filing gives in several places. It is supported when every item is (the weakest counts)
@@ -270,5 +260,4 @@ class SourceOnlyMetric(Metric):
         # 14: months in a date are the source's month in full ("Aug 1998"), "FY" is no name; "a
         #     quarter of a billion" is one number; "Approx." / "co." stay inside their claim; a
         #     claim's negation agrees with one anywhere in its sentence; a public offering is financing
-        # 15: a claim the verifier does not support is also read without an emphatic "own" / "itself"
-        return {**encoder_versions(), **verifier_version(), "source_only": "15"}
+        return {**encoder_versions(), **verifier_version(), "source_only": "14"}
