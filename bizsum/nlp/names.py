@@ -158,9 +158,9 @@ def extract_names(text: str) -> list[str]:
             # that starts a longer span starts a name ("May Department Stores", "August Max Woman")
             month = month_name(tokens[j - 1].group(0))
             if month:
-                names.append(month)
                 j -= 1
                 if j == start_i:
+                    names.append(month)
                     i = j + 1
                     continue
             span_tokens = [tokens[k].group(0) for k in range(start_i, j)]
@@ -201,6 +201,8 @@ def extract_names(text: str) -> list[str]:
                     span = " ".join(span_tokens).strip(" .,'’")
                     if len(span) > 1 and not span.isdigit():
                         names.append(span)
+            if month:
+                names.append(month)
             i = j + 1 if month else j  # past the month, when one ended the span
         else:
             i += 1
