@@ -54,6 +54,9 @@ HOLDOUT5_SHEETS = SET_DIR / "holdout5"
 HOLDOUT6_SHEETS = SET_DIR / "holdout6"
 #: an eighth batch written in the fifth stop (2026-12-06), after holdout 6 was scored (split "holdout7")
 HOLDOUT7_SHEETS = SET_DIR / "holdout7"
+#: a ninth batch written at the end of the fifth stop (2026-12-06), unscored: blind for the next
+#: change of source_only (split "holdout8")
+HOLDOUT8_SHEETS = SET_DIR / "holdout8"
 HOLDOUT_BATCHES = {
     "holdout": HOLDOUT_SHEETS,
     "holdout2": HOLDOUT2_SHEETS,
@@ -62,6 +65,7 @@ HOLDOUT_BATCHES = {
     "holdout5": HOLDOUT5_SHEETS,
     "holdout6": HOLDOUT6_SHEETS,
     "holdout7": HOLDOUT7_SHEETS,
+    "holdout8": HOLDOUT8_SHEETS,
 }
 SPLITS = ("dev", "test", *HOLDOUT_BATCHES)
 SPLIT_FILE = ROOT / "bench" / "data" / "company_split.json"
