@@ -406,10 +406,16 @@ def absence_areas(sentence: str) -> list[str]:
         for start, end in _clauses(text)
         if any(start <= n < end for n in negs) and any(start <= r < end for r in reports)
     ] or [(0, len(text))]
+    exceptions = _exception_spans(text)
     found = []
     for name, area in AREAS.items():
         hits = [m.start() for w in area.topic_words for m in re.finditer(rf"\b(?:{w})\b", lowered)]
-        hits = [h for h in hits if any(start <= h < end for start, end in clauses) and not _in_exception(text, h)]
+        hits = [
+            h
+            for h in hits
+            if any(start <= h < end for start, end in clauses)
+            and not any(start <= h < end for start, end in exceptions)
+        ]
         # the area must be what the statement says is missing: a topic word near the negation or
         # reporting words ("distributed" in a clause before "the filing does not describe ..." is not)
         if any(_near(text, a, h) for h in hits for a in anchors):
@@ -426,14 +432,15 @@ _CLAUSE_BREAK = re.compile(
 )
 
 
-def _in_exception(text: str, position: int) -> bool:
-    """Whether ``position`` is inside an exception phrase ("Beyond this customer-facing financing, ...",
-    "apart from X,"): what such a phrase names is present in the source, not missing."""
+def _exception_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the exception phrases of a sentence ("Beyond this customer-facing
+    financing, ...", "apart from X,"), each up to the next comma: what they name is present in the
+    source, not missing."""
+    spans = []
     for m in _EXCEPTION.finditer(text):
         comma = text.find(",", m.end())
-        if m.start() <= position < (comma if comma >= 0 else len(text)):
-            return True
-    return False
+        spans.append((m.start(), comma if comma >= 0 else len(text)))
+    return spans
 
 
 def _clauses(text: str) -> list[tuple[int, int]]:

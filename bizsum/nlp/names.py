@@ -7,6 +7,7 @@ import re
 from functools import lru_cache
 
 from bizsum.nlp.lexicon import STOPWORDS
+from bizsum.nlp.numbers import MONTH_FORMS
 
 log = logging.getLogger(__name__)
 
@@ -209,25 +210,6 @@ def extract_names(text: str) -> list[str]:
     return names
 
 
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-_MONTH_FORMS = {
-    **{m.lower(): m for m in _MONTHS},
-    **{m[:3].lower(): m for m in _MONTHS if m != "May"},
-    "sept": "September",
-}
 _MONTH_TOKEN = re.compile(r"(?:(?:mid|early|late)-)?([A-Za-z]+)\.?")
 
 
@@ -238,7 +220,8 @@ def month_name(token: str) -> str | None:
     m = _MONTH_TOKEN.fullmatch(token)
     if not m or not m.group(1)[:1].isupper():
         return None
-    return _MONTH_FORMS.get(m.group(1).lower())
+    month = MONTH_FORMS.get(m.group(1).lower())
+    return month.capitalize() if month else None
 
 
 _LEADING_WORDS = frozenset(

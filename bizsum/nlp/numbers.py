@@ -58,7 +58,7 @@ _WORD_NUMBERS = {
     "a": 1,
     "half": 0.5,
 }
-_MONTHS = [
+_MONTHS = (
     "january",
     "february",
     "march",
@@ -71,10 +71,10 @@ _MONTHS = [
     "october",
     "november",
     "december",
-]
-_MONTH_BEFORE = re.compile(
-    r"\b(?:" + "|".join(_MONTHS) + r"|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\.?\s*$", re.IGNORECASE
 )
+#: every way a month is written, lower-case, with the full month it names: "aug" -> "august"
+MONTH_FORMS = {**{m: m for m in _MONTHS}, **{m[:3]: m for m in _MONTHS}, "sept": "september"}
+_MONTH_BEFORE = re.compile(r"\b(?:" + "|".join(sorted(MONTH_FORMS, key=len, reverse=True)) + r")\.?\s*$", re.IGNORECASE)
 
 
 def day_of_month(text: str, num: Number) -> bool:

@@ -115,6 +115,12 @@ def without_trademarks(text: str) -> str:
     return _TRADEMARK.sub("", text)
 
 
+def _padded_norm(text: str) -> str:
+    """The normalized tokens of a text, trademark signs left out, with a space at each end (so a
+    phrase is looked up as " word word ")."""
+    return " " + " ".join(norm_tokens(without_trademarks(text))) + " "
+
+
 def source_splits(text: str) -> dict[str, list[str]]:
     """Every sentence split the offline metrics make of a source text, by the text split: the text as
     given (ROUGE's sentence lines, BERTScore's chunks) and with hard wraps undone (the source index).
@@ -202,7 +208,7 @@ def _build_index(text: str, sha256: str) -> SourceIndex:
     sentence_numbers = [extract_numbers(s) for s in sentences]
     numbers = [(num, i) for i, nums in enumerate(sentence_numbers) for num in nums]
     numbers += [(num, i) for i in thousands_rows(sentences) for num in in_thousands(sentences[i], sentence_numbers[i])]
-    norm_text = " " + " ".join(norm_tokens(without_trademarks(text))) + " "
+    norm_text = _padded_norm(text)
     scores = area_scores(sentences, embeddings[: len(sentences)])
     strong = {a: int((scores[:, k] >= STRONG_THRESHOLD).sum()) for k, a in enumerate(FOCUS_AREAS)}
     log.debug("indexed source %s: %d sentences, %d numbers", sha256[:12], len(sentences), len(numbers))
@@ -216,7 +222,7 @@ def _build_index(text: str, sha256: str) -> SourceIndex:
         sentence_stems=sentence_stems,
         all_stems=all_stems,
         norm_text=norm_text,
-        sentence_norms=[" " + " ".join(norm_tokens(without_trademarks(x))) + " " for x in sentences],
+        sentence_norms=[_padded_norm(x) for x in sentences],
         area_strong_counts=strong,
         area_scores=scores,
         sentence_numbers=sentence_numbers,
