@@ -54,8 +54,8 @@ HOLDOUT5_SHEETS = SET_DIR / "holdout5"
 HOLDOUT6_SHEETS = SET_DIR / "holdout6"
 #: an eighth batch written in the fifth stop (2026-12-06), after holdout 6 was scored (split "holdout7")
 HOLDOUT7_SHEETS = SET_DIR / "holdout7"
-#: a ninth batch written at the end of the fifth stop (2026-12-06), unscored: blind for the next
-#: change of source_only (split "holdout8")
+#: a ninth batch written at the end of the fifth stop (2026-12-06); scored once in the sixth stop
+#: (verifier run9b against version 14), no longer blind (split "holdout8")
 HOLDOUT8_SHEETS = SET_DIR / "holdout8"
 HOLDOUT_BATCHES = {
     "holdout": HOLDOUT_SHEETS,

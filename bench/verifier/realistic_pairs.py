@@ -15,6 +15,9 @@ companies' sheets choose the thresholds and the test half is never read. Per she
   under 40 % of its content words (a true fact needs its own evidence, not a neighbour's);
 * ``real_neg_<kind>``: every claim of a one-error copy's altered sentence against the units of the
   sentence it replaced and against every inference window (label 0).
+
+Each row's ``origin`` names the written-claims file it came from (``sheets`` for the realistic
+sheets), so a training mix can take a new round whole and replay a share of the older ones.
 """
 
 from __future__ import annotations
@@ -70,7 +73,7 @@ def main() -> None:
     ck = chunker()
     summaries = [s for s in load("dev") if not tune_company(s.company)]
     # per document: (claim, label, kind, quotes) from the sheets and from the written claims
-    per_doc: dict[str, list[tuple[str, int, str, list[str]]]] = defaultdict(list)
+    per_doc: dict[str, list[tuple[str, int, str, list[str], str]]] = defaultdict(list)
     companies: dict[str, str] = {}
     for s in summaries:
         companies[s.doc_id] = s.company
@@ -81,7 +84,7 @@ def main() -> None:
             kind = "real_pos" if label == "supported" else "real_neg_" + s.kind
             source_quotes = quotes if label == "supported" else faithful.quotes[i]
             for claim in split_claims(sentence):
-                per_doc[s.doc_id].append((claim, 1 if label == "supported" else 0, kind, source_quotes))
+                per_doc[s.doc_id].append((claim, 1 if label == "supported" else 0, kind, source_quotes, "sheets"))
     splits = company_splits()
     for path in sorted(WRITTEN.glob("*.jsonl")):
         doc_id = path.stem.split("__")[0]  # <DOC_ID>__<tag>.jsonl: a second set for the document
@@ -92,20 +95,20 @@ def main() -> None:
         for line in path.read_text(encoding="utf-8").splitlines():
             row = json.loads(line)
             kind = ("written_pos_" if row["label"] else "written_neg_") + row["style"]
-            per_doc[doc_id].append((row["claim"], int(row["label"]), kind, list(row["quotes"])))
+            per_doc[doc_id].append((row["claim"], int(row["label"]), kind, list(row["quotes"]), path.name))
     pairs: list[dict] = []
     lost = 0
     for doc_id, items in sorted(per_doc.items()):
         text = (ROOT / "data" / "documents" / f"{doc_id}.txt").read_text()
         doc = ck.document(text)
         norm_units = [normalise(u) for u in doc.units]
-        golds = [gold_units(quotes, doc.units, norm_units) for *_, quotes in items]
+        golds = [gold_units(quotes, doc.units, norm_units) for *_, quotes, _ in items]
         lost += sum(g is None for g in golds)
         claims = [c for c, *_ in items]
         cands = ck.candidates(doc, claims, claim_embeddings=embed(claims), covering=False)
-        for (claim, label, kind, _), gold, chunks in zip(items, golds, cands):
+        for (claim, label, kind, _, origin), gold, chunks in zip(items, golds, cands):
 
-            def add(passage: str, k: str, lab: int, claim: str = claim) -> None:
+            def add(passage: str, k: str, lab: int, claim: str = claim, origin: str = origin) -> None:
                 pairs.append(
                     {
                         "company": companies[doc_id],
@@ -115,6 +118,7 @@ def main() -> None:
                         "label": lab,
                         "kind": k,
                         "group": "realistic" if kind.startswith("real") else "written",
+                        "origin": origin,
                     }
                 )
 

@@ -1,0 +1,76 @@
+"""The training mixes of round 5 (bench/verifier/README.md, "rounds 5 and 6"; not shipped).
+
+    python bench/verifier/mix_round5.py run9    # /work/verifier_runs/train_v9.jsonl
+    python bench/verifier/mix_round5.py run9b   # /work/verifier_runs/train_v9b.jsonl (after run9's mix exists)
+
+Inputs: ``realistic_pairs.py --out /work/verifier_runs/written_pairs9.jsonl`` (every pair has its
+``origin``) and ``make_pairs.py --per-company 90 --out /work/verifier_runs/pairs_replay9.jsonl``.
+Round 5's pairs are taken whole; older pairs are replayed by label so that the mix's positive
+share equals the older pairs' share.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+from pathlib import Path
+
+RUNS = Path("/work/verifier_runs")
+
+
+def read(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def write(rows: list[dict], name: str, stats: dict) -> None:
+    with open(RUNS / f"{name}.jsonl", "w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    stats["positive_share"] = sum(r["label"] for r in rows) / len(rows)
+    (RUNS / f"{name}.stats.json").write_text(json.dumps(stats, indent=1))
+    print(stats)
+
+
+def mix(name: str) -> None:
+    pairs = read(RUNS / "written_pairs9.jsonl")
+    new = [p for p in pairs if p.get("origin", "").endswith("__q.jsonl")]
+    old = [p for p in pairs if not p.get("origin", "").endswith(("__q.jsonl", "__a.jsonl"))]
+    synthetic = read(RUNS / "pairs_replay9.jsonl")
+    share = sum(p["label"] for p in old) / len(old)
+    if name == "run9":
+        rng = random.Random(20261206)
+        rounds, n_old = new, 3600
+    else:  # run9b: round 5 twice, older pairs run9 did not see
+        rng = random.Random(20261207)
+        seen = {(p["claim"], p["source_passage"]) for p in read(RUNS / "train_v9.jsonl")}
+        old = [p for p in old if (p["claim"], p["source_passage"]) not in seen]
+        synthetic = [p for p in synthetic if (p["claim"], p["source_passage"]) not in seen]
+        rounds, n_old = new + new, 4000
+    rng.shuffle(old)
+    rng.shuffle(synthetic)
+    synthetic = synthetic[:800]
+    total = len(rounds) + n_old + len(synthetic)
+    fixed = sum(p["label"] for p in rounds) + sum(p["label"] for p in synthetic)
+    want = max(0, min(n_old, round(share * total) - fixed))
+    positives = [p for p in old if p["label"] == 1][:want]
+    negatives = [p for p in old if p["label"] == 0][: n_old - want]
+    rows = rounds + positives + negatives + synthetic
+    rng.shuffle(rows)
+    out = "train_v9" if name == "run9" else "train_v9b"
+    write(
+        rows,
+        out,
+        {
+            "pairs": len(rows),
+            "round5": len(rounds),
+            "older": n_old,
+            "older_positive": want,
+            "synthetic": len(synthetic),
+            "older_positive_share": share,
+        },
+    )
+
+
+if __name__ == "__main__":
+    mix(sys.argv[1] if len(sys.argv) > 1 else "run9")
