@@ -72,7 +72,7 @@ def main() -> None:
     rng = random.Random(args.seed)
     ck = chunker()
     summaries = [s for s in load("dev") if not tune_company(s.company)]
-    # per document: (claim, label, kind, quotes) from the sheets and from the written claims
+    # per document: (claim, label, kind, quotes, origin) from the sheets and from the written claims
     per_doc: dict[str, list[tuple[str, int, str, list[str], str]]] = defaultdict(list)
     companies: dict[str, str] = {}
     for s in summaries:
