@@ -7,7 +7,9 @@
     python bench/validation/realistic_eval.py --split holdout3 --once  # the fourth batch (2026-12-06, later)
     python bench/validation/realistic_eval.py --split holdout4 --once  # the fifth batch (2026-12-06, fourth stop)
     python bench/validation/realistic_eval.py --split holdout5 --once  # the sixth batch (blind until the fifth stop)
-    python bench/validation/realistic_eval.py --split holdout6 --once  # the seventh batch: unscored, blind
+    python bench/validation/realistic_eval.py --split holdout6 --once  # the seventh batch (blind until the fifth stop)
+    python bench/validation/realistic_eval.py --split holdout7 --once  # the eighth batch (fifth stop)
+    python bench/validation/realistic_eval.py --split holdout8 --once  # the ninth batch (blind until the sixth stop)
     python bench/validation/realistic_eval.py --split dev --out bench/results/realistic_dev.json
 
 Every summary of the split is scored by the installed ``source_only`` (``score_summary`` with the
