@@ -16,17 +16,24 @@ import random
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _env import ROOT
+
+sys.path.insert(0, str(ROOT))  # this checkout's bizsum (only its JSONL helpers: no torch)
+from bizsum.jsonl import dumps, read_jsonl
+
 RUNS = Path("/work/verifier_runs")
 
 
 def read(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    if not path.is_file():
+        sys.exit(f"{path}: missing (see this script's docstring for the command that writes it)")
+    return read_jsonl(path)
 
 
 def write(rows: list[dict], name: str, stats: dict) -> None:
     with open(RUNS / f"{name}.jsonl", "w", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        handle.writelines(dumps(row) for row in rows)
     stats["positive_share"] = sum(r["label"] for r in rows) / len(rows)
     (RUNS / f"{name}.stats.json").write_text(json.dumps(stats, indent=1))
     print(stats)

@@ -207,7 +207,6 @@ def extract_numbers(text: str) -> list[Number]:
 
 
 _DENOMINATORS = {"half": 2, "third": 3, "quarter": 4, "fifth": 5, "sixth": 6, "eighth": 8, "tenth": 10}
-_NUMERATORS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4}
 #: "a quarter of a billion dollars", "two-thirds of a million", "half a billion"
 _FRACTION_OF_SCALE = re.compile(
     r"\b(?:(?P<n>a|one|two|three|four)[- ](?P<d>half|halves|thirds?|quarters?|fifths?|sixths?|eighths?|tenths?)\s+of"
@@ -221,9 +220,10 @@ def _fractions_of_a_scale(text: str) -> list[Number]:
     fraction ("nearly a quarter of a billion dollars" restates $243.6 million)."""
     out = []
     for m in _FRACTION_OF_SCALE.finditer(text):
-        numerator, denominator = 1, 2  # "half a billion"
+        numerator: float = 1  # "half a billion"
+        denominator = 2
         if m.group("d"):
-            numerator = _NUMERATORS[m.group("n").lower()]
+            numerator = _WORD_NUMBERS[m.group("n").lower()]
             word = m.group("d").lower()
             denominator = 2 if word.startswith("hal") else _DENOMINATORS[word.rstrip("s")]
         fraction = numerator / denominator
