@@ -57,6 +57,9 @@ HOLDOUT7_SHEETS = SET_DIR / "holdout7"
 #: a ninth batch written at the end of the fifth stop (2026-12-06); scored once in the sixth stop
 #: (verifier run9b against version 14), no longer blind (split "holdout8")
 HOLDOUT8_SHEETS = SET_DIR / "holdout8"
+#: a tenth batch written at the start of the seventh stop (2026-12-06) by eight new writers, for
+#: test-half filings; blind until a change is judged on it (split "holdout9")
+HOLDOUT9_SHEETS = SET_DIR / "holdout9"
 HOLDOUT_BATCHES = {
     "holdout": HOLDOUT_SHEETS,
     "holdout2": HOLDOUT2_SHEETS,
@@ -66,6 +69,7 @@ HOLDOUT_BATCHES = {
     "holdout6": HOLDOUT6_SHEETS,
     "holdout7": HOLDOUT7_SHEETS,
     "holdout8": HOLDOUT8_SHEETS,
+    "holdout9": HOLDOUT9_SHEETS,
 }
 SPLITS = ("dev", "test", *HOLDOUT_BATCHES)
 SPLIT_FILE = ROOT / "bench" / "data" / "company_split.json"

@@ -2,8 +2,10 @@
 
     python bench/verifier/mix_round5.py run9    # /work/verifier_runs/train_v9.jsonl
     python bench/verifier/mix_round5.py run9b   # /work/verifier_runs/train_v9b.jsonl (after run9's mix exists)
+    python bench/verifier/mix_round5.py run10   # /work/verifier_runs/train_v10.jsonl: rounds 5 and 6 once each
 
-Inputs: ``realistic_pairs.py --out /work/verifier_runs/written_pairs9.jsonl`` (every pair has its
+Inputs: ``realistic_pairs.py --out /work/verifier_runs/written_pairs9.jsonl`` (``written_pairs9c.jsonl``,
+written after round 6, for run10) (every pair has its
 ``origin``) and ``make_pairs.py --per-company 90 --out /work/verifier_runs/pairs_replay9.jsonl``.
 Round 5's pairs are taken whole; older pairs are replayed by label so that the mix's positive
 share equals the older pairs' share.
@@ -40,14 +42,19 @@ def write(rows: list[dict], name: str, stats: dict) -> None:
 
 
 def mix(name: str) -> None:
-    pairs = read(RUNS / "written_pairs9.jsonl")
+    pairs = read(RUNS / ("written_pairs9c.jsonl" if name == "run10" else "written_pairs9.jsonl"))
     new = [p for p in pairs if p.get("origin", "").endswith("__q.jsonl")]
+    if name == "run10":  # from the shipped weights: round 5 and round 6 together, so no cue moves to the other
+        new += [p for p in pairs if p.get("origin", "").endswith("__a.jsonl")]
     old = [p for p in pairs if not p.get("origin", "").endswith(("__q.jsonl", "__a.jsonl"))]
     synthetic = read(RUNS / "pairs_replay9.jsonl")
     share = sum(p["label"] for p in old) / len(old)
     if name == "run9":
         rng = random.Random(20261206)
         rounds, n_old = new, 3600
+    elif name == "run10":
+        rng = random.Random(20261209)
+        rounds, n_old = new, 4000
     else:  # run9b: round 5 twice, older pairs run9 did not see
         rng = random.Random(20261207)
         seen = {(p["claim"], p["source_passage"]) for p in read(RUNS / "train_v9.jsonl")}
@@ -64,13 +71,13 @@ def mix(name: str) -> None:
     negatives = [p for p in old if p["label"] == 0][: n_old - want]
     rows = rounds + positives + negatives + synthetic
     rng.shuffle(rows)
-    out = "train_v9" if name == "run9" else "train_v9b"
+    out = {"run9": "train_v9", "run9b": "train_v9b", "run10": "train_v10"}[name]
     write(
         rows,
         out,
         {
             "pairs": len(rows),
-            "round5": len(rounds),
+            "new_rounds": len(rounds),
             "older": n_old,
             "older_positive": want,
             "synthetic": len(synthetic),
