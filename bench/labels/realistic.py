@@ -58,7 +58,7 @@ HOLDOUT7_SHEETS = SET_DIR / "holdout7"
 #: (verifier run9b against version 14), no longer blind (split "holdout8")
 HOLDOUT8_SHEETS = SET_DIR / "holdout8"
 #: a tenth batch written at the start of the seventh stop (2026-12-06) by eight new writers, for
-#: test-half filings; blind until a change is judged on it (split "holdout9")
+#: test-half filings; scored once in that stop (version 14 only), no longer blind (split "holdout9")
 HOLDOUT9_SHEETS = SET_DIR / "holdout9"
 HOLDOUT_BATCHES = {
     "holdout": HOLDOUT_SHEETS,

@@ -4,10 +4,10 @@
     python bench/verifier/mix_round5.py run9b   # /work/verifier_runs/train_v9b.jsonl (after run9's mix exists)
     python bench/verifier/mix_round5.py run10   # /work/verifier_runs/train_v10.jsonl: rounds 5 and 6 once each
 
-Inputs: ``realistic_pairs.py --out /work/verifier_runs/written_pairs9.jsonl`` (``written_pairs9c.jsonl``,
-written after round 6, for run10) (every pair has its
-``origin``) and ``make_pairs.py --per-company 90 --out /work/verifier_runs/pairs_replay9.jsonl``.
-Round 5's pairs are taken whole; older pairs are replayed by label so that the mix's positive
+Inputs: ``realistic_pairs.py --out /work/verifier_runs/written_pairs9.jsonl`` (every pair has its
+``origin``; run10 reads ``written_pairs9c.jsonl``, the same command after round 6) and
+``make_pairs.py --per-company 90 --out /work/verifier_runs/pairs_replay9.jsonl``. The new rounds'
+pairs are taken whole; older pairs are replayed by label so that the mix's positive
 share equals the older pairs' share.
 """
 

@@ -232,3 +232,30 @@ def test_a_public_offering_is_financing_in_an_absence_statement():
         "Exchange listing, leaving debt and other sources undescribed."
     ) == ["financing"]
     assert absence_areas("The filing does not describe its product offerings.") == ["products"]
+
+
+def test_a_company_that_defines_its_terms_without_parentheses_is_named_in_context_anywhere():
+    """Holdout 9 (AMZN_2024): "Amazon.com makes its money by ..." was "in an unrelated context" (version 14)."""
+    from bizsum.metrics.source_only.subject import as_the_company, company_names
+
+    text = (
+        "As used herein, “Amazon.com,” “we,” “our,” and similar terms include Amazon.com, Inc. and its "
+        "subsidiaries, unless the context indicates otherwise.\n"
+        "We serve consumers through our online and physical stores.\n"
+        "We provide advertising services to sellers, vendors and authors.\n"
+        "Amazon Web Services offers computing and storage services.\n"
+    )
+    claim = "Amazon.com makes its money by selling goods in its online and physical stores."
+    assert _names(text, claim, [1]) == {"Amazon.com": "ok"}
+    assert as_the_company(claim, company_names(text)) == (
+        "The company makes its money by selling goods in its online and physical stores."
+    )
+    # another name of the filing still needs its own context
+    other = "Amazon Web Services sells goods in physical stores."
+    assert _names(text, other, [1]) == {"Amazon Web Services": "wrong_context"}
+    # a quoted term that is not the company is not taken for its name
+    nike = (
+        'As used in this Annual Report on Form 10-K (this "Annual Report"), the terms "we," "us," "our," '
+        '"NIKE" and the "Company" refer to NIKE, Inc. and its predecessors.\n'
+    )
+    assert "NIKE" in company_names(nike) and "Annual Report" not in company_names(nike)

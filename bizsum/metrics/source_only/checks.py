@@ -9,12 +9,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from bizsum.metrics.source_only.index import (
-    COMPANY_DEFINED,
     COMPANY_INTRODUCED,
     CONTAINED_SHARE,
     COPY_SHARE,
     DOCUMENT_WIDE_SHARE,
     INTRODUCED_WITHIN,
+    defines_company,
     name_holders,
     name_variants,
     nearest_year,
@@ -270,7 +270,7 @@ def check_names(claim: str, index: SourceIndex, aligned: Sequence[int] = ()) -> 
         copies = False
         document_wide = (
             len(holders) >= max(3, DOCUMENT_WIDE_SHARE * len(index.sentences))
-            or any(COMPANY_DEFINED.search(index.sentences[i]) for i in holders)
+            or any(defines_company(index.sentences[i]) for i in holders)
             or _company_introduced(toks, index)
         )
         if not rest or document_wide:

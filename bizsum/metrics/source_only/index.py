@@ -92,6 +92,17 @@ def name_variants(toks: list[str]) -> list[str]:
 #: the company ('The United States Shoe Corporation (the "company") is ...'), is in context anywhere
 DOCUMENT_WIDE_SHARE = 0.05
 COMPANY_DEFINED = re.compile(r"\([^()]{0,120}?[\"“']\s*(?:company|registrant|corporation|we)\b", re.IGNORECASE)
+#: a sentence that defines the company's terms without parentheses: 'As used herein, “Amazon.com,”
+#: “we,” “our,” and similar terms include Amazon.com, Inc. ...', 'the terms "we", "us" or "our" as
+#: used herein refer to Asta Funding, Inc.' (a quoted "we", "us" or "our")
+COMPANY_TERMS = re.compile(r"[\"“']\s*(?:we|us|our)\s*[,.]?\s*[\"”']", re.IGNORECASE)
+
+
+def defines_company(sentence: str) -> bool:
+    """The sentence defines the company: its names there are the company's own."""
+    return COMPANY_DEFINED.search(sentence) is not None or COMPANY_TERMS.search(sentence) is not None
+
+
 #: the company introduced by its full name near the top of the filing ("Asta Funding, Inc. acquires
 #: ..."): the name, or its first words, is the company's own wherever a summary puts it
 COMPANY_INTRODUCED = r" {name} (?:[a-z0-9&'-]+ ){{0,3}}(?:inc|corp|corporation|company|co|ltd|llc|plc|incorporated) "

@@ -260,4 +260,8 @@ class SourceOnlyMetric(Metric):
         # 14: months in a date are the source's month in full ("Aug 1998"), "FY" is no name; "a
         #     quarter of a billion" is one number; "Approx." / "co." stay inside their claim; a
         #     claim's negation agrees with one anywhere in its sentence; a public offering is financing
-        return {**encoder_versions(), **verifier_version(), "source_only": "14"}
+        # (15: a reading without an emphatic "own", tried and reverted)
+        # 16: a filing that defines its terms without parentheses ('As used herein, “Amazon.com,”
+        #     “we,” ... include Amazon.com, Inc.') names the company: its name is in context anywhere
+        #     and a claim holding it gets the "the company" reading
+        return {**encoder_versions(), **verifier_version(), "source_only": "16"}

@@ -5,7 +5,8 @@ Corporation sells footwear brands to department stores." for "Footwear brands ar
 department stores and through the company's own stores."). The verifier, trained to reject a
 claim that puts a name its evidence does not hold into a relation, scored that claim 0.02. The
 names a filing defines as itself ('The United States Shoe Corporation (the "company")', 'AbbVie
-Inc. ("AbbVie" or "the company")') are found here; a claim holding one is verified a second time
+Inc. ("AbbVie" or "the company")', 'the terms “Amazon.com,” “we,” ... include Amazon.com, Inc.') are
+found here; a claim holding one is verified a second time
 with "the company" in its place, and the better score counts.
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from bizsum.metrics.source_only.index import COMPANY_DEFINED, DOCUMENT_WIDE_SHARE
+from bizsum.metrics.source_only.index import COMPANY_DEFINED, COMPANY_TERMS, DOCUMENT_WIDE_SHARE
 from bizsum.nlp.names import extract_names
 
 _SUFFIX = re.compile(
@@ -25,6 +26,7 @@ _QUOTED = re.compile(r"[\"“']([A-Z][^\"”']{1,40})[\"”']")
 _GENERIC = {"company", "company's", "company’s", "registrant", "corporation", "partnership", "bank", "trust", "fund"}
 _GENERIC |= {"we", "us", "our", "the company"}
 _MAX_CHARS = 20_000  # the defining sentence is near the top of Item 1
+_REFERS_TO = re.compile(r"\b(?:refers?\s+to|referring\s+to|include|includes|means?|shall\s+mean)\b", re.IGNORECASE)
 
 
 @lru_cache(maxsize=64)
@@ -40,9 +42,24 @@ def company_names(source_text: str) -> tuple[str, ...]:
         if names:
             found.add(names[-1])
         for alias in _QUOTED.findall(match.group(0)):
-            if alias.strip().lower() not in _GENERIC:
+            if alias.strip(" ,.").lower() not in _GENERIC:
                 found.add(alias.strip())
     sentences = re.split(r"(?<=[.!?])\s+", source_text)
+    for sentence in re.split(r"(?<=[.!?])\s+", head):
+        # 'As used herein, “Amazon.com,” “we,” “our,” ... include Amazon.com, Inc.': the name the
+        # terms refer to, and the quoted terms that are part of it ("Home Depot" of "The Home Depot,
+        # Inc."; not 'this "Annual Report"')
+        referent = _REFERS_TO.search(sentence) if COMPANY_TERMS.search(sentence) else None
+        if referent is None:
+            continue
+        names = extract_names(sentence[referent.end() :])
+        if not names:
+            continue
+        found.add(names[0])
+        for alias in _QUOTED.findall(sentence[: referent.start()]):
+            alias = alias.strip(" ,.")
+            if alias.lower() not in _GENERIC and alias in names[0]:
+                found.add(alias)
     for sentence in sentences[:3]:
         # the name a filing opens with and uses throughout ("AbbVie is a global ...")
         names = extract_names(sentence)
