@@ -6,8 +6,8 @@ department stores and through the company's own stores."). The verifier, trained
 claim that puts a name its evidence does not hold into a relation, scored that claim 0.02. The
 names a filing defines as itself ('The United States Shoe Corporation (the "company")', 'AbbVie
 Inc. ("AbbVie" or "the company")', 'the terms “Amazon.com,” “we,” ... include Amazon.com, Inc.') are
-found here; a claim holding one is verified a second time
-with "the company" in its place, and the better score counts.
+found here; a claim holding one is verified a second time with "the company" in its place, and the
+better score counts.
 """
 
 from __future__ import annotations
