@@ -60,6 +60,9 @@ HOLDOUT8_SHEETS = SET_DIR / "holdout8"
 #: a tenth batch written at the start of the seventh stop (2026-12-06) by eight new writers, for
 #: test-half filings; scored once in that stop (version 14 only), no longer blind (split "holdout9")
 HOLDOUT9_SHEETS = SET_DIR / "holdout9"
+#: an eleventh batch written at the end of the seventh stop (2026-12-06) by eight new writers, for
+#: test-half filings; left unscored, blind for the next change (split "holdout10")
+HOLDOUT10_SHEETS = SET_DIR / "holdout10"
 HOLDOUT_BATCHES = {
     "holdout": HOLDOUT_SHEETS,
     "holdout2": HOLDOUT2_SHEETS,
@@ -70,6 +73,7 @@ HOLDOUT_BATCHES = {
     "holdout7": HOLDOUT7_SHEETS,
     "holdout8": HOLDOUT8_SHEETS,
     "holdout9": HOLDOUT9_SHEETS,
+    "holdout10": HOLDOUT10_SHEETS,
 }
 SPLITS = ("dev", "test", *HOLDOUT_BATCHES)
 SPLIT_FILE = ROOT / "bench" / "data" / "company_split.json"

@@ -10,6 +10,7 @@
     python bench/labels/realistic_check.py --holdout7 [DOC_ID ...]  # the seventh holdout batch
     python bench/labels/realistic_check.py --holdout8 [DOC_ID ...]  # the eighth holdout batch
     python bench/labels/realistic_check.py --holdout9 [DOC_ID ...]  # the ninth holdout batch
+    python bench/labels/realistic_check.py --holdout10 [DOC_ID ...]  # the tenth holdout batch
 
 Every problem is printed as one line naming the sheet and the field; exit 1 when there is any.
 """
@@ -33,6 +34,7 @@ HOLDOUT6_SHEETS = ROOT / "data" / "validation" / "realistic" / "holdout6"
 HOLDOUT7_SHEETS = ROOT / "data" / "validation" / "realistic" / "holdout7"
 HOLDOUT8_SHEETS = ROOT / "data" / "validation" / "realistic" / "holdout8"
 HOLDOUT9_SHEETS = ROOT / "data" / "validation" / "realistic" / "holdout9"
+HOLDOUT10_SHEETS = ROOT / "data" / "validation" / "realistic" / "holdout10"
 DOCUMENTS = ROOT / "data" / "documents"
 ERROR_KINDS = ("invented", "wrong_relation", "unsupported_inference", "financing_customer")
 AREAS = ("sources_of_revenue", "customer_base", "products", "distribution_channels", "financing")
@@ -133,6 +135,7 @@ def main(argv: list[str]) -> int:
         "--holdout7": HOLDOUT7_SHEETS,
         "--holdout8": HOLDOUT8_SHEETS,
         "--holdout9": HOLDOUT9_SHEETS,
+        "--holdout10": HOLDOUT10_SHEETS,
     }
     if argv[:1] and argv[0] in batches:
         folder, argv = batches[argv[0]], argv[1:]
