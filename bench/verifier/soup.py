@@ -5,7 +5,7 @@
 
 Both must share one lineage (``b`` fine-tuned from ``a``, directly or through other runs): every
 tensor becomes ``(1 - weight_b) * a + weight_b * b``. Stored formats are read with
-``bizsum.nlp.verifier.load_state_dict`` (an int8 package folder is dequantized first); the output
+``bizsum.nlp.verifier.trained_state_dict`` (an int8 package folder is dequantized first); the output
 is fp32, with ``b``'s config and tokenizer, ready for ``export.py``.
 """
 
@@ -21,17 +21,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _env import setup
 
 
-def read_weights(folder: Path) -> dict:
-    from bizsum.nlp.verifier import MANIFEST, load_state_dict, read_manifest
-
-    manifest = (
-        read_manifest(folder)
-        if (folder / MANIFEST).is_file()
-        else {"format": "fp32", "weights_file": "model.safetensors"}
-    )
-    return load_state_dict(folder, manifest)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--a", type=Path, required=True, help="the earlier verifier (package folder or run's final/)")
@@ -44,7 +33,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--weight-b {args.weight_b}: must be in 0..1")
     from safetensors.torch import save_file
 
-    a, b = read_weights(args.a), read_weights(args.b)
+    from bizsum.nlp.verifier import trained_state_dict
+
+    a, b = trained_state_dict(args.a), trained_state_dict(args.b)
     if a.keys() != b.keys():
         raise SystemExit(f"soup: {args.a} and {args.b} hold different tensors: {sorted(a.keys() ^ b.keys())[:5]}")
     mixed = {name: ((1.0 - args.weight_b) * a[name] + args.weight_b * b[name]).contiguous() for name in a}

@@ -174,15 +174,10 @@ def main() -> None:
     unexpected = [u for u in unexpected if not u.startswith("pooler.") and not u.endswith("position_ids")]
     assert not missing and not unexpected, (missing, unexpected)
     if args.init:  # continue from a trained verifier (recipe 2 starts from the shipped recipe-1 weights)
-        from bizsum.nlp.verifier import MANIFEST, load_state_dict, read_manifest
+        from bizsum.nlp.verifier import trained_state_dict
 
         init = Path(args.init)
-        manifest = (
-            read_manifest(init)
-            if (init / MANIFEST).is_file()
-            else {"format": "fp32", "weights_file": "model.safetensors"}
-        )
-        missing, unexpected = model.load_state_dict(load_state_dict(init, manifest), strict=False)
+        missing, unexpected = model.load_state_dict(trained_state_dict(init), strict=False)
         assert not [m for m in missing if not m.endswith("position_ids")] and not unexpected, (missing, unexpected)
         log.info("initialised from %s", init)
     if args.freeze_embeddings:

@@ -260,6 +260,17 @@ def load_state_dict(directory: Path, manifest: dict[str, Any]) -> dict[str, Any]
     return out
 
 
+def trained_state_dict(directory: Path) -> dict[str, Any]:
+    """:func:`load_state_dict` of a packaged verifier (read by its MANIFEST) or of a training run's
+    ``final/`` folder (fp32 ``model.safetensors``, no manifest)."""
+    manifest = (
+        read_manifest(directory)
+        if (directory / MANIFEST).is_file()
+        else {"format": "fp32", "weights_file": "model.safetensors"}
+    )
+    return load_state_dict(directory, manifest)
+
+
 def quantize_state_dict(state: dict[str, Any], fmt: str) -> dict[str, Any]:
     """fp16: every tensor in half precision. int8: 2-D weights as int8 rows with an fp16 scale per
     row (symmetric, max-abs); biases and LayerNorms in fp16."""
