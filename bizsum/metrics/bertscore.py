@@ -45,8 +45,10 @@ MAX_PIECES = 510  # 512 minus [CLS] and [SEP]
 #: memory of the source token embeddings kept (about 18 MB for an 11k-token 10-K section; the
 #: newest source always stays, however big)
 SOURCE_CACHE_MB = 64
-#: padded tokens per forward batch: 16 chunks of 512 (memory of a batch grows with it, speed does not)
-MAX_BATCH_TOKENS = 8192
+#: padded tokens per forward batch: 4 chunks of 512. Smaller batches stay in the CPU's caches: the
+#: 140 chunks of 8 filings of ``bench/speed/scale_out.py`` embed in 12.5-13.0 CPU-s at 2,048 (median
+#: of 5, 1 thread; 1,024: 12.0) against 14.4 at 8,192, equal to float rounding (5e-7)
+MAX_BATCH_TOKENS = 2048
 #: items embedded and matched together in score_batch (bounds the summary embeddings held at once)
 ITEM_BATCH = 64
 

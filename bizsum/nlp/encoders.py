@@ -44,18 +44,22 @@ def minilm_path() -> str:
 #: word pieces per text of the sentence encoder (its ``sentence_bert_config.json``); longer texts are cut
 MAX_SEQ_LENGTH = 256
 
-#: texts per forward batch of the sentence encoder. Small batches cost less CPU and memory here: on
-#: the 634 sentences of AMZN_2024 and LIVEPERSON_2017 (1 thread) a batch of 64 took 7.6 CPU-s and
-#: 951 MB peak RSS (each batch pads to its longest sentence, up to 256 word pieces, and its attention
-#: grows with the square of that), 16 took 4.5 s / 710 MB, 8 4.3 s / 637 MB; the embeddings differ
-#: by float rounding only (at most 1.9e-7)
-EMBED_BATCH = 8
+#: texts per forward batch of the sentence encoder, and padded word pieces per batch. Texts are sorted
+#: by their word-piece count (not characters, as sentence-transformers sorts), so a batch pads little:
+#: on 8 filings of ``bench/speed/scale_out.py`` (2,517 sentences) padding was 29 % of the tokens
+#: encoded when sorted by characters in batches of 8, 7 % by word pieces. Embedding those sentences on
+#: 1 thread (median of 5, interleaved): 16.6 CPU-s as before, 12.8 by word pieces in batches of 8 or
+#: of 16 within 2,048 pieces. The embeddings differ by float rounding only (at most 2.0e-7). Earlier,
+#: sorted by characters, 64 a batch took 7.6 CPU-s and 951 MB peak RSS on 634 sentences against
+#: 4.3 s / 637 MB for 8: a batch's attention grows with the square of its longest text.
+EMBED_BATCH = 16
+EMBED_BATCH_TOKENS = 2048
 
 
 class SentenceEncoder:
     """all-MiniLM-L6-v2 as sentence-transformers runs it (word pieces cut at 256, mean pooling,
-    unit length; texts sorted longest first into batches), on :mod:`bizsum.nlp.bert`: the same
-    embeddings to float rounding (tests compare them with sentence-transformers'), without importing
+    unit length; texts sorted longest first, by word pieces, into batches), on
+    :mod:`bizsum.nlp.bert`: the same embeddings to float rounding (tests compare them with sentence-transformers'), without importing
     sentence-transformers and transformers' model code (2-3 s of a cold ``bizsum score``)."""
 
     def __init__(self, directory: Path) -> None:
@@ -67,15 +71,15 @@ class SentenceEncoder:
     def encode(self, texts: list[str], batch_size: int = EMBED_BATCH) -> np.ndarray:
         import torch
 
+        from bizsum.nlp.batching import length_batches
         from bizsum.nlp.bert import mean_pool, pad_batch
 
-        order = np.argsort([-len(text) for text in texts])  # sentence-transformers' order
+        rows = self.tokenizer(list(texts), truncation=True, max_length=MAX_SEQ_LENGTH)["input_ids"]
         out = np.zeros((len(texts), self.model.config.hidden_size), dtype="float32")
+        batches = length_batches([len(row) for row in rows], batch_size, EMBED_BATCH_TOKENS, longest_first=True)
         with torch.inference_mode():
-            for start in range(0, len(texts), batch_size):
-                batch = order[start : start + batch_size]
-                rows = self.tokenizer([texts[i] for i in batch], truncation=True, max_length=MAX_SEQ_LENGTH)
-                ids, mask, _ = pad_batch(rows["input_ids"], self.tokenizer.pad_token_id)
+            for batch in batches:
+                ids, mask, _ = pad_batch([rows[i] for i in batch], self.tokenizer.pad_token_id)
                 pooled = mean_pool(self.model(ids, mask), mask)
                 out[batch] = torch.nn.functional.normalize(pooled, p=2, dim=1).numpy()
         return out
