@@ -61,8 +61,13 @@ HOLDOUT8_SHEETS = SET_DIR / "holdout8"
 #: test-half filings; scored once in that stop (version 14 only), no longer blind (split "holdout9")
 HOLDOUT9_SHEETS = SET_DIR / "holdout9"
 #: an eleventh batch written at the end of the seventh stop (2026-12-06) by eight new writers, for
-#: test-half filings; left unscored, blind for the next change (split "holdout10")
+#: test-half filings; scored once in the eighth stop (version 16 against candidate 17), no longer
+#: blind (split "holdout10")
 HOLDOUT10_SHEETS = SET_DIR / "holdout10"
+#: a twelfth batch written at the start of the eighth stop (2026-12-06) by eight new writers, for the
+#: test-half filings with the fewest earlier sheets; left unscored, blind for the next change
+#: (split "holdout11")
+HOLDOUT11_SHEETS = SET_DIR / "holdout11"
 HOLDOUT_BATCHES = {
     "holdout": HOLDOUT_SHEETS,
     "holdout2": HOLDOUT2_SHEETS,
@@ -74,6 +79,7 @@ HOLDOUT_BATCHES = {
     "holdout8": HOLDOUT8_SHEETS,
     "holdout9": HOLDOUT9_SHEETS,
     "holdout10": HOLDOUT10_SHEETS,
+    "holdout11": HOLDOUT11_SHEETS,
 }
 SPLITS = ("dev", "test", *HOLDOUT_BATCHES)
 SPLIT_FILE = ROOT / "bench" / "data" / "company_split.json"

@@ -11,6 +11,7 @@
     python bench/labels/realistic_check.py --holdout8 [DOC_ID ...]  # the eighth holdout batch
     python bench/labels/realistic_check.py --holdout9 [DOC_ID ...]  # the ninth holdout batch
     python bench/labels/realistic_check.py --holdout10 [DOC_ID ...]  # the tenth holdout batch
+    python bench/labels/realistic_check.py --holdout11 [DOC_ID ...]  # the eleventh holdout batch
 
 Every problem is printed as one line naming the sheet and the field; exit 1 when there is any.
 """
@@ -27,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SHEETS = ROOT / "data" / "validation" / "realistic" / "sheets"
 #: the holdout batches (folders beside ``sheets``), each checked with ``--<name>``; the batches'
 #: histories are in bench/labels/realistic.py (HOLDOUT_BATCHES)
-HOLDOUT_BATCHES = ("holdout", *(f"holdout{n}" for n in range(2, 11)))
+HOLDOUT_BATCHES = ("holdout", *(f"holdout{n}" for n in range(2, 12)))
 DOCUMENTS = ROOT / "data" / "documents"
 ERROR_KINDS = ("invented", "wrong_relation", "unsupported_inference", "financing_customer")
 AREAS = ("sources_of_revenue", "customer_base", "products", "distribution_channels", "financing")

@@ -11,7 +11,8 @@
     python bench/validation/realistic_eval.py --split holdout7 --once  # the eighth batch (fifth stop)
     python bench/validation/realistic_eval.py --split holdout8 --once  # the ninth batch (blind until the sixth stop)
     python bench/validation/realistic_eval.py --split holdout9 --once  # the tenth batch (seventh stop)
-    python bench/validation/realistic_eval.py --split holdout10 --once  # the eleventh batch (blind: written, not scored)
+    python bench/validation/realistic_eval.py --split holdout10 --once  # the eleventh batch (eighth stop)
+    python bench/validation/realistic_eval.py --split holdout11 --once  # the twelfth batch (blind: written, not scored)
     python bench/validation/realistic_eval.py --split dev --out bench/results/realistic_dev.json
 
 Every summary of the split is scored by the installed ``source_only`` (``score_summary`` with the
