@@ -460,35 +460,6 @@ def test_a_merged_list_is_supported_when_each_item_read_on_its_own_is(metric, do
     assert fake.asked == [merged]
 
 
-
-def test_each_claim_knows_the_clause_before_it_in_its_sentence():
-    from bizsum.metrics.source_only.metric import prepare
-
-    prepared = prepare("Acme sells Acme Insight to retailers; banks use it too. It employs staff in Boston.")
-    assert prepared.claims == ["Acme sells Acme Insight to retailers", "banks use it too.", "It employs staff in Boston."]
-    assert prepared.before == [None, "Acme sells Acme Insight to retailers", None]
-
-
-@slow
-def test_a_clause_cut_from_its_sentence_is_also_read_joined_to_the_clause_before_it(metric, doc, scripted):
-    first = "Acme sells Acme Insight to retailers and banks"
-    clause = "large software vendors and many smaller firms compete with it."
-    joined = f"{first}, {clause}"
-    summary = f"{first}; {clause}"
-    fake = scripted({clause: 0.1, joined: 0.95})  # alone it says too little; with its sentence it is supported
-    claims = score(metric, doc, summary).details["claims"]
-    assert [c["verdict"] for c in claims] == ["supported", "supported"]
-    assert claims[1]["score"] == pytest.approx(0.95) and fake.asked == [first, clause, joined]
-    assert f"read together with the clause before it in its sentence: {joined!r}" in claims[1]["reasons"]
-    for together in (0.2, 0.8):  # the verifier must support both together, and clearly (JOINED_THRESHOLD)
-        scripted({clause: 0.1, joined: together})
-        claims = score(metric, doc, summary).details["claims"]
-        assert claims[1]["verdict"] == "unsupported" and claims[1]["score"] == pytest.approx(0.1)
-    alone = "Large software vendors and many smaller firms compete with it."
-    fake = scripted({alone: 0.1})  # a sentence's first claim has no clause before it
-    (claim,) = score(metric, doc, alone).details["claims"]
-    assert claim["verdict"] == "unsupported" and fake.asked == [alone]
-
 def test_list_items_are_read_from_the_word_that_introduces_the_list():
     from bizsum.nlp.claims import list_item_claims
 
@@ -629,36 +600,6 @@ def test_a_faithful_abstractive_summary_of_the_seed_document_passes():
     flagged = [c["text"] for c in r.details["claims"] if c["verdict"] == "unsupported"]
     assert r.values["source_only"] >= 0.95, flagged
 
-
-
-@slow
-def test_a_clause_of_the_seed_document_is_supported_read_with_its_sentence_and_an_altered_one_is_not():
-    """source_only 17. The realistic dev half's faithful LivePerson summary: the clause "its
-    international share of revenue rose to 37% in 2017" alone scored 0.19 (it does not say whose
-    revenue); joined to the clause before it, 0.97. Errors put in its place stay unsupported."""
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[2]
-    source = Document(id="LIVEPERSON_2017", text=(root / "data" / "documents" / "LIVEPERSON_2017.txt").read_text())
-    head = (
-        "The company focuses on the automotive, financial services, retail, technology, telecommunications "
-        "and travel/hospitality industries, and "
-    )
-    metric = SourceOnlyMetric()
-
-    def second_claim(tail: str) -> dict:
-        r = metric.score(ScoringItem(summary=head + tail, document=source))
-        first, second = r.details["claims"]
-        assert first["verdict"] == "supported"
-        return second
-
-    faithful = second_claim("its international share of revenue rose to 37% in 2017.")
-    assert faithful["verdict"] == "supported" and "read together with the clause before it" in faithful["reasons"][-1]
-    for altered in (
-        "most of its international revenue comes from resellers.",
-        "its international customers are served only by resellers.",
-    ):
-        assert second_claim(altered)["verdict"] == "unsupported", altered
 
 @slow
 def test_supporting_sentence_among_unrelated_neighbours_and_its_restatement_are_supported():
