@@ -58,9 +58,10 @@ EMBED_BATCH_TOKENS = 2048
 
 class SentenceEncoder:
     """all-MiniLM-L6-v2 as sentence-transformers runs it (word pieces cut at 256, mean pooling,
-    unit length; texts sorted longest first, by word pieces, into batches), on
-    :mod:`bizsum.nlp.bert`: the same embeddings to float rounding (tests compare them with sentence-transformers'), without importing
-    sentence-transformers and transformers' model code (2-3 s of a cold ``bizsum score``)."""
+    unit length; texts sorted longest first, here by word pieces, into batches), on
+    :mod:`bizsum.nlp.bert`: the same embeddings to float rounding (tests compare them with
+    sentence-transformers'), without importing sentence-transformers and transformers' model code
+    (2-3 s of a cold ``bizsum score``)."""
 
     def __init__(self, directory: Path) -> None:
         from bizsum.nlp.bert import WordPieceTokenizer, load_bert
