@@ -24,13 +24,12 @@ import sys
 import unicodedata
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-SHEETS = ROOT / "data" / "validation" / "realistic" / "sheets"
-#: the holdout batches (folders beside ``sheets``), each checked with ``--<name>``; the batches'
-#: histories are in bench/labels/realistic.py (HOLDOUT_BATCHES)
-HOLDOUT_BATCHES = ("holdout", *(f"holdout{n}" for n in range(2, 12)))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+# the sheets' folders, one per holdout batch (each checked with ``--<name>``; their histories are
+# kept there), and the error kinds
+from realistic import ERROR_KINDS, HOLDOUT_BATCHES, ROOT, SHEETS
+
 DOCUMENTS = ROOT / "data" / "documents"
-ERROR_KINDS = ("invented", "wrong_relation", "unsupported_inference", "financing_customer")
 AREAS = ("sources_of_revenue", "customer_base", "products", "distribution_channels", "financing")
 AREA_LABELS = ("covered", "missed", "not_in_source")
 _TRANSLATE = str.maketrans(
@@ -119,7 +118,7 @@ def check_sheet(path: Path) -> list[str]:
 
 def main(argv: list[str]) -> int:
     folder = SHEETS
-    batches = {f"--{name}": SHEETS.parent / name for name in HOLDOUT_BATCHES}
+    batches = {f"--{name}": folder for name, folder in HOLDOUT_BATCHES.items()}
     if argv[:1] and argv[0] in batches:
         folder, argv = batches[argv[0]], argv[1:]
     paths = [folder / f"{d}.json" for d in argv] if argv else sorted(folder.glob("*.json"))
